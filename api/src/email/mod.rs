@@ -1,0 +1,5 @@
+//! Email: templates rendered into the outbox, and the worker that delivers them.
+
+pub mod templates;
+pub mod transport;
+pub mod worker;

@@ -1,0 +1,77 @@
+//! Turning an outbox row into a MIME message and handing it to SMTP or the file outbox.
+
+use std::path::Path;
+
+use lettre::{
+    message::{
+        header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue},
+        MultiPart, SinglePart,
+    },
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+
+use crate::store::outbox::OutboxEmail;
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// Writes `.eml` files: the embedded default, so a fresh checkout needs no mail server.
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn new(smtp_url: Option<&str>, outbox_dir: &Path) -> anyhow::Result<Self> {
+        match smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL is not valid: {e}"))?
+                    .timeout(Some(std::time::Duration::from_secs(15)))
+                    .build();
+                Ok(Self::Smtp(transport))
+            }
+            None => {
+                std::fs::create_dir_all(outbox_dir)?;
+                Ok(Self::File(AsyncFileTransport::new(outbox_dir)))
+            }
+        }
+    }
+
+    pub async fn send(&self, message: Message) -> anyhow::Result<()> {
+        match self {
+            Self::Smtp(transport) => transport.send(message).await.map(drop)?,
+            Self::File(transport) => transport.send(message).await.map(drop)?,
+        }
+        Ok(())
+    }
+}
+
+/// The `Message-ID` is derived from the outbox id so that a retried send is recognisable.
+pub fn build_message(email: &OutboxEmail, from: &str, domain: &str) -> anyhow::Result<Message> {
+    let mut message = Message::builder()
+        .from(from.parse()?)
+        .to(email.to_address.parse()?)
+        .subject(email.subject.clone())
+        .message_id(Some(format!("<{}@{}>", email.id, domain)))
+        .multipart(
+            MultiPart::alternative()
+                // 8bit keeps links on one line in the plain part, so they can be copied.
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .header(ContentTransferEncoding::EightBit)
+                        .body(email.text_body.clone()),
+                )
+                .singlepart(SinglePart::html(email.html_body.clone())),
+        )?;
+    if let Some(headers) = email.headers.as_object() {
+        for (name, value) in headers {
+            if let Some(value) = value.as_str() {
+                let name = HeaderName::new_from_ascii(name.clone())?;
+                message
+                    .headers_mut()
+                    .insert_raw(HeaderValue::new(name, value.to_owned()));
+            }
+        }
+    }
+    Ok(message)
+}

@@ -1,0 +1,127 @@
+//! Extractors: a JSON body parsed into domain values before a handler sees it, and the
+//! signed-in user.
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use utoipa::{
+    openapi::{RefOr, Schema},
+    ToSchema,
+};
+
+use crate::{
+    domain::FieldParser,
+    error::{ApiError, FieldErrors},
+    state::AppState,
+    store::users::{self, User},
+};
+
+/// A request body: its wire form (`Self`, deserialised with defaults for missing fields)
+/// and the domain value it parses into.
+pub trait ParseBody: DeserializeOwned + ToSchema + 'static {
+    type Parsed;
+
+    /// Parses every field, recording each problem in `fields`; `None` when any was bad.
+    fn parse(self, fields: &mut FieldParser) -> Option<Self::Parsed>;
+}
+
+/// Bodies of opaque strings (tokens, credentials) that are checked where they are used.
+macro_rules! opaque_body {
+    ($($body:ty),+ $(,)?) => {$(
+        impl $crate::extract::ParseBody for $body {
+            type Parsed = Self;
+
+            fn parse(self, _: &mut $crate::domain::FieldParser) -> Option<Self> {
+                Some(self)
+            }
+        }
+    )+};
+}
+pub(crate) use opaque_body;
+
+/// A JSON object body. Syntax errors are 400; missing fields, values of the wrong type and
+/// values out of bounds are one 422 that names every bad field it can.
+pub struct Valid<T: ParseBody>(pub T::Parsed);
+
+impl<T: ParseBody> FromRequest for Valid<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            Ok(Valid(parse_value::<T>(value)?))
+        })
+    }
+}
+
+pub fn parse_value<T: ParseBody>(value: serde_json::Value) -> Result<T::Parsed, ApiError> {
+    let Some(object) = value.as_object() else {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    };
+    let missing: FieldErrors = required_fields::<T>()
+        .into_iter()
+        .filter(|name| object.get(name).is_none_or(serde_json::Value::is_null))
+        .map(|name| (name, vec!["is required".to_owned()]))
+        .collect();
+    let wire: T = serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        let mut errors = missing.clone();
+        errors
+            .entry(field)
+            .or_default()
+            .push(error.inner().to_string());
+        ApiError::Validation(errors)
+    })?;
+    let mut fields = FieldParser::from_errors(missing);
+    match wire.parse(&mut fields) {
+        Some(parsed) if fields.is_clean() => Ok(parsed),
+        _ => Err(fields.into_error()),
+    }
+}
+
+fn required_fields<T: ToSchema>() -> Vec<String> {
+    match T::schema() {
+        RefOr::T(Schema::Object(object)) => object.required,
+        _ => Vec::new(),
+    }
+}
+
+/// The caller, from a valid access token, re-read from storage so that a suspended or
+/// erased account stops working at once.
+pub struct AuthUser(pub User);
+
+impl AuthUser {
+    pub fn id(&self) -> uuid::Uuid {
+        self.0.id
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let unauthorized = || ApiError::Unauthorized("A valid access token is required.");
+            let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
+            let token = token.ok_or_else(unauthorized)?;
+            let claims = state.jwt.verify_access(&token).ok_or_else(unauthorized)?;
+            let user = users::find_by_id(&state.db, claims.sub)
+                .await
+                .map_err(ApiError::from)?
+                .filter(|u| !u.suspended)
+                .ok_or_else(unauthorized)?;
+            Ok(AuthUser(user))
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! Alongside: connects allied-health practitioners who work alone with peers and mentors.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,211 @@
+//! Building the application (database, worker, HTTP server) apart from running it, so that
+//! tests can bind port 0 and read the real port.
+
+use std::{net::TcpListener, sync::Arc};
+
+use actix_web::{
+    dev::{Server, ServerHandle, Service},
+    http::header::{self, HeaderValue},
+    middleware::{DefaultHeaders, ErrorHandlers},
+    web, App, HttpServer,
+};
+use sea_orm::DatabaseConnection;
+use tokio::{
+    sync::{watch, Notify},
+    task::JoinHandle,
+};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::{
+    auth::JwtKeys,
+    config::{redact_url, Config},
+    email::{transport::Mailer, worker::Worker},
+    error::{json_payload_error, render_problem, ApiError},
+    metrics::Metrics,
+    ratelimit::IpLimiter,
+    routes,
+    state::AppState,
+    store,
+};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot connect to the database at {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(sea_orm::DbErr),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Mail(anyhow::Error),
+}
+
+pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, StartupError> {
+    let db = store::connect(&config.database_url)
+        .await
+        .map_err(|source| StartupError::Database {
+            url: redact_url(&config.database_url),
+            source,
+        })?;
+    store::migrate(&db).await.map_err(StartupError::Migrate)?;
+    Ok(db)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    worker: JoinHandle<()>,
+    stop_worker: watch::Sender<bool>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = connect_and_migrate(&config).await?;
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen { address, source })?
+            .port();
+
+        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.outbox_dir())
+            .map_err(StartupError::Mail)?;
+        let metrics = Metrics::default();
+        let outbox_wake = Arc::new(Notify::new());
+        let (stop_worker, stop_rx) = watch::channel(false);
+        let worker = Worker {
+            db: db.clone(),
+            mailer,
+            settings: config.outbox.clone(),
+            mail_from: config.mail_from.clone(),
+            message_id_domain: message_id_domain(&config.public_url),
+            wake: outbox_wake.clone(),
+            metrics: metrics.clone(),
+        };
+        let worker = tokio::spawn(worker.run(stop_rx));
+
+        let state = web::Data::new(AppState {
+            db,
+            jwt: JwtKeys::new(&config.jwt_secret),
+            ip_limiter: IpLimiter::new(config.auth_requests_per_ip_per_minute),
+            metrics,
+            outbox_wake,
+            config,
+        });
+        let server = run(listener, state.clone()).map_err(|source| StartupError::Listen {
+            address: format!("port {port}"),
+            source,
+        })?;
+        Ok(Self {
+            port,
+            server,
+            worker,
+            stop_worker,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn db(&self) -> DatabaseConnection {
+        self.state.db.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT or `handle().stop()`, finishing in-flight requests, then
+    /// lets the worker finish the email in hand.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        let _ = self.stop_worker.send(true);
+        if let Err(error) = self.worker.await {
+            tracing::error!(%error, "the delivery worker stopped abnormally");
+        }
+        served
+    }
+}
+
+fn message_id_domain(public_url: &str) -> String {
+    public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .filter(|host| !host.is_empty())
+        .unwrap_or("localhost")
+        .to_owned()
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        let metrics = state.metrics.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(MAX_BODY_BYTES)
+                    .error_handler(|error, _| json_payload_error(error).into()),
+            )
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                ApiError::field("query", error.to_string()).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .configure(routes::configure)
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
+            .wrap(ErrorHandlers::new().default_handler(render_problem))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add((header::CACHE_CONTROL, "no-store")),
+            )
+            .wrap_fn(move |req, srv| {
+                let started = std::time::Instant::now();
+                let method = req.method().to_string();
+                let request_id = actix_web::HttpMessage::extensions(&req)
+                    .get::<RequestId>()
+                    .map(|id| id.to_string());
+                let metrics = metrics.clone();
+                let response = srv.call(req);
+                async move {
+                    let mut response = response.await?;
+                    let route = response
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".to_owned());
+                    metrics.observe_request(
+                        &method,
+                        &route,
+                        response.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
+                    if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+                        response
+                            .headers_mut()
+                            .insert(header::HeaderName::from_static("x-request-id"), id);
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,7 @@
+//! sea-orm entities, one per table created in `migration/`.
+
+pub mod email_tokens;
+pub mod login_failures;
+pub mod outbox;
+pub mod refresh_tokens;
+pub mod users;

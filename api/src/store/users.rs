@@ -1,0 +1,107 @@
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::entities::users::{self, Entity as Users};
+use crate::domain::{DisplayName, Email};
+
+pub use users::Model as User;
+
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &Email,
+) -> Result<Option<User>, sea_orm::DbErr> {
+    Users::find()
+        .filter(users::Column::EmailNormalized.eq(email.normalized()))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<User>, sea_orm::DbErr> {
+    Users::find_by_id(id).one(db).await
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub password_hash: String,
+    pub display_name: &'a DisplayName,
+    pub role: &'a str,
+    pub email_verified: bool,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<User, sea_orm::DbErr> {
+    let now = Utc::now();
+    users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email.as_str().to_owned()),
+        email_normalized: Set(new.email.normalized().to_owned()),
+        password_hash: Set(new.password_hash),
+        display_name: Set(new.display_name.as_str().to_owned()),
+        email_verified: Set(new.email_verified),
+        role: Set(new.role.to_owned()),
+        suspended: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    password_hash: String,
+) -> Result<(), sea_orm::DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        password_hash: Set(password_hash),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(drop)
+}
+
+pub async fn mark_verified(db: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        email_verified: Set(true),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(drop)
+}
+
+pub async fn promote_to_admin(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    password_hash: String,
+) -> Result<(), sea_orm::DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        role: Set("admin".into()),
+        email_verified: Set(true),
+        password_hash: Set(password_hash),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(drop)
+}
+
+/// True when the error is the unique index on the normalised email.
+pub fn is_duplicate_email(error: &sea_orm::DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -1,0 +1,143 @@
+//! A grid of half-degree cells per profession, for radius questions.
+//!
+//! Chosen over a k-d tree because the isolation sweep wants to stop counting at a cap and to
+//! visit the densest cell (the person's own) first, and because moving one profile is a
+//! `Vec` push and a swap-remove rather than a rebalance.
+
+use crate::geo::{LatLon, EARTH_RADIUS_KM};
+use crate::hash::FastMap;
+
+const CELL_DEG: f64 = 0.5;
+const LAT_CELLS: i32 = 360;
+const LON_CELLS: i32 = 720;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct GridPoint {
+    pub slot: u32,
+    pub populations: u32,
+    pub eligible: bool,
+    pub xyz: [f32; 3],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct CellKey {
+    profession: u16,
+    lat: i16,
+    lon: i16,
+}
+
+pub(crate) type Cell = (i16, i16);
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Grid {
+    cells: FastMap<CellKey, Vec<GridPoint>>,
+}
+
+fn lat_cell(lat: f64) -> i32 {
+    (((lat + 90.0) / CELL_DEG).floor() as i32).clamp(0, LAT_CELLS - 1)
+}
+
+fn lon_cell(lon: f64) -> i32 {
+    (((lon + 180.0) / CELL_DEG).floor() as i32).rem_euclid(LON_CELLS)
+}
+
+fn cell_of(p: LatLon) -> Cell {
+    (lat_cell(p.lat) as i16, lon_cell(p.lon) as i16)
+}
+
+/// Cells that may hold a point within `radius_km` of `center`, nearest first.
+pub(crate) fn cells_near(center: LatLon, radius_km: f32) -> Vec<Cell> {
+    let angle = f64::from(radius_km.max(0.0)) / f64::from(EARTH_RADIUS_KM);
+    let deg_lat = angle.to_degrees() * 1.001 + 1e-9;
+    let (lat_lo, lat_hi) = (center.lat - deg_lat, center.lat + deg_lat);
+    let max_abs_lat = lat_lo.abs().max(lat_hi.abs()).min(90.0);
+    let sin_extent = angle.min(std::f64::consts::FRAC_PI_2).sin() / max_abs_lat.to_radians().cos();
+    let deg_lon = if max_abs_lat >= 89.9 || sin_extent >= 1.0 {
+        180.0
+    } else {
+        sin_extent.asin().to_degrees() * 1.001 + 1e-9
+    };
+    let (c_lat, c_lon) = (lat_cell(center.lat), ((center.lon + 180.0) / CELL_DEG).floor() as i32);
+    let lat_range = lat_cell(lat_lo)..=lat_cell(lat_hi);
+    let lon_range = if deg_lon >= 180.0 {
+        c_lon - LON_CELLS / 2..=c_lon + LON_CELLS / 2 - 1
+    } else {
+        ((center.lon - deg_lon + 180.0) / CELL_DEG).floor() as i32
+            ..=((center.lon + deg_lon + 180.0) / CELL_DEG).floor() as i32
+    };
+    let mut cells: Vec<(i32, Cell)> = Vec::new();
+    for i in lat_range {
+        for j in lon_range.clone() {
+            let (di, dj) = (i - c_lat, j - c_lon);
+            cells.push((di * di + dj * dj, (i as i16, j.rem_euclid(LON_CELLS) as i16)));
+        }
+    }
+    cells.sort_unstable_by_key(|&(d, cell)| (d, cell));
+    cells.dedup_by_key(|&mut (_, cell)| cell);
+    cells.into_iter().map(|(_, cell)| cell).collect()
+}
+
+impl Grid {
+    pub fn insert(&mut self, profession: u16, at: LatLon, point: GridPoint) {
+        let (lat, lon) = cell_of(at);
+        self.cells
+            .entry(CellKey { profession, lat, lon })
+            .or_default()
+            .push(point);
+    }
+
+    pub fn remove(&mut self, profession: u16, at: LatLon, slot: u32) {
+        let (lat, lon) = cell_of(at);
+        let key = CellKey { profession, lat, lon };
+        if let Some(points) = self.cells.get_mut(&key) {
+            if let Some(i) = points.iter().position(|p| p.slot == slot) {
+                points.swap_remove(i);
+            }
+            if points.is_empty() {
+                self.cells.remove(&key);
+            }
+        }
+    }
+
+    /// Every non-empty cell as (profession, cell, points).
+    pub fn cells(&self) -> impl Iterator<Item = (u16, Cell, &[GridPoint])> {
+        self.cells
+            .iter()
+            .map(|(k, v)| (k.profession, (k.lat, k.lon), v.as_slice()))
+    }
+
+    pub fn cell(&self, profession: u16, (lat, lon): Cell) -> &[GridPoint] {
+        self.cells
+            .get(&CellKey { profession, lat, lon })
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_cell_comes_first() {
+        let here = LatLon::new(-33.87, 151.21);
+        let cells = cells_near(here, 50.0);
+        assert_eq!(cells[0], cell_of(here));
+        assert!(cells.len() >= 9);
+    }
+
+    #[test]
+    fn windows_wrap_around_the_date_line() {
+        let cells = cells_near(LatLon::new(-17.7, 179.9), 60.0);
+        assert!(cells.iter().any(|&(_, lon)| lon == 0));
+        assert!(cells.iter().any(|&(_, lon)| lon == (LON_CELLS - 1) as i16));
+    }
+
+    #[test]
+    fn a_huge_radius_covers_every_longitude() {
+        let cells = cells_near(LatLon::new(80.0, 0.0), 2000.0);
+        let mut lons: Vec<_> = cells.iter().map(|&(_, lon)| lon).collect();
+        lons.sort_unstable();
+        lons.dedup();
+        assert_eq!(lons.len(), LON_CELLS as usize);
+    }
+}

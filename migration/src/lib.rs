@@ -1,0 +1,15 @@
+//! Schema changes, one file per change. Every change must run unchanged on SQLite and
+//! PostgreSQL, so only portable column types and constraints are used.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_accounts::Migration)]
+    }
+}
