@@ -1,1 +1,298 @@
+//! The black-box test harness: a real server on port 0 with its own fresh database
+//! (SQLite file or PostgreSQL database), a real SMTP server process, and an HTTP client.
 
+mod mail;
+mod pg_proxy;
+
+use std::{path::PathBuf, time::Duration};
+
+use api::{
+    config::{Config, LogFormat, OutboxSettings},
+    startup::Application,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+
+pub use mail::{Email, SmtpSink};
+pub use pg_proxy::PgProxy;
+
+pub const JWT_SECRET: &[u8] = b"test-secret-that-is-at-least-32-bytes-long";
+pub const PASSWORD: &str = "a long enough password";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn postgres_base_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// Runs each test body once on SQLite and once on PostgreSQL. Without PostgreSQL the
+/// second leg is skipped with a message, except under `CI=true`, where it fails.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: &$crate::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
+                run(&app).await;
+                app.teardown().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::TestApp::spawn_postgres_or_skip().await else {
+                    return;
+                };
+                run(&app).await;
+                app.teardown().await;
+            }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub smtp: SmtpSink,
+    pub config: Config,
+    handle: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    dir: PathBuf,
+    pg_database: Option<String>,
+}
+
+/// A registered, verified practitioner with fresh tokens.
+#[derive(Clone, Debug)]
+pub struct Practitioner {
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub async fn postgres_available() -> bool {
+    match Database::connect(format!("{}/postgres", postgres_base_url())).await {
+        Ok(db) => {
+            let _ = db.close().await;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+pub async fn create_postgres_database() -> (String, String) {
+    let name = format!("alongside_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(format!("{}/postgres", postgres_base_url()))
+        .await
+        .expect("PostgreSQL is not reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("cannot create a test database");
+    let _ = admin.close().await;
+    (name.clone(), format!("{}/{name}", postgres_base_url()))
+}
+
+async fn drop_postgres_database(name: &str) {
+    if let Ok(admin) = Database::connect(format!("{}/postgres", postgres_base_url())).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+        let _ = admin.close().await;
+    }
+}
+
+impl TestApp {
+    pub async fn spawn_postgres_or_skip() -> Option<Self> {
+        if !postgres_available().await {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required under CI=true but is not reachable");
+            }
+            eprintln!("PostgreSQL is not reachable: skipping the PostgreSQL leg");
+            return None;
+        }
+        Some(Self::spawn(Backend::Postgres).await)
+    }
+
+    pub async fn spawn(backend: Backend) -> Self {
+        let dir = std::env::temp_dir().join(format!("alongside-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("cannot create a test folder");
+        let (pg_database, database_url) = match backend {
+            Backend::Sqlite => (
+                None,
+                format!("sqlite://{}?mode=rwc", dir.join("alongside.db").display()),
+            ),
+            Backend::Postgres => {
+                let (name, url) = create_postgres_database().await;
+                (Some(name), url)
+            }
+        };
+        Self::spawn_with(backend, database_url, dir, pg_database).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        database_url: String,
+        dir: PathBuf,
+        pg_database: Option<String>,
+    ) -> Self {
+        let smtp = SmtpSink::start(dir.join("mail")).await;
+        let config = test_config(database_url, &dir, Some(smtp.url()));
+        let app = Application::build(config.clone())
+            .await
+            .expect("the application did not start");
+        let port = app.port();
+        let db = app.db();
+        let handle = app.handle();
+        let server = tokio::spawn(app.run_until_stopped());
+        Self {
+            backend,
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            db,
+            smtp,
+            config,
+            handle,
+            server,
+            dir,
+            pg_database,
+        }
+    }
+
+    /// Stops the server and removes its database.
+    pub async fn teardown(self) {
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+        let _ = self.db.close_by_ref().await;
+        if let Some(name) = &self.pg_database {
+            drop_postgres_database(name).await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    pub async fn register(&self, email: &str, password: &str, display_name: &str) -> reqwest::Response {
+        self.post(
+            "/api/v1/auth/register",
+            &json!({"email": email, "password": password, "display_name": display_name}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// Waits for the one email to `to` whose link starts with `path`, and returns its token.
+    pub async fn token_from_email(&self, to: &str, path: &str) -> String {
+        let email = self
+            .smtp
+            .wait_for(|m| m.is_to(to) && m.link_token(path).is_some())
+            .await;
+        email.link_token(path).expect("a token in the link")
+    }
+
+    /// Registers, verifies through the emailed link, and signs in.
+    pub async fn create_verified_practitioner(&self, name: &str) -> Practitioner {
+        let email = format!("{}-{}@example.org", name.to_lowercase().replace(' ', "."), uuid::Uuid::new_v4().simple());
+        let registered = self.register(&email, PASSWORD, name).await;
+        assert_eq!(registered.status(), 201, "registration failed");
+        let user: Value = registered.json().await.expect("json");
+        let token = self.token_from_email(&email, "/verify-email").await;
+        let verified = self
+            .post("/api/v1/auth/verify-email", &json!({"token": token}), None)
+            .await;
+        assert_eq!(verified.status(), 200, "verification failed");
+        let tokens: Value = self.login(&email, PASSWORD).await.json().await.expect("json");
+        Practitioner {
+            user_id: user["user_id"].as_str().expect("user_id").to_owned(),
+            email,
+            password: PASSWORD.to_owned(),
+            access_token: tokens["access_token"].as_str().expect("access_token").to_owned(),
+            refresh_token: tokens["refresh_token"].as_str().expect("refresh_token").to_owned(),
+        }
+    }
+}
+
+pub fn test_config(database_url: String, dir: &std::path::Path, smtp_url: Option<String>) -> Config {
+    Config {
+        database_url,
+        host: "127.0.0.1".into(),
+        port: 0,
+        public_url: "http://localhost:8080".into(),
+        jwt_secret: JWT_SECRET.to_vec(),
+        smtp_url,
+        mail_from: "Alongside <no-reply@alongside.test>".into(),
+        request_ttl_days: 14,
+        data_dir: dir.to_path_buf(),
+        log_format: LogFormat::Text,
+        outbox: OutboxSettings {
+            poll_interval: Duration::from_millis(100),
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(800),
+            max_attempts: 1000,
+        },
+        auth_requests_per_ip_per_minute: 600,
+    }
+}
+
+/// Asserts a problem document with the given status, and returns it.
+pub async fn expect_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type was {content_type}"
+    );
+    let body: Value = response.json().await.expect("a JSON problem");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].is_string() && body["title"].is_string());
+    body
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use lettre::{
     message::{
         header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue},
-        MultiPart, SinglePart,
+        Body, MultiPart, SinglePart,
     },
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
@@ -45,6 +45,18 @@ impl Mailer {
     }
 }
 
+/// The plain part goes as 8bit whenever SMTP allows it (lines under 998 octets), so that
+/// links stay whole and can be copied straight out of a saved `.eml` file.
+fn plain_text_body(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n");
+    let fits = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() < 998);
+    if fits {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(text.to_owned())
+    }
+}
+
 /// The `Message-ID` is derived from the outbox id so that a retried send is recognisable.
 pub fn build_message(email: &OutboxEmail, from: &str, domain: &str) -> anyhow::Result<Message> {
     let mut message = Message::builder()
@@ -54,12 +66,10 @@ pub fn build_message(email: &OutboxEmail, from: &str, domain: &str) -> anyhow::R
         .message_id(Some(format!("<{}@{}>", email.id, domain)))
         .multipart(
             MultiPart::alternative()
-                // 8bit keeps links on one line in the plain part, so they can be copied.
                 .singlepart(
                     SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)
-                        .header(ContentTransferEncoding::EightBit)
-                        .body(email.text_body.clone()),
+                        .body(plain_text_body(&email.text_body)),
                 )
                 .singlepart(SinglePart::html(email.html_body.clone())),
         )?;

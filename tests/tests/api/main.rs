@@ -1,0 +1,6 @@
+//! Black-box tests: each starts the real server with a fresh database and SMTP server.
+
+mod auth;
+mod email_delivery;
+mod errors;
+mod operations;

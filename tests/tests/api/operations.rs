@@ -1,0 +1,62 @@
+use serde_json::Value;
+use tests::{on_both_backends, Backend, PgProxy, TestApp};
+
+on_both_backends! {
+    async fn health_readiness_metrics_and_openapi_are_served(app) {
+        let health = app.get("/healthz", None).await;
+        assert_eq!(health.status(), 200);
+        assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+
+        assert_eq!(app.get("/readyz", None).await.status(), 200);
+
+        let metrics = app.get("/metrics", None).await;
+        assert_eq!(metrics.status(), 200);
+        let text = metrics.text().await.unwrap();
+        assert!(text.contains("alongside_http_requests_total"), "{text}");
+
+        let openapi = app.get("/openapi.yaml", None).await;
+        assert_eq!(openapi.status(), 200);
+        let served = openapi.text().await.unwrap();
+        let committed =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).unwrap();
+        assert_eq!(served, committed);
+    }
+
+    async fn responses_carry_a_request_id_and_security_headers(app) {
+        let response = app.get("/healthz", None).await;
+        assert!(response.headers().contains_key("x-request-id"));
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_without_a_restart() {
+    if !tests::postgres_available().await {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "PostgreSQL is required under CI");
+        eprintln!("PostgreSQL is not reachable: skipping");
+        return;
+    }
+    let (name, _) = tests::create_postgres_database().await;
+    let proxy = PgProxy::start("127.0.0.1:5432").await;
+    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
+    let dir = std::env::temp_dir().join(format!("alongside-test-{}", uuid::Uuid::new_v4()));
+    let app = TestApp::spawn_with(Backend::Postgres, url, dir, Some(name)).await;
+
+    assert_eq!(app.get("/readyz", None).await.status(), 200);
+    proxy.cut();
+    let down = app.get("/readyz", None).await;
+    let body = tests::expect_problem(down, 503).await;
+    assert!(!body.to_string().contains("5432"), "no internals in the body");
+
+    proxy.restore();
+    let mut ready = false;
+    for _ in 0..50 {
+        if app.get("/readyz", None).await.status() == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(ready, "readiness did not come back after the database returned");
+    app.teardown().await;
+}
