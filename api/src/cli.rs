@@ -14,7 +14,11 @@ use crate::{
 };
 
 #[derive(Parser)]
-#[command(name = "alongside", version, about = "Peers and mentors for allied-health practitioners who work alone")]
+#[command(
+    name = "alongside",
+    version,
+    about = "Peers and mentors for allied-health practitioners who work alone"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -97,10 +97,13 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-        }),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
     }
 }
 
@@ -176,7 +179,9 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(existing) if existing.trim().len() >= 32 => return Ok(existing.trim().as_bytes().to_vec()),
+        Ok(existing) if existing.trim().len() >= 32 => {
+            return Ok(existing.trim().as_bytes().to_vec())
+        }
         Ok(_) => {
             return Err(ConfigError::Invalid {
                 name: "JWT_SECRET",
@@ -221,7 +226,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join("jwt_secret")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join("jwt_secret"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(dir).unwrap();

@@ -110,14 +110,20 @@ impl FieldParser {
         match result {
             Ok(value) => Some(value),
             Err(message) => {
-                self.errors.entry(name.to_owned()).or_default().push(message);
+                self.errors
+                    .entry(name.to_owned())
+                    .or_default()
+                    .push(message);
                 None
             }
         }
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {
-        self.errors.entry(name.to_owned()).or_default().push(message.into());
+        self.errors
+            .entry(name.to_owned())
+            .or_default()
+            .push(message.into());
     }
 
     pub fn from_errors(errors: FieldErrors) -> Self {

@@ -71,7 +71,9 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation-error",
-            Self::BadRequest { code, .. } | Self::Forbidden { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. } => code,
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound => "not-found",
             Self::TooManyRequests { .. } => "too-many-requests",
@@ -237,7 +239,10 @@ mod tests {
     fn validation_problem_lists_every_field() {
         let mut errors = FieldErrors::new();
         errors.insert("email".into(), vec!["must be an email address".into()]);
-        errors.insert("password".into(), vec!["must be 10 to 128 characters".into()]);
+        errors.insert(
+            "password".into(),
+            vec!["must be 10 to 128 characters".into()],
+        );
         let body = serde_json::to_value(ApiError::Validation(errors).problem()).unwrap();
         assert_eq!(
             body,

@@ -60,11 +60,19 @@ pub fn parse_value<T: ParseBody>(value: serde_json::Value) -> Result<T::Parsed, 
     let Some(object) = value.as_object() else {
         return Err(ApiError::field("body", "must be a JSON object"));
     };
-    let missing: FieldErrors = required_fields::<T>()
-        .into_iter()
-        .filter(|name| object.get(name).is_none_or(serde_json::Value::is_null))
-        .map(|name| (name, vec!["is required".to_owned()]))
+    let schema = match T::schema() {
+        RefOr::T(Schema::Object(schema)) => Some(schema),
+        _ => None,
+    };
+    let mut missing: FieldErrors = schema
+        .iter()
+        .flat_map(|s| s.required.iter())
+        .filter(|name| object.get(*name).is_none_or(serde_json::Value::is_null))
+        .map(|name| (name.clone(), vec!["is required".to_owned()]))
         .collect();
+    if let Some(schema) = &schema {
+        check_string_lengths(schema, object, &mut missing);
+    }
     let wire: T = serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
@@ -82,10 +90,31 @@ pub fn parse_value<T: ParseBody>(value: serde_json::Value) -> Result<T::Parsed, 
     }
 }
 
-fn required_fields<T: ToSchema>() -> Vec<String> {
-    match T::schema() {
-        RefOr::T(Schema::Object(object)) => object.required,
-        _ => Vec::new(),
+/// Holds every top-level string to the lengths its schema declares, so that the document
+/// and the behaviour cannot drift apart. Lengths are in characters, as in JSON Schema.
+fn check_string_lengths(
+    schema: &utoipa::openapi::schema::Object,
+    object: &serde_json::Map<String, serde_json::Value>,
+    errors: &mut FieldErrors,
+) {
+    for (name, property) in &schema.properties {
+        let (RefOr::T(Schema::Object(property)), Some(serde_json::Value::String(value))) =
+            (property, object.get(name))
+        else {
+            continue;
+        };
+        let chars = value.chars().count();
+        let too_long = property.max_length.is_some_and(|max| chars > max);
+        let too_short = property.min_length.is_some_and(|min| chars < min);
+        if too_long || too_short {
+            let message = match (property.min_length, property.max_length) {
+                (Some(min), Some(max)) => format!("must be {min} to {max} characters"),
+                (None, Some(max)) => format!("must be at most {max} characters"),
+                (Some(min), None) => format!("must be at least {min} characters"),
+                (None, None) => continue,
+            };
+            errors.entry(name.clone()).or_default().push(message);
+        }
     }
 }
 

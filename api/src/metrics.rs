@@ -38,7 +38,9 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests served", requests.clone());
         let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+            Histogram::new([
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
         });
         registry.register(
             "http_request_duration_seconds",
@@ -46,7 +48,11 @@ impl Default for Metrics {
             durations.clone(),
         );
         let emails_sent = Counter::default();
-        registry.register("emails_sent", "Emails handed to the mail server", emails_sent.clone());
+        registry.register(
+            "emails_sent",
+            "Emails handed to the mail server",
+            emails_sent.clone(),
+        );
         let emails_failed = Counter::default();
         registry.register(
             "emails_failed",

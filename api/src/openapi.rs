@@ -94,7 +94,11 @@ impl Modify for CommonResponses {
                     add(operation, "400", "The body is not valid JSON");
                     add(operation, "413", "The body is too large");
                     add(operation, "415", "The body is not JSON");
-                    add(operation, "422", "Some fields are invalid; `errors` names each one");
+                    add(
+                        operation,
+                        "422",
+                        "Some fields are invalid; `errors` names each one",
+                    );
                 }
                 if operation.security.is_some() {
                     add(operation, "401", "Missing, invalid or expired access token");

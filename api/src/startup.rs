@@ -160,12 +160,15 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
                     .error_handler(|error, _| json_payload_error(error).into()),
             )
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::field("query", error.to_string()).into()
-            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|error, _| ApiError::field("query", error.to_string()).into()),
+            )
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .configure(routes::configure)
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+            }))
             .wrap(ErrorHandlers::new().default_handler(render_problem))
             .wrap(
                 DefaultHeaders::new()
@@ -194,7 +197,9 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
                         response.status().as_u16(),
                         started.elapsed().as_secs_f64(),
                     );
-                    if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+                    if let Some(id) =
+                        request_id.and_then(|id: String| HeaderValue::from_str(&id).ok())
+                    {
                         response
                             .headers_mut()
                             .insert(header::HeaderName::from_static("x-request-id"), id);

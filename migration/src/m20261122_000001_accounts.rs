@@ -78,9 +78,10 @@ impl MigrationTrait for Migration {
                     .table("email_tokens")
                     .col(pk_uuid("id"))
                     .col(uuid("user_id"))
-                    .col(text("purpose").check(
-                        Expr::col("purpose").is_in(["verify_email", "password_reset"]),
-                    ))
+                    .col(
+                        text("purpose")
+                            .check(Expr::col("purpose").is_in(["verify_email", "password_reset"])),
+                    )
                     .col(text_uniq("token_hash"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))

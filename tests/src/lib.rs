@@ -26,7 +26,8 @@ pub enum Backend {
 }
 
 fn postgres_base_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// Runs each test body once on SQLite and once on PostgreSQL. Without PostgreSQL the
@@ -207,7 +208,12 @@ impl TestApp {
         request.send().await.expect("request failed")
     }
 
-    pub async fn register(&self, email: &str, password: &str, display_name: &str) -> reqwest::Response {
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: &str,
+    ) -> reqwest::Response {
         self.post(
             "/api/v1/auth/register",
             &json!({"email": email, "password": password, "display_name": display_name}),
@@ -236,7 +242,11 @@ impl TestApp {
 
     /// Registers, verifies through the emailed link, and signs in.
     pub async fn create_verified_practitioner(&self, name: &str) -> Practitioner {
-        let email = format!("{}-{}@example.org", name.to_lowercase().replace(' ', "."), uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{}-{}@example.org",
+            name.to_lowercase().replace(' ', "."),
+            uuid::Uuid::new_v4().simple()
+        );
         let registered = self.register(&email, PASSWORD, name).await;
         assert_eq!(registered.status(), 201, "registration failed");
         let user: Value = registered.json().await.expect("json");
@@ -245,18 +255,33 @@ impl TestApp {
             .post("/api/v1/auth/verify-email", &json!({"token": token}), None)
             .await;
         assert_eq!(verified.status(), 200, "verification failed");
-        let tokens: Value = self.login(&email, PASSWORD).await.json().await.expect("json");
+        let tokens: Value = self
+            .login(&email, PASSWORD)
+            .await
+            .json()
+            .await
+            .expect("json");
         Practitioner {
             user_id: user["user_id"].as_str().expect("user_id").to_owned(),
             email,
             password: PASSWORD.to_owned(),
-            access_token: tokens["access_token"].as_str().expect("access_token").to_owned(),
-            refresh_token: tokens["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            access_token: tokens["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh_token: tokens["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
         }
     }
 }
 
-pub fn test_config(database_url: String, dir: &std::path::Path, smtp_url: Option<String>) -> Config {
+pub fn test_config(
+    database_url: String,
+    dir: &std::path::Path,
+    smtp_url: Option<String>,
+) -> Config {
     Config {
         database_url,
         host: "127.0.0.1".into(),

@@ -22,7 +22,9 @@ pub struct Email {
 
 impl Email {
     pub fn is_to(&self, address: &str) -> bool {
-        self.rcpt_tos.iter().any(|r| r.eq_ignore_ascii_case(address))
+        self.rcpt_tos
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(address))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -138,7 +140,10 @@ impl SmtpSink {
     }
 
     pub fn messages_to(&self, address: &str) -> Vec<Email> {
-        self.messages().into_iter().filter(|m| m.is_to(address)).collect()
+        self.messages()
+            .into_iter()
+            .filter(|m| m.is_to(address))
+            .collect()
     }
 
     /// Waits up to 20 seconds for a message matching `predicate`.
@@ -148,7 +153,10 @@ impl SmtpSink {
             if let Some(found) = self.messages().into_iter().find(|m| predicate(m)) {
                 return found;
             }
-            assert!(Instant::now() < deadline, "the expected email did not arrive");
+            assert!(
+                Instant::now() < deadline,
+                "the expected email did not arrive"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -56,7 +56,12 @@ fn text_frame(greeting: &str, paragraphs: &[&str], action: Option<(&str, &str)>)
     text
 }
 
-fn render(subject: &str, greeting: &str, paragraphs: &[&str], action: Option<(&str, &str)>) -> Rendered {
+fn render(
+    subject: &str,
+    greeting: &str,
+    paragraphs: &[&str],
+    action: Option<(&str, &str)>,
+) -> Rendered {
     Rendered {
         subject: subject.to_owned(),
         text: text_frame(greeting, paragraphs, action),
@@ -99,7 +104,11 @@ mod tests {
         let email = verify_email("<b>Sam</b>", "http://localhost:8080/verify-email?token=abc");
         assert!(email.html.contains("&lt;b&gt;Sam&lt;/b&gt;"));
         assert!(email.text.contains("Hi <b>Sam</b>,"));
-        assert!(email.text.contains("http://localhost:8080/verify-email?token=abc"));
-        assert!(email.html.contains("href=\"http://localhost:8080/verify-email?token=abc\""));
+        assert!(email
+            .text
+            .contains("http://localhost:8080/verify-email?token=abc"));
+        assert!(email
+            .html
+            .contains("href=\"http://localhost:8080/verify-email?token=abc\""));
     }
 }

@@ -48,7 +48,10 @@ impl Mailer {
 /// The plain part goes as 8bit whenever SMTP allows it (lines under 998 octets), so that
 /// links stay whole and can be copied straight out of a saved `.eml` file.
 fn plain_text_body(text: &str) -> Body {
-    let crlf = text.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n");
+    let crlf = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n");
     let fits = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() < 998);
     if fits {
         Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)

@@ -41,7 +41,13 @@ pub struct RegisterRequest {
     #[schema(required = true, min_length = 10, max_length = 128)]
     pub password: String,
     /// The name other practitioners see.
-    #[schema(required = true, min_length = 1, max_length = 80, pattern = r"^\s*[^\s\x00-\x1f\x7f]", example = "Sam Rivera")]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        example = "Sam Rivera"
+    )]
     pub display_name: String,
 }
 
@@ -153,7 +159,12 @@ impl ParseBody for PasswordResetConfirmRequest {
     }
 }
 
-crate::extract::opaque_body!(TokenRequest, LoginRequest, RefreshRequest, PasswordResetRequest);
+crate::extract::opaque_body!(
+    TokenRequest,
+    LoginRequest,
+    RefreshRequest,
+    PasswordResetRequest
+);
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct PasswordResetDone {
@@ -234,7 +245,8 @@ pub async fn register(
         }
     })?;
     let token = tokens::create_email_token(&txn, user.id, EmailTokenPurpose::VerifyEmail).await?;
-    let rendered = templates::verify_email(&user.display_name, &state.link("/verify-email", &token));
+    let rendered =
+        templates::verify_email(&user.display_name, &state.link("/verify-email", &token));
     outbox::enqueue(&txn, outgoing(&user, "verify_email", rendered)).await?;
     txn.commit().await?;
     state.outbox_wake.notify_one();
@@ -316,16 +328,19 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     limit_by_ip(&state, &req)?;
     let email_key = body.email.trim().to_lowercase();
-    if let Some(retry_after_secs) = login_failures::lockout_remaining(&state.db, &email_key).await? {
+    if let Some(retry_after_secs) = login_failures::lockout_remaining(&state.db, &email_key).await?
+    {
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
     let user = match Email::parse(&body.email) {
         Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,
     };
-    let verified =
-        auth::verify_password_blocking(body.password, user.as_ref().map(|u| u.password_hash.clone()))
-            .await;
+    let verified = auth::verify_password_blocking(
+        body.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let user = match user {
         Some(user) if verified => user,
         _ => {
@@ -360,7 +375,8 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let invalid = || ApiError::Unauthorized("The refresh token is not valid.");
     let txn = state.db.begin().await?;
-    let (user_id, family_id) = match tokens::rotate_refresh_token(&txn, &body.refresh_token).await? {
+    let (user_id, family_id) = match tokens::rotate_refresh_token(&txn, &body.refresh_token).await?
+    {
         Rotation::Rotated { user_id, family_id } => (user_id, family_id),
         Rotation::Invalid => return Err(invalid()),
         Rotation::Reused => {
@@ -442,8 +458,7 @@ pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     Valid(body): Valid<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let password_hash =
-        auth::hash_password_blocking(body.new_password.expose().to_owned()).await?;
+    let password_hash = auth::hash_password_blocking(body.new_password.expose().to_owned()).await?;
     let txn = state.db.begin().await?;
     let user_id = tokens::consume_email_token(&txn, &body.token, EmailTokenPurpose::PasswordReset)
         .await?

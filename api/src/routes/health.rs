@@ -60,7 +60,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// This API's OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/openapi.yaml", tag = "operations",
-    responses((status = 200, description = "The OpenAPI document", body = String, content_type = "application/yaml")))]
+    responses((status = 200, description = "The OpenAPI document", body = serde_json::Value, content_type = "application/yaml")))]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml")

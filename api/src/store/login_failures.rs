@@ -15,7 +15,10 @@ pub async fn lockout_remaining(
     db: &impl ConnectionTrait,
     email_key: &str,
 ) -> Result<Option<u64>, sea_orm::DbErr> {
-    let Some(row) = LoginFailures::find_by_id(email_key.to_owned()).one(db).await? else {
+    let Some(row) = LoginFailures::find_by_id(email_key.to_owned())
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let window_end = row.window_start + Duration::minutes(WINDOW_MINUTES);
@@ -32,7 +35,10 @@ pub async fn record_failure(
     email_key: &str,
 ) -> Result<(), sea_orm::DbErr> {
     let now = Utc::now();
-    match LoginFailures::find_by_id(email_key.to_owned()).one(db).await? {
+    match LoginFailures::find_by_id(email_key.to_owned())
+        .one(db)
+        .await?
+    {
         Some(row) if row.window_start + Duration::minutes(WINDOW_MINUTES) > now => {
             let failures = row.failures + 1;
             let mut active: login_failures::ActiveModel = row.into();

@@ -8,8 +8,8 @@ pub mod users;
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Opens the pool. SQLite gets a single connection: it has one writer anyway, and a
 /// single connection never fails a transaction with "database is locked".

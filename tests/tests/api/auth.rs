@@ -23,7 +23,12 @@ fn claims(overrides: Value) -> Value {
 }
 
 fn sign(claims: &Value, secret: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::default(), claims, &EncodingKey::from_secret(secret)).unwrap()
+    jsonwebtoken::encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap()
 }
 
 async fn me_status(app: &TestApp, token: &str) -> u16 {
@@ -31,7 +36,12 @@ async fn me_status(app: &TestApp, token: &str) -> u16 {
 }
 
 async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.post("/api/v1/auth/refresh", &json!({"refresh_token": token}), None).await
+    app.post(
+        "/api/v1/auth/refresh",
+        &json!({"refresh_token": token}),
+        None,
+    )
+    .await
 }
 
 on_both_backends! {

@@ -32,7 +32,10 @@ on_both_backends! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_database_without_a_restart() {
     if !tests::postgres_available().await {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "PostgreSQL is required under CI");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "PostgreSQL is required under CI"
+        );
         eprintln!("PostgreSQL is not reachable: skipping");
         return;
     }
@@ -46,7 +49,10 @@ async fn readiness_follows_the_database_without_a_restart() {
     proxy.cut();
     let down = app.get("/readyz", None).await;
     let body = tests::expect_problem(down, 503).await;
-    assert!(!body.to_string().contains("5432"), "no internals in the body");
+    assert!(
+        !body.to_string().contains("5432"),
+        "no internals in the body"
+    );
 
     proxy.restore();
     let mut ready = false;
@@ -57,6 +63,9 @@ async fn readiness_follows_the_database_without_a_restart() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(ready, "readiness did not come back after the database returned");
+    assert!(
+        ready,
+        "readiness did not come back after the database returned"
+    );
     app.teardown().await;
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs schemathesis, with all its default checks, against a live server started on a fresh
+# SQLite database, using the committed openapi.yaml.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/target/debug/alongside"
+st="$root/.venv/bin/st"
+work=$(mktemp -d)
+port=$("$root/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+
+DATA_DIR="$work" PORT="$port" AUTH_RATE_LIMIT_PER_MINUTE=1000000 RUST_LOG=warn \
+  "$bin" serve >"$work/server.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fs "$base/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+email="schemathesis-$(date +%s)@example.org"
+password="schemathesis password"
+curl -fs -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"$password\",\"display_name\":\"Schemathesis\"}" >/dev/null
+token=$(curl -fs -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"$password\"}" |
+  "$root/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+cd "$root"
+"$st" run "$root/openapi.yaml" \
+  --url "$base" \
+  --header "Authorization: Bearer $token" \
+  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-60}" \
+  --seed "${SCHEMATHESIS_SEED:-1}" \
+  --generation-database none \
+  --no-color \
+  "$@"
