@@ -60,6 +60,8 @@ pub struct Config {
     pub outbox: OutboxSettings,
     /// Sign-in, registration and reset attempts allowed from one address per minute.
     pub auth_requests_per_ip_per_minute: u32,
+    /// How often a practitioner may move their own location in an hour.
+    pub location_changes_per_hour: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -156,6 +158,7 @@ impl Config {
             log_format,
             outbox: OutboxSettings::default(),
             auth_requests_per_ip_per_minute: parsed("AUTH_RATE_LIMIT_PER_MINUTE", 600)?,
+            location_changes_per_hour: parsed("LOCATION_CHANGES_PER_HOUR", 5)?,
         })
     }
 

@@ -75,12 +75,18 @@ pub fn parse_value<T: ParseBody>(value: serde_json::Value) -> Result<T::Parsed, 
     }
     let wire: T = serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
+        let message = error.inner().to_string();
+        let missing_field = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing_field) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => "body".to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (_, None) => path,
+        };
         let mut errors = missing.clone();
-        errors
-            .entry(field)
-            .or_default()
-            .push(error.inner().to_string());
+        errors.entry(field).or_default().push(message);
         ApiError::Validation(errors)
     })?;
     let mut fields = FieldParser::from_errors(missing);

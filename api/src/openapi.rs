@@ -9,7 +9,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::routes::{auth, health, me};
+use crate::routes::{auth, health, me, profiles};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,12 +32,20 @@ use crate::routes::{auth, health, me};
         auth::password_reset,
         auth::password_reset_confirm,
         me::get_me,
+        me::delete_me,
+        me::export,
+        profiles::put_profile,
+        profiles::patch_profile,
+        profiles::get_profile,
+        profiles::directory,
+        profiles::vocabulary,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Accounts and sign-in"),
         (name = "me", description = "The signed-in practitioner"),
+        (name = "profiles", description = "Practitioner profiles, the directory and the vocabulary"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

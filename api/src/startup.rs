@@ -191,11 +191,15 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
                         .request()
                         .match_pattern()
                         .unwrap_or_else(|| "unmatched".to_owned());
-                    metrics.observe_request(
-                        &method,
-                        &route,
-                        response.status().as_u16(),
-                        started.elapsed().as_secs_f64(),
+                    let status = response.status().as_u16();
+                    let seconds = started.elapsed().as_secs_f64();
+                    metrics.observe_request(&method, &route, status, seconds);
+                    tracing::info!(
+                        %method,
+                        %route,
+                        status,
+                        elapsed_ms = seconds * 1000.0,
+                        "request served"
                     );
                     if let Some(id) =
                         request_id.and_then(|id: String| HeaderValue::from_str(&id).ok())

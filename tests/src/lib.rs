@@ -300,6 +300,7 @@ pub fn test_config(
             max_attempts: 1000,
         },
         auth_requests_per_ip_per_minute: 600,
+        location_changes_per_hour: 5,
     }
 }
 

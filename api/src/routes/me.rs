@@ -1,20 +1,35 @@
-//! The signed-in practitioner's own account.
+//! The signed-in practitioner's own account: who they are, everything stored about them,
+//! and leaving.
 
 use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{error::ApiError, extract::AuthUser};
+use crate::{
+    auth,
+    error::ApiError,
+    extract::{AuthUser, Valid},
+    isolation,
+    state::AppState,
+    store::{
+        entities::{outbox, refresh_tokens, users},
+        login_failures, profiles,
+    },
+    views::Profile,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/me").get(get_me));
+    cfg.service(web::resource("/me").get(get_me).delete(delete_me))
+        .service(web::resource("/me/export").get(export));
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Isolation {
-    /// 1.0 for someone with no nearby peers of their profession and population, lower as
-    /// such peers are closer at hand.
+    /// 1.0 when nobody of the same profession and population is within 50 km, lower as such
+    /// peers are at hand; at least 0.7 for someone who works alone.
     #[schema(minimum = 0.0, maximum = 1.0)]
     pub score: f64,
     pub peers_within_50km: u32,
@@ -28,27 +43,191 @@ pub struct Me {
     #[schema(example = "practitioner")]
     pub role: String,
     pub display_name: String,
-    /// The practitioner's profile, or null until they create one.
-    pub profile: Option<serde_json::Value>,
+    /// Null until the practitioner creates one.
+    pub profile: Option<Profile>,
     /// Null until there is a profile to measure from.
     pub isolation: Option<Isolation>,
 }
 
-/// The caller's account.
+/// The caller's account, profile and isolation.
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "me",
     security(("bearer" = [])),
     responses((status = 200, description = "The caller's account", body = Me))
 )]
-pub async fn get_me(user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     let user = user.0;
+    let stored = profiles::load(&state.db, user.id).await?;
+    let isolation = match &stored {
+        Some(profile) => {
+            let found = isolation::for_profile(&state.db, profile).await?;
+            Some(Isolation {
+                score: found.score,
+                peers_within_50km: found.peers_within_50km,
+            })
+        }
+        None => None,
+    };
     Ok(HttpResponse::Ok().json(Me {
+        profile: stored.map(|p| Profile::new(&p, &user.display_name)),
+        isolation,
         user_id: user.id,
         email: user.email,
         email_verified: user.email_verified,
         role: user.role,
         display_name: user.display_name,
-        profile: None,
-        isolation: None,
     }))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ExportedAccount {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub email_verified: bool,
+    pub role: String,
+    pub suspended: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ExportedSession {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ExportedEmail {
+    pub id: Uuid,
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub text_body: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Everything Alongside stores about one person.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Export {
+    pub exported_at: DateTime<Utc>,
+    pub account: ExportedAccount,
+    pub profile: Option<Profile>,
+    /// When the practitioner moved their location (kept for an hour's rate limit).
+    pub location_changes: Vec<DateTime<Utc>>,
+    pub sessions: Vec<ExportedSession>,
+    /// Connection requests and connections, as the practitioner sees them.
+    pub connections: Vec<serde_json::Value>,
+    /// Emails sent or queued to them.
+    pub emails: Vec<ExportedEmail>,
+}
+
+/// Everything stored about the caller, as JSON.
+#[utoipa::path(
+    get, path = "/api/v1/me/export", tag = "me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every stored fact about the caller", body = Export))
+)]
+pub async fn export(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    let user = user.0;
+    let db = &state.db;
+    let profile = profiles::load(db, user.id)
+        .await?
+        .map(|p| Profile::new(&p, &user.display_name));
+    let sessions = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::UserId.eq(user.id))
+        .order_by_asc(refresh_tokens::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| ExportedSession {
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            rotated_at: t.rotated_at,
+            revoked_at: t.revoked_at,
+        })
+        .collect();
+    let emails = outbox::Entity::find()
+        .filter(outbox::Column::UserId.eq(user.id))
+        .order_by_asc(outbox::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| ExportedEmail {
+            id: e.id,
+            kind: e.kind,
+            to: e.to_address,
+            subject: e.subject,
+            text_body: e.text_body,
+            status: e.status,
+            created_at: e.created_at,
+            sent_at: e.sent_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Export {
+        exported_at: Utc::now(),
+        location_changes: profiles::all_location_changes(db, user.id).await?,
+        profile,
+        sessions,
+        connections: Vec::new(),
+        emails,
+        account: ExportedAccount {
+            user_id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            email_verified: user.email_verified,
+            role: user.role,
+            suspended: user.suspended,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        },
+    }))
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DeleteAccountRequest {
+    /// The account's password, to confirm.
+    #[schema(required = true, max_length = 1024)]
+    pub password: String,
+}
+
+crate::extract::opaque_body!(DeleteAccountRequest);
+
+/// Erases the caller's account and everything that hangs off it.
+#[utoipa::path(
+    delete, path = "/api/v1/me", tag = "me",
+    security(("bearer" = [])),
+    request_body = DeleteAccountRequest,
+    responses(
+        (status = 204, description = "The account and its data are erased"),
+        (status = 403, description = "The password is not correct", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(body): Valid<DeleteAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = user.0;
+    let confirmed =
+        auth::verify_password_blocking(body.password, Some(user.password_hash.clone())).await;
+    if !confirmed {
+        return Err(ApiError::Forbidden {
+            code: "wrong-password",
+            detail: "The password is not correct.".into(),
+        });
+    }
+    let txn = state.db.begin().await?;
+    // Profiles, tags, tokens, queued emails and location history go with the account
+    // (foreign keys cascade).
+    users::Entity::delete_by_id(user.id).exec(&txn).await?;
+    login_failures::clear(&txn, &user.email_normalized).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, "account erased");
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod profiles;
 
 use actix_web::web;
 
@@ -11,6 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
-            .configure(me::configure),
+            .configure(me::configure)
+            .configure(profiles::configure),
     );
 }

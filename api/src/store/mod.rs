@@ -3,6 +3,7 @@
 pub mod entities;
 pub mod login_failures;
 pub mod outbox;
+pub mod profiles;
 pub mod tokens;
 pub mod users;
 

@@ -1,7 +1,10 @@
 //! sea-orm entities, one per table created in `migration/`.
 
 pub mod email_tokens;
+pub mod location_changes;
 pub mod login_failures;
 pub mod outbox;
+pub mod profile_tags;
+pub mod profiles;
 pub mod refresh_tokens;
 pub mod users;

@@ -1,0 +1,583 @@
+//! Profiles: writing one's own, reading others', the directory, and the vocabulary.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{Duration, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    domain::profile::{merge_patch, ProfileData, ProfileInput},
+    error::ApiError,
+    extract::{parse_value, AuthUser, Valid},
+    privacy,
+    state::AppState,
+    store::{
+        entities::{profiles as profile_rows, users},
+        profiles::{self, PlaceName, StoredProfile},
+    },
+    views::{Profile, PublicProfile},
+    vocabulary::{
+        self as vocab, check_code, LanguageCode, PopulationCode, ProfessionCode, SettingCode,
+        MEETING_MODES, VOCABULARY,
+    },
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/me/profile")
+            .put(put_profile)
+            .patch(patch_profile),
+    )
+    .service(web::resource("/profiles/{user_id}").get(get_profile))
+    .service(web::resource("/directory").get(directory))
+    .service(web::resource("/vocabulary").get(vocabulary));
+}
+
+fn no_profile() -> ApiError {
+    ApiError::Conflict {
+        code: "profile-required",
+        detail: "Create your profile with PUT /api/v1/me/profile first.".into(),
+    }
+}
+
+/// Refuses a location change beyond the hourly allowance.
+async fn check_location_allowance(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    let now = Utc::now();
+    let changes = profiles::location_changes_since(db, user_id, now - Duration::hours(1)).await?;
+    let allowed = usize::try_from(state.config.location_changes_per_hour).unwrap_or(usize::MAX);
+    if changes.len() >= allowed {
+        let oldest = changes.first().copied().unwrap_or(now);
+        let retry = (oldest + Duration::hours(1) - now).num_seconds().max(1);
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: u64::try_from(retry).unwrap_or(1),
+        });
+    }
+    Ok(())
+}
+
+/// Writes the caller's profile in one transaction and returns the owner's view.
+async fn save(
+    state: &AppState,
+    user: &users::Model,
+    data: ProfileData,
+) -> Result<Profile, ApiError> {
+    let found = matcher::places::nearest(matcher::LatLon::new(
+        data.location.latitude(),
+        data.location.longitude(),
+    ));
+    let place = PlaceName {
+        name: found.name,
+        region: found.region,
+        country_code: found.country_code,
+    };
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let previous = profile_rows::Entity::find_by_id(user.id).one(&txn).await?;
+    let moved = previous.is_none_or(|p| {
+        p.latitude != data.location.latitude() || p.longitude != data.location.longitude()
+    });
+    if moved {
+        check_location_allowance(state, &txn, user.id).await?;
+        profiles::record_location_change(&txn, user.id, now).await?;
+    }
+    profiles::save(&txn, user.id, &data, place, now).await?;
+    let stored = profiles::load(&txn, user.id)
+        .await?
+        .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("profile vanished after saving")))?;
+    txn.commit().await?;
+    Ok(Profile::new(&stored, data.display_name.as_str()))
+}
+
+/// Creates or replaces the caller's profile.
+#[utoipa::path(
+    put, path = "/api/v1/me/profile", tag = "profiles",
+    security(("bearer" = [])),
+    request_body = ProfileInput,
+    responses(
+        (status = 200, description = "The saved profile", body = Profile),
+        (status = 429, description = "The location was changed too often in the last hour", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_profile(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(data): Valid<ProfileInput>,
+) -> Result<HttpResponse, ApiError> {
+    let profile = save(&state, &user.0, data).await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// Every field of ProfileInput, all optional: a JSON merge patch (RFC 7396). Nested objects
+/// merge field by field; `null` clears an optional field.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ProfilePatch {
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    display_name: Option<String>,
+    #[schema(schema_with = vocab::profession_schema)]
+    profession: Option<String>,
+    #[schema(schema_with = vocab::populations_schema)]
+    populations: Option<Vec<String>>,
+    #[schema(schema_with = vocab::settings_schema)]
+    settings: Option<Vec<String>>,
+    #[schema(nullable = false)]
+    location: Option<LocationPatch>,
+    #[schema(nullable = false, minimum = 0, maximum = 60)]
+    years_experience: Option<i64>,
+    #[schema(schema_with = vocab::languages_schema)]
+    languages: Option<Vec<String>>,
+    #[schema(schema_with = crate::domain::profile::interests_schema)]
+    interests: Option<Vec<String>>,
+    #[schema(max_length = 1000)]
+    bio: Option<String>,
+    #[schema(schema_with = vocab::timezone_schema)]
+    timezone: Option<String>,
+    #[schema(schema_with = vocab::meeting_modes_schema)]
+    meeting_modes: Option<Vec<String>>,
+    #[schema(minimum = 0, maximum = 1000)]
+    max_travel_km: Option<i64>,
+    #[schema(nullable = false)]
+    works_alone: Option<bool>,
+    #[schema(nullable = false)]
+    seeking: Option<SeekingPatch>,
+    #[schema(nullable = false)]
+    mentoring: Option<MentoringPatch>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct LocationPatch {
+    #[schema(nullable = false, minimum = -90.0, maximum = 90.0)]
+    latitude: Option<f64>,
+    #[schema(nullable = false, minimum = -180.0, maximum = 180.0)]
+    longitude: Option<f64>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct SeekingPatch {
+    #[schema(nullable = false)]
+    peers: Option<bool>,
+    #[schema(nullable = false)]
+    mentor: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct MentoringPatch {
+    #[schema(nullable = false)]
+    offering: Option<bool>,
+    #[schema(nullable = false, minimum = 0, maximum = 20)]
+    capacity: Option<i64>,
+    #[schema(schema_with = crate::domain::profile::date_schema)]
+    paused_until: Option<String>,
+}
+
+/// Changes only the fields named in the body.
+#[utoipa::path(
+    patch, path = "/api/v1/me/profile", tag = "profiles",
+    security(("bearer" = [])),
+    request_body(content = inline(ProfilePatch), content_type = "application/json"),
+    responses(
+        (status = 200, description = "The saved profile", body = Profile),
+        (status = 409, description = "There is no profile to change yet", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The location was changed too often in the last hour", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch_profile(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.into_inner();
+    if !patch.is_object() {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    let existing = profiles::load(&state.db, user.id())
+        .await?
+        .ok_or_else(no_profile)?;
+    let current = Profile::new(&existing, &user.0.display_name);
+    let mut document = serde_json::to_value(stored_input(&current))
+        .map_err(|e| ApiError::unexpected(anyhow::Error::from(e)))?;
+    merge_patch(&mut document, &patch);
+    let data = parse_value::<ProfileInput>(document)?;
+    let profile = save(&state, &user.0, data).await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// The input that reproduces a stored profile.
+fn stored_input(profile: &Profile) -> ProfileInput {
+    ProfileInput {
+        display_name: profile.display_name.clone(),
+        profession: profile.profession.clone(),
+        populations: profile.populations.clone(),
+        settings: profile.settings.clone(),
+        location: profile.location,
+        years_experience: i64::from(profile.years_experience),
+        languages: profile.languages.clone(),
+        interests: profile.interests.clone(),
+        bio: profile.bio.clone(),
+        timezone: profile.timezone.clone(),
+        meeting_modes: profile.meeting_modes.clone(),
+        max_travel_km: profile.max_travel_km.map(i64::from),
+        works_alone: profile.works_alone,
+        seeking: profile.seeking,
+        mentoring: profile.mentoring.clone(),
+    }
+}
+
+/// Display names of the given accounts.
+async fn names(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, String>, sea_orm::DbErr> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
+
+/// Free mentoring places of each profile.
+pub async fn available_slots(profiles: &[StoredProfile]) -> HashMap<Uuid, i32> {
+    profiles
+        .iter()
+        .map(|p| (p.row.user_id, p.row.mentoring_capacity))
+        .collect()
+}
+
+pub async fn public_profiles(
+    db: &impl ConnectionTrait,
+    stored: &[StoredProfile],
+    viewer: Option<&StoredProfile>,
+) -> Result<Vec<PublicProfile>, sea_orm::DbErr> {
+    let names = names(db, stored.iter().map(|p| p.row.user_id).collect()).await?;
+    let slots = available_slots(stored).await;
+    Ok(stored
+        .iter()
+        .map(|p| {
+            let id = p.row.user_id;
+            PublicProfile::new(
+                p,
+                names.get(&id).map_or("", String::as_str),
+                viewer,
+                slots.get(&id).copied().unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
+/// A practitioner's public profile. Unverified and suspended accounts, and accounts without
+/// a profile, are not found (except by their owner).
+#[utoipa::path(
+    get, path = "/api/v1/profiles/{user_id}", tag = "profiles",
+    security(("bearer" = [])),
+    params(("user_id" = Uuid, Path, description = "The practitioner's user id")),
+    responses(
+        (status = 200, description = "Their public profile", body = PublicProfile),
+        (status = 404, description = "No such visible profile", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_profile(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let target_id = path.into_inner();
+    let target = if target_id == user.id() {
+        Some(user.0.clone())
+    } else {
+        crate::store::users::find_by_id(&state.db, target_id)
+            .await?
+            .filter(|u| u.email_verified && !u.suspended)
+    };
+    let Some(target) = target else {
+        return Err(ApiError::NotFound);
+    };
+    let stored = profiles::load(&state.db, target.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let viewer = profiles::load(&state.db, user.id()).await?;
+    let mut public = public_profiles(&state.db, &[stored], viewer.as_ref()).await?;
+    let profile = public.pop().ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectoryKind {
+    /// Practitioners looking for peers.
+    Peer,
+    /// Mentors with a free slot who are not paused.
+    Mentor,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    #[param(inline)]
+    kind: Option<DirectoryKind>,
+    #[param(inline)]
+    profession: Option<ProfessionCode>,
+    #[param(inline)]
+    population: Option<PopulationCode>,
+    #[param(inline)]
+    setting: Option<SettingCode>,
+    #[param(inline)]
+    language: Option<LanguageCode>,
+    /// Only practitioners within this many kilometres (as shown, in tens of km), nearest first.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2000)]
+    within_km: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// From `next_cursor` of the previous page.
+    #[param(max_length = 200)]
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DirectoryPage {
+    pub items: Vec<PublicProfile>,
+    pub next_cursor: Option<String>,
+}
+
+fn bounded(name: &str, raw: Option<&str>, min: u32, max: u32) -> Result<Option<u32>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    match raw.trim().parse::<u32>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(Some(v)),
+        _ => Err(ApiError::field(
+            name,
+            format!("must be a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+/// The last item of a page: its shown distance (when sorted by distance) and its id.
+struct Cursor {
+    distance_km: Option<u32>,
+    user_id: Uuid,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        let raw = match self.distance_km {
+            Some(d) => format!("{d}:{}", self.user_id),
+            None => format!("-:{}", self.user_id),
+        };
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    fn decode(raw: &str) -> Result<Self, ApiError> {
+        let invalid = || ApiError::field("cursor", "is not a cursor this API issued");
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let (distance, id) = text.split_once(':').ok_or_else(invalid)?;
+        Ok(Self {
+            distance_km: match distance {
+                "-" => None,
+                d => Some(d.parse().map_err(|_| invalid())?),
+            },
+            user_id: id.parse().map_err(|_| invalid())?,
+        })
+    }
+}
+
+/// Search and pick: practitioners matching every given filter.
+#[utoipa::path(
+    get, path = "/api/v1/directory", tag = "profiles",
+    security(("bearer" = [])),
+    params(DirectoryQuery),
+    responses(
+        (status = 200, description = "A page of public profiles", body = DirectoryPage),
+        (status = 409, description = "`within_km` needs the caller's own profile", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn directory(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<DirectoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let mut condition = profiles::visible_users().add(profile_rows::Column::UserId.ne(user.id()));
+    let mut errors = crate::domain::FieldParser::default();
+    if let Some(ProfessionCode(code)) = &query.profession {
+        if let Some(code) = errors.field("profession", check_code(code, &vocab::profession_codes()))
+        {
+            condition = condition.add(profile_rows::Column::Profession.eq(code));
+        }
+    }
+    let tag_filters = [
+        (
+            "population",
+            profiles::POPULATION,
+            query.population.map(|c| c.0),
+            vocab::population_codes(),
+        ),
+        (
+            "setting",
+            profiles::SETTING,
+            query.setting.map(|c| c.0),
+            vocab::setting_codes(),
+        ),
+        (
+            "language",
+            profiles::LANGUAGE,
+            query.language.map(|c| c.0),
+            vocab::language_codes(),
+        ),
+    ];
+    for (name, kind, code, allowed) in tag_filters {
+        if let Some(code) = code.and_then(|c| errors.field(name, check_code(&c, &allowed))) {
+            condition = condition.add(profiles::has_tag(kind, vec![code]));
+        }
+    }
+    let within_km = bounded("within_km", query.within_km.as_deref(), 1, 2000);
+    let limit = bounded("limit", query.limit.as_deref(), 1, 100);
+    let cursor = query.cursor.as_deref().map(Cursor::decode).transpose();
+    let (within_km, limit, cursor) = match (within_km, limit, cursor) {
+        (Ok(w), Ok(l), Ok(c)) if errors.is_clean() => (w, l.unwrap_or(20), c),
+        (w, l, c) => {
+            for (name, result) in [
+                ("within_km", w.err()),
+                ("limit", l.err()),
+                ("cursor", c.err()),
+            ] {
+                if let Some(ApiError::Validation(e)) = result {
+                    for message in e.into_values().flatten() {
+                        errors.error(name, message);
+                    }
+                }
+            }
+            return Err(errors.into_error());
+        }
+    };
+    match query.kind {
+        Some(DirectoryKind::Mentor) => {
+            condition = condition.add(profiles::mentor_with_free_slot(Utc::now().date_naive()));
+        }
+        Some(DirectoryKind::Peer) => {
+            condition = condition.add(profile_rows::Column::SeekingPeers.eq(true));
+        }
+        None => {}
+    }
+
+    let viewer = profiles::load(&state.db, user.id()).await?;
+    let page_size = limit as usize;
+    let (page, more) = match within_km {
+        Some(km) => {
+            let me = viewer.as_ref().ok_or_else(no_profile)?;
+            let (lat, lon) = (me.row.latitude, me.row.longitude);
+            // Shown distances come from snapped, rounded positions: widen the box by both.
+            condition = condition.add(profiles::bounding_box(lat, lon, f64::from(km) + 15.0));
+            let mut near: Vec<(u32, profile_rows::Model)> =
+                profiles::find(&state.db, condition, None, None)
+                    .await?
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            privacy::public_distance_km((lat, lon), (p.latitude, p.longitude)),
+                            p,
+                        )
+                    })
+                    .filter(|(d, _)| *d <= km)
+                    .collect();
+            near.sort_by_key(|(distance, p)| (*distance, p.user_id));
+            if let Some(Cursor {
+                distance_km,
+                user_id,
+            }) = &cursor
+            {
+                let after = (distance_km.unwrap_or(0), *user_id);
+                near.retain(|(d, p)| (*d, p.user_id) > after);
+            }
+            let more = near.len() > page_size;
+            near.truncate(page_size);
+            (near.into_iter().map(|(_, p)| p).collect::<Vec<_>>(), more)
+        }
+        None => {
+            let after = cursor.as_ref().map(|c| c.user_id);
+            let mut rows =
+                profiles::find(&state.db, condition, after, Some(limit as u64 + 1)).await?;
+            let more = rows.len() > page_size;
+            rows.truncate(page_size);
+            (rows, more)
+        }
+    };
+    let stored = profiles::attach_tags(&state.db, page).await?;
+    let items = public_profiles(&state.db, &stored, viewer.as_ref()).await?;
+    let next_cursor = match (more, items.last()) {
+        (true, Some(last)) => Some(
+            Cursor {
+                distance_km: within_km.and(last.distance_km),
+                user_id: last.user_id,
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    Ok(HttpResponse::Ok().json(DirectoryPage { items, next_cursor }))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct VocabularyEntry {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct VocabularyLists {
+    pub professions: Vec<VocabularyEntry>,
+    pub populations: Vec<VocabularyEntry>,
+    pub settings: Vec<VocabularyEntry>,
+    pub meeting_modes: Vec<VocabularyEntry>,
+    /// ISO 639-1 codes accepted in `languages`.
+    pub languages: Vec<String>,
+}
+
+/// The controlled lists every code in a profile comes from.
+#[utoipa::path(
+    get, path = "/api/v1/vocabulary", tag = "profiles",
+    responses((status = 200, description = "The controlled lists", body = VocabularyLists))
+)]
+pub async fn vocabulary() -> HttpResponse {
+    let entries = |terms: &[matcher::Term]| {
+        terms
+            .iter()
+            .map(|t| VocabularyEntry {
+                code: t.code.clone(),
+                label: t.label.clone(),
+            })
+            .collect()
+    };
+    HttpResponse::Ok().json(VocabularyLists {
+        professions: entries(&VOCABULARY.professions),
+        populations: entries(&VOCABULARY.populations),
+        settings: entries(&VOCABULARY.settings),
+        meeting_modes: MEETING_MODES
+            .iter()
+            .map(|(code, label)| VocabularyEntry {
+                code: (*code).to_owned(),
+                label: (*label).to_owned(),
+            })
+            .collect(),
+        languages: VOCABULARY.languages.clone(),
+    })
+}

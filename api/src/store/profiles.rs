@@ -1,0 +1,283 @@
+//! Profiles and their tags (populations, settings, languages, interests).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Query},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::entities::{
+    location_changes,
+    profile_tags::{self, Entity as ProfileTags},
+    profiles::{self, Entity as Profiles},
+    users,
+};
+use crate::domain::profile::ProfileData;
+
+pub use profiles::Model as ProfileRow;
+
+pub const POPULATION: &str = "population";
+pub const SETTING: &str = "setting";
+pub const LANGUAGE: &str = "language";
+pub const INTEREST: &str = "interest";
+
+/// A profile as stored: the row and its tags, in the order they were given.
+#[derive(Clone, Debug)]
+pub struct StoredProfile {
+    pub row: ProfileRow,
+    pub populations: Vec<String>,
+    pub settings: Vec<String>,
+    pub languages: Vec<String>,
+    pub interests: Vec<String>,
+}
+
+/// Where the nearest town is, found offline from the coordinates.
+pub struct PlaceName {
+    pub name: String,
+    pub region: String,
+    pub country_code: String,
+}
+
+pub async fn save(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    data: &ProfileData,
+    place: PlaceName,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let existing = Profiles::find_by_id(user_id).one(db).await?;
+    let created_at = existing.as_ref().map_or(now, |p| p.created_at);
+    let row = profiles::ActiveModel {
+        user_id: Set(user_id),
+        profession: Set(data.profession.clone()),
+        latitude: Set(data.location.latitude()),
+        longitude: Set(data.location.longitude()),
+        years_experience: Set(data.years_experience),
+        bio: Set(data.bio.clone()),
+        timezone: Set(data.timezone.clone()),
+        meets_virtual: Set(data.meets_virtual),
+        meets_in_person: Set(data.meets_in_person),
+        max_travel_km: Set(data.max_travel_km),
+        works_alone: Set(data.works_alone),
+        seeking_peers: Set(data.seeking.peers),
+        seeking_mentor: Set(data.seeking.mentor),
+        mentoring_offering: Set(data.mentoring_offering),
+        mentoring_capacity: Set(data.mentoring_capacity),
+        mentoring_paused_until: Set(data.mentoring_paused_until),
+        place_name: Set(place.name),
+        place_region: Set(place.region),
+        place_country_code: Set(place.country_code),
+        created_at: Set(created_at),
+        updated_at: Set(now),
+    };
+    if existing.is_some() {
+        row.update(db).await?;
+    } else {
+        row.insert(db).await?;
+    }
+
+    ProfileTags::delete_many()
+        .filter(profile_tags::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let tags = [
+        (POPULATION, &data.populations),
+        (SETTING, &data.settings),
+        (LANGUAGE, &data.languages),
+        (INTEREST, &data.interests),
+    ];
+    let rows: Vec<profile_tags::ActiveModel> = tags
+        .iter()
+        .flat_map(|(kind, codes)| {
+            codes.iter().map(move |code| profile_tags::ActiveModel {
+                user_id: Set(user_id),
+                kind: Set((*kind).to_owned()),
+                code: Set(code.clone()),
+            })
+        })
+        .collect();
+    ProfileTags::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+
+    users::ActiveModel {
+        id: Set(user_id),
+        display_name: Set(data.display_name.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(drop)
+}
+
+pub async fn load(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Option<StoredProfile>, sea_orm::DbErr> {
+    let Some(row) = Profiles::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(attach_tags(db, vec![row]).await?.pop())
+}
+
+/// Adds each profile's tags, keeping the order of `rows`.
+pub async fn attach_tags(
+    db: &impl ConnectionTrait,
+    rows: Vec<ProfileRow>,
+) -> Result<Vec<StoredProfile>, sea_orm::DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    let tags = ProfileTags::find()
+        .filter(profile_tags::Column::UserId.is_in(ids))
+        .all(db)
+        .await?;
+    let mut by_user: HashMap<Uuid, Vec<profile_tags::Model>> = HashMap::new();
+    for tag in tags {
+        by_user.entry(tag.user_id).or_default().push(tag);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let tags = by_user.remove(&row.user_id).unwrap_or_default();
+            let of = |kind: &str| -> Vec<String> {
+                tags.iter()
+                    .filter(|t| t.kind == kind)
+                    .map(|t| t.code.clone())
+                    .collect()
+            };
+            StoredProfile {
+                populations: of(POPULATION),
+                settings: of(SETTING),
+                languages: of(LANGUAGE),
+                interests: of(INTEREST),
+                row,
+            }
+        })
+        .collect())
+}
+
+/// Ids of verified, active accounts: the only ones anybody else may see.
+pub fn visible_users() -> Condition {
+    Condition::all().add(
+        Expr::col((profiles::Entity, profiles::Column::UserId)).in_subquery(
+            Query::select()
+                .column(users::Column::Id)
+                .from(users::Entity)
+                .and_where(Expr::col(users::Column::EmailVerified).eq(true))
+                .and_where(Expr::col(users::Column::Suspended).eq(false))
+                .to_owned(),
+        ),
+    )
+}
+
+/// Profiles holding the tag `kind`/`code`, answered from the tag index.
+pub fn has_tag(kind: &str, codes: Vec<String>) -> Condition {
+    Condition::all().add(
+        Expr::col((profiles::Entity, profiles::Column::UserId)).in_subquery(
+            Query::select()
+                .column(profile_tags::Column::UserId)
+                .from(profile_tags::Entity)
+                .and_where(Expr::col(profile_tags::Column::Kind).eq(kind))
+                .and_where(Expr::col(profile_tags::Column::Code).is_in(codes))
+                .to_owned(),
+        ),
+    )
+}
+
+/// A latitude/longitude box that contains every point within `km` of the centre (wider
+/// where it must be: near the poles or across the antimeridian it drops the longitude
+/// bound).
+pub fn bounding_box(lat: f64, lon: f64, km: f64) -> Condition {
+    let dlat = km / 111.0;
+    let mut condition = Condition::all()
+        .add(profiles::Column::Latitude.gte(lat - dlat))
+        .add(profiles::Column::Latitude.lte(lat + dlat));
+    let widest = (lat.abs() + dlat).min(90.0);
+    if widest < 89.0 {
+        let dlon = km / (111.0 * widest.to_radians().cos());
+        if lon - dlon >= -180.0 && lon + dlon <= 180.0 {
+            condition = condition
+                .add(profiles::Column::Longitude.gte(lon - dlon))
+                .add(profiles::Column::Longitude.lte(lon + dlon));
+        }
+    }
+    condition
+}
+
+pub fn mentor_with_free_slot(today: NaiveDate) -> Condition {
+    Condition::all()
+        .add(profiles::Column::MentoringOffering.eq(true))
+        .add(profiles::Column::MentoringCapacity.gt(0))
+        .add(
+            Condition::any()
+                .add(profiles::Column::MentoringPausedUntil.is_null())
+                .add(profiles::Column::MentoringPausedUntil.lte(today)),
+        )
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+    after: Option<Uuid>,
+    limit: Option<u64>,
+) -> Result<Vec<ProfileRow>, sea_orm::DbErr> {
+    let mut query = Profiles::find()
+        .filter(condition)
+        .order_by_asc(profiles::Column::UserId);
+    if let Some(after) = after {
+        query = query.filter(profiles::Column::UserId.gt(after));
+    }
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
+    query.all(db).await
+}
+
+pub async fn location_changes_since(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
+    Ok(location_changes::Entity::find()
+        .filter(location_changes::Column::UserId.eq(user_id))
+        .filter(location_changes::Column::ChangedAt.gt(since))
+        .order_by_asc(location_changes::Column::ChangedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.changed_at)
+        .collect())
+}
+
+pub async fn all_location_changes(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
+    location_changes_since(db, user_id, DateTime::<Utc>::MIN_UTC).await
+}
+
+pub async fn record_location_change(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    location_changes::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        changed_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map(drop)
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Profiles::find().count(db).await
+}
