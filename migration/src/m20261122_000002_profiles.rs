@@ -89,6 +89,7 @@ impl MigrationTrait for Migration {
                         "interest",
                     ])))
                     .col(text("code"))
+                    .col(integer("position"))
                     .primary_key(Index::create().col("user_id").col("kind").col("code"))
                     .foreign_key(&mut user_fk("profile_tags"))
                     .to_owned(),

@@ -118,6 +118,12 @@ async fn drop_postgres_database(name: &str) {
 
 impl TestApp {
     pub async fn spawn_postgres_or_skip() -> Option<Self> {
+        Self::spawn_postgres_configured_or_skip(|_| {}).await
+    }
+
+    pub async fn spawn_postgres_configured_or_skip(
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
         if !postgres_available().await {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("PostgreSQL is required under CI=true but is not reachable");
@@ -125,10 +131,15 @@ impl TestApp {
             eprintln!("PostgreSQL is not reachable: skipping the PostgreSQL leg");
             return None;
         }
-        Some(Self::spawn(Backend::Postgres).await)
+        Some(Self::spawn_configured(Backend::Postgres, adjust).await)
     }
 
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_configured(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with settings changed by `adjust` first.
+    pub async fn spawn_configured(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = std::env::temp_dir().join(format!("alongside-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("cannot create a test folder");
         let (pg_database, database_url) = match backend {
@@ -141,7 +152,7 @@ impl TestApp {
                 (Some(name), url)
             }
         };
-        Self::spawn_with(backend, database_url, dir, pg_database).await
+        Self::spawn_with(backend, database_url, dir, pg_database, adjust).await
     }
 
     pub async fn spawn_with(
@@ -149,9 +160,14 @@ impl TestApp {
         database_url: String,
         dir: PathBuf,
         pg_database: Option<String>,
+        adjust: impl FnOnce(&mut Config),
     ) -> Self {
+        if std::env::var_os("RUST_LOG").is_some() {
+            api::telemetry::init(&LogFormat::Text);
+        }
         let smtp = SmtpSink::start(dir.join("mail")).await;
-        let config = test_config(database_url, &dir, Some(smtp.url()));
+        let mut config = test_config(database_url, &dir, Some(smtp.url()));
+        adjust(&mut config);
         let app = Application::build(config.clone())
             .await
             .expect("the application did not start");
@@ -201,7 +217,17 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
-        let mut request = self.client.post(self.url(path)).json(body);
+        self.send(reqwest::Method::POST, path, body, token).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path)).json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -301,6 +327,60 @@ pub fn test_config(
         },
         auth_requests_per_ip_per_minute: 600,
         location_changes_per_hour: 5,
+    }
+}
+
+/// A complete, valid ProfileInput for a community OT in Dubbo, with `overrides` merged in.
+pub fn profile_body(overrides: Value) -> Value {
+    let mut body = json!({
+        "display_name": "Sam Rivera",
+        "profession": "occupational_therapy",
+        "populations": ["older_adults", "neurology"],
+        "settings": ["community", "home_visits"],
+        "location": {"latitude": -32.2569, "longitude": 148.6011},
+        "years_experience": 4,
+        "languages": ["en"],
+        "interests": ["Falls prevention", "driving assessment"],
+        "bio": "Community OT covering the Orana region.",
+        "timezone": "Australia/Sydney",
+        "meeting_modes": ["virtual", "in_person"],
+        "max_travel_km": 150,
+        "works_alone": true,
+        "seeking": {"peers": true, "mentor": true},
+        "mentoring": {"offering": false, "capacity": 0}
+    });
+    if let (Some(target), Some(changes)) = (body.as_object_mut(), overrides.as_object()) {
+        for (key, value) in changes {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    body
+}
+
+impl TestApp {
+    pub async fn put_profile(&self, who: &Practitioner, body: &Value) -> reqwest::Response {
+        self.send(
+            reqwest::Method::PUT,
+            "/api/v1/me/profile",
+            body,
+            Some(&who.access_token),
+        )
+        .await
+    }
+
+    /// A verified practitioner with the given profile (see `profile_body`).
+    pub async fn practitioner_with_profile(&self, name: &str, overrides: Value) -> Practitioner {
+        let who = self.create_verified_practitioner(name).await;
+        let mut overrides = overrides;
+        overrides["display_name"] = json!(name);
+        let response = self.put_profile(&who, &profile_body(overrides)).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        who
     }
 }
 

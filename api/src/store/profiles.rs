@@ -93,11 +93,15 @@ pub async fn save(
     let rows: Vec<profile_tags::ActiveModel> = tags
         .iter()
         .flat_map(|(kind, codes)| {
-            codes.iter().map(move |code| profile_tags::ActiveModel {
-                user_id: Set(user_id),
-                kind: Set((*kind).to_owned()),
-                code: Set(code.clone()),
-            })
+            codes
+                .iter()
+                .zip(0..)
+                .map(move |(code, position)| profile_tags::ActiveModel {
+                    user_id: Set(user_id),
+                    kind: Set((*kind).to_owned()),
+                    code: Set(code.clone()),
+                    position: Set(position),
+                })
         })
         .collect();
     ProfileTags::insert_many(rows)
@@ -136,6 +140,7 @@ pub async fn attach_tags(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
     let tags = ProfileTags::find()
         .filter(profile_tags::Column::UserId.is_in(ids))
+        .order_by_asc(profile_tags::Column::Position)
         .all(db)
         .await?;
     let mut by_user: HashMap<Uuid, Vec<profile_tags::Model>> = HashMap::new();
@@ -260,7 +265,14 @@ pub async fn all_location_changes(
     db: &impl ConnectionTrait,
     user_id: Uuid,
 ) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
-    location_changes_since(db, user_id, DateTime::<Utc>::MIN_UTC).await
+    Ok(location_changes::Entity::find()
+        .filter(location_changes::Column::UserId.eq(user_id))
+        .order_by_asc(location_changes::Column::ChangedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.changed_at)
+        .collect())
 }
 
 pub async fn record_location_change(

@@ -4,3 +4,4 @@ mod auth;
 mod email_delivery;
 mod errors;
 mod operations;
+mod profiles;

@@ -43,7 +43,7 @@ async fn readiness_follows_the_database_without_a_restart() {
     let proxy = PgProxy::start("127.0.0.1:5432").await;
     let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
     let dir = std::env::temp_dir().join(format!("alongside-test-{}", uuid::Uuid::new_v4()));
-    let app = TestApp::spawn_with(Backend::Postgres, url, dir, Some(name)).await;
+    let app = TestApp::spawn_with(Backend::Postgres, url, dir, Some(name), |_| {}).await;
 
     assert_eq!(app.get("/readyz", None).await.status(), 200);
     proxy.cut();
