@@ -120,6 +120,50 @@ impl JwtKeys {
     }
 }
 
+pub const UNSUBSCRIBE_AUDIENCE: &str = "alongside-unsubscribe";
+const UNSUBSCRIBE_TYP: &str = "unsubscribe";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct UnsubscribeClaims {
+    sub: Uuid,
+    iss: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    typ: String,
+}
+
+impl JwtKeys {
+    /// A token for one-click unsubscribe links: it names the person and nothing else can
+    /// use it (its own audience and type).
+    pub fn issue_unsubscribe(&self, user_id: Uuid) -> anyhow::Result<String> {
+        let now = Utc::now().timestamp();
+        let claims = UnsubscribeClaims {
+            sub: user_id,
+            iss: ISSUER.into(),
+            aud: UNSUBSCRIBE_AUDIENCE.into(),
+            exp: now + 365 * 24 * 3600,
+            iat: now,
+            typ: UNSUBSCRIBE_TYP.into(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(JwtAlgorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    pub fn verify_unsubscribe(&self, token: &str) -> Option<Uuid> {
+        let mut validation = Validation::new(JwtAlgorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[UNSUBSCRIBE_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data =
+            jsonwebtoken::decode::<UnsubscribeClaims>(token, &self.decoding, &validation).ok()?;
+        (data.claims.typ == UNSUBSCRIBE_TYP).then_some(data.claims.sub)
+    }
+}
+
 /// A fresh opaque token and the hash under which it is stored.
 pub fn new_opaque_token() -> (String, String) {
     let mut bytes = [0u8; 32];
@@ -176,6 +220,17 @@ mod tests {
             jsonwebtoken::encode(&Header::new(JwtAlgorithm::HS256), &claims, &keys.encoding)
                 .unwrap();
         assert!(keys.verify_access(&token).is_none());
+    }
+
+    #[test]
+    fn unsubscribe_and_access_tokens_never_stand_in_for_each_other() {
+        let keys = JwtKeys::new(&[7u8; 32]);
+        let id = Uuid::new_v4();
+        let unsubscribe = keys.issue_unsubscribe(id).unwrap();
+        assert_eq!(keys.verify_unsubscribe(&unsubscribe), Some(id));
+        assert!(keys.verify_access(&unsubscribe).is_none());
+        let access = keys.issue_access(id, "practitioner").unwrap();
+        assert!(keys.verify_unsubscribe(&access).is_none());
     }
 
     #[test]

@@ -36,6 +36,21 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Add N verified practitioners with realistic profiles at real towns, and print how
+    /// to see suggestions as one of them.
+    SeedDemo {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// The same seed gives the same population.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run a mentorship matching round; without --dry-run each proposal becomes a pending
+    /// request emailed to the mentor.
+    MatchRound {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -52,6 +67,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::CreateAdmin { email } => create_admin(config, &email).await?,
+        Command::SeedDemo { count, seed } => seed_demo(config, count, seed).await?,
+        Command::MatchRound { dry_run } => match_round(config, dry_run).await?,
     }
     Ok(())
 }
@@ -90,5 +107,64 @@ async fn create_admin(config: Config, email: &str) -> anyhow::Result<()> {
             println!("administrator {} created ({})", email.as_str(), user.id);
         }
     }
+    Ok(())
+}
+
+async fn seed_demo(config: Config, count: usize, seed: u64) -> anyhow::Result<()> {
+    let db = connect_and_migrate(&config).await?;
+    let started = std::time::Instant::now();
+    let seeded = crate::seed::seed(&db, count, seed).await?;
+    let user = users::find_by_email(
+        &db,
+        &Email::parse(&seeded.first_email).map_err(anyhow::Error::msg)?,
+    )
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("the first demo practitioner is missing"))?;
+    let token = crate::auth::JwtKeys::new(&config.jwt_secret).issue_access(user.id, &user.role)?;
+    println!(
+        "seeded {} practitioners in {:.1} s",
+        seeded.count,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "sign in as {} with password {} or, for the next 15 minutes:",
+        seeded.first_email,
+        crate::seed::DEMO_PASSWORD
+    );
+    println!(
+        "curl -s -H 'Authorization: Bearer {token}' '{}/api/v1/me/suggestions?kind=peer'",
+        config.public_url
+    );
+    Ok(())
+}
+
+async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
+    let db = connect_and_migrate(&config).await?;
+    let matching = std::sync::Arc::new(crate::matching::Matching::load(&db).await?);
+    let state = crate::state::AppState {
+        jwt: crate::auth::JwtKeys::new(&config.jwt_secret),
+        metrics: crate::metrics::Metrics::default(),
+        ip_limiter: crate::ratelimit::IpLimiter::new(config.auth_requests_per_ip_per_minute),
+        outbox_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+        matching,
+        db,
+        config,
+    };
+    let result = crate::routes::admin::run_round(&state, dry_run)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    eprintln!(
+        "{} proposals, {} mentees unmatched, total score {:.3}, solved in {:.1} ms{}",
+        result.proposals.len(),
+        result.unmatched_mentee_ids.len(),
+        result.total_score,
+        result.elapsed_ms,
+        if dry_run {
+            " (dry run: nothing was created)"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }

@@ -62,6 +62,14 @@ pub struct Config {
     pub auth_requests_per_ip_per_minute: u32,
     /// How often a practitioner may move their own location in an hour.
     pub location_changes_per_hour: u32,
+    /// How long a connection request waits for an answer (`REQUEST_TTL_DAYS`).
+    pub request_ttl: Duration,
+    /// How often reminders and expiries are looked for.
+    pub scheduler_interval: Duration,
+    /// How often the matching index picks up other instances' changes.
+    pub index_refresh_interval: Duration,
+    /// Connection requests one practitioner may send in a day.
+    pub requests_per_day: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -144,6 +152,7 @@ impl Config {
                 })
             }
         };
+        let request_ttl_days: u32 = parsed("REQUEST_TTL_DAYS", 14)?;
         let public_url = var("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".to_owned());
         Ok(Self {
             database_url,
@@ -153,12 +162,16 @@ impl Config {
             jwt_secret,
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Alongside <no-reply@localhost>".into()),
-            request_ttl_days: parsed("REQUEST_TTL_DAYS", 14)?,
+            request_ttl_days,
             data_dir,
             log_format,
             outbox: OutboxSettings::default(),
             auth_requests_per_ip_per_minute: parsed("AUTH_RATE_LIMIT_PER_MINUTE", 600)?,
             location_changes_per_hour: parsed("LOCATION_CHANGES_PER_HOUR", 5)?,
+            request_ttl: Duration::from_secs(u64::from(request_ttl_days) * 86_400),
+            scheduler_interval: Duration::from_secs(60),
+            index_refresh_interval: Duration::from_secs(2),
+            requests_per_day: parsed("CONNECTION_REQUESTS_PER_DAY", 20)?,
         })
     }
 

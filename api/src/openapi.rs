@@ -9,7 +9,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::routes::{auth, health, me, profiles};
+use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,23 @@ use crate::routes::{auth, health, me, profiles};
         profiles::get_profile,
         profiles::directory,
         profiles::vocabulary,
+        connections::suggestions,
+        connections::create,
+        connections::list,
+        connections::get,
+        connections::accept,
+        connections::decline,
+        connections::withdraw,
+        connections::end,
+        connections::block,
+        connections::unblock,
+        connections::get_notifications,
+        connections::put_notifications,
+        unsubscribe::unsubscribe,
+        unsubscribe::confirm_page,
+        admin::matching_round,
+        admin::stats,
+        admin::suspend,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&CommonResponses),
@@ -46,6 +63,9 @@ use crate::routes::{auth, health, me, profiles};
         (name = "auth", description = "Accounts and sign-in"),
         (name = "me", description = "The signed-in practitioner"),
         (name = "profiles", description = "Practitioner profiles, the directory and the vocabulary"),
+        (name = "connections", description = "Suggestions, connection requests, blocks and email preferences"),
+        (name = "notifications", description = "Unsubscribing from optional emails"),
+        (name = "admin", description = "Programme administration"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

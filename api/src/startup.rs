@@ -21,6 +21,7 @@ use crate::{
     config::{redact_url, Config},
     email::{transport::Mailer, worker::Worker},
     error::{json_payload_error, render_problem, ApiError},
+    matching::Matching,
     metrics::Metrics,
     ratelimit::IpLimiter,
     routes,
@@ -61,6 +62,7 @@ pub struct Application {
     port: u16,
     server: Server,
     worker: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
     stop_worker: watch::Sender<bool>,
     state: web::Data<AppState>,
 }
@@ -68,6 +70,15 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = connect_and_migrate(&config).await?;
+        let matching =
+            Arc::new(
+                Matching::load(&db)
+                    .await
+                    .map_err(|source| StartupError::Database {
+                        url: redact_url(&config.database_url),
+                        source,
+                    })?,
+            );
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
             address: address.clone(),
@@ -92,6 +103,19 @@ impl Application {
             wake: outbox_wake.clone(),
             metrics: metrics.clone(),
         };
+        let refresher = tokio::spawn(crate::matching::run_refresher(
+            matching.clone(),
+            db.clone(),
+            config.index_refresh_interval,
+            stop_rx.clone(),
+        ));
+        let scheduler = tokio::spawn(crate::scheduler::run(
+            db.clone(),
+            config.clone(),
+            matching.clone(),
+            outbox_wake.clone(),
+            stop_rx.clone(),
+        ));
         let worker = tokio::spawn(worker.run(stop_rx));
 
         let state = web::Data::new(AppState {
@@ -100,6 +124,7 @@ impl Application {
             ip_limiter: IpLimiter::new(config.auth_requests_per_ip_per_minute),
             metrics,
             outbox_wake,
+            matching,
             config,
         });
         let server = run(listener, state.clone()).map_err(|source| StartupError::Listen {
@@ -110,6 +135,7 @@ impl Application {
             port,
             server,
             worker,
+            background: vec![refresher, scheduler],
             stop_worker,
             state,
         })
@@ -132,6 +158,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         let _ = self.stop_worker.send(true);
+        for task in self.background {
+            let _ = task.await;
+        }
         if let Err(error) = self.worker.await {
             tracing::error!(%error, "the delivery worker stopped abnormally");
         }

@@ -3,7 +3,9 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::{auth::JwtKeys, config::Config, metrics::Metrics, ratelimit::IpLimiter};
+use crate::{
+    auth::JwtKeys, config::Config, matching::Matching, metrics::Metrics, ratelimit::IpLimiter,
+};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -14,6 +16,7 @@ pub struct AppState {
     pub ip_limiter: IpLimiter,
     /// Wakes the delivery worker as soon as a transaction has queued an email.
     pub outbox_wake: Arc<Notify>,
+    pub matching: Arc<Matching>,
 }
 
 impl AppState {

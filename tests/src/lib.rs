@@ -193,6 +193,42 @@ impl TestApp {
         }
     }
 
+    /// A second instance of the service on the same database (its own port, worker and
+    /// index), as behind a load balancer.
+    pub async fn another_instance(&self) -> TestApp {
+        let dir = self
+            .dir
+            .join(format!("instance-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("instance folder");
+        let outbox = self.config.outbox.clone();
+        let smtp_url = self.config.smtp_url.clone();
+        TestApp::spawn_with(
+            self.backend,
+            self.config.database_url.clone(),
+            dir,
+            None,
+            |c| {
+                c.outbox = outbox;
+                c.smtp_url = smtp_url;
+            },
+        )
+        .await
+    }
+
+    /// Makes an account an administrator, as `alongside create-admin` does.
+    pub async fn make_admin(&self, who: &Practitioner) {
+        use api::store::entities::users;
+        use sea_orm::{ActiveModelTrait, Set};
+        users::ActiveModel {
+            id: Set(uuid::Uuid::parse_str(&who.user_id).expect("uuid")),
+            role: Set("admin".into()),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await
+        .expect("make admin");
+    }
+
     /// Stops the server and removes its database.
     pub async fn teardown(self) {
         self.handle.stop(true).await;
@@ -327,6 +363,10 @@ pub fn test_config(
         },
         auth_requests_per_ip_per_minute: 600,
         location_changes_per_hour: 5,
+        request_ttl: Duration::from_secs(14 * 86_400),
+        scheduler_interval: Duration::from_millis(200),
+        index_refresh_interval: Duration::from_millis(500),
+        requests_per_day: 20,
     }
 }
 

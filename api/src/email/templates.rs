@@ -95,6 +95,152 @@ pub fn password_reset(display_name: &str, link: &str) -> Rendered {
     )
 }
 
+/// One practitioner described in a sentence or two, for emails.
+pub fn profile_summary(profile: &crate::views::PublicProfile) -> String {
+    use crate::vocabulary::VOCABULARY;
+    let label = |terms: &[matcher::Term], code: &str| {
+        terms
+            .iter()
+            .find(|t| t.code == code)
+            .map_or_else(|| code.to_owned(), |t| t.label.to_lowercase())
+    };
+    let list = |terms: &[matcher::Term], codes: &[String]| {
+        codes
+            .iter()
+            .map(|c| label(terms, c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let profession = VOCABULARY
+        .professions
+        .iter()
+        .find(|t| t.code == profile.profession)
+        .map_or_else(|| profile.profession.clone(), |t| t.label.clone());
+    let distance = profile
+        .distance_km
+        .map(|d| format!(", about {d} km away"))
+        .unwrap_or_default();
+    format!(
+        "{name}: {profession}, {years} years of experience. Works with {populations}; \
+         practises in {settings}. Based near {place}, {region}{distance}.",
+        name = profile.display_name,
+        years = profile.years_experience,
+        populations = list(&VOCABULARY.populations, &profile.populations),
+        settings = list(&VOCABULARY.settings, &profile.settings),
+        place = profile.place.name,
+        region = profile.place.region,
+    )
+}
+
+fn reasons_text(reasons: &[String]) -> String {
+    if reasons.is_empty() {
+        String::new()
+    } else {
+        format!("Why you might click: {}.", reasons.join("; "))
+    }
+}
+
+pub fn connection_request(
+    recipient: &str,
+    requester_summary: &str,
+    kind: &str,
+    message: Option<&str>,
+    reasons: &[String],
+    link: &str,
+    from_round: bool,
+) -> Rendered {
+    let ask = match (kind, from_round) {
+        ("mentorship", true) => {
+            "Your programme's matching round suggests you as a mentor for a practitioner."
+        }
+        ("mentorship", false) => "A practitioner would like you to mentor them.",
+        _ => "A practitioner would like to connect with you as a peer.",
+    };
+    let message = message
+        .map(|m| format!("Their message: \"{m}\""))
+        .unwrap_or_default();
+    let reasons = reasons_text(reasons);
+    let paragraphs: Vec<&str> = [
+        ask,
+        requester_summary,
+        message.as_str(),
+        reasons.as_str(),
+        "Your contact details stay private unless you accept.",
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect();
+    render(
+        "Someone on Alongside would like to connect",
+        &format!("Hi {recipient},"),
+        &paragraphs,
+        Some(("Accept or decline", link)),
+    )
+}
+
+pub fn reminder(recipient: &str, requester_summary: &str, link: &str) -> Rendered {
+    render(
+        "A connection request is waiting for you",
+        &format!("Hi {recipient},"),
+        &[
+            "A practitioner asked to connect with you and is still waiting for an answer.",
+            requester_summary,
+            "A one-tap answer either way helps them move on.",
+        ],
+        Some(("Accept or decline", link)),
+    )
+}
+
+pub fn introduction(
+    to: &str,
+    other_summary: &str,
+    other_name: &str,
+    other_email: &str,
+    kind: &str,
+) -> Rendered {
+    let what = if kind == "mentorship" {
+        "Your mentorship is agreed."
+    } else {
+        "You are now connected as peers."
+    };
+    let contact = format!("You can reach {other_name} at {other_email}.");
+    render(
+        &format!("Meet {other_name} on Alongside"),
+        &format!("Hi {to},"),
+        &[
+            what,
+            other_summary,
+            &contact,
+            "We suggest a first 30-minute call to get to know each other's practice.",
+        ],
+        None,
+    )
+}
+
+pub fn declined(to: &str, other_name: &str) -> Rendered {
+    render(
+        "About your connection request",
+        &format!("Hi {to},"),
+        &[
+            &format!("{other_name} is not able to take up your request right now. This is often about timing or capacity, not about you."),
+            "Your suggestions on Alongside are updated all the time; there are other practitioners who share your practice.",
+        ],
+        None,
+    )
+}
+
+pub fn expired(to: &str, other_name: &str) -> Rendered {
+    render(
+        "Your connection request has expired",
+        &format!("Hi {to},"),
+        &[
+            &format!("{other_name} did not answer your request in time, so it has expired."),
+            "Have a look at your latest suggestions on Alongside: you can ask someone else, or ask again later.",
+        ],
+        None,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

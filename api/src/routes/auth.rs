@@ -290,6 +290,7 @@ pub async fn verify_email(
         .ok_or_else(bad_token)?;
     users::mark_verified(&txn, user_id).await?;
     txn.commit().await?;
+    state.matching.refresh_users(&state.db, &[user_id]).await?;
     Ok(HttpResponse::Ok().json(VerifyEmailResponse {
         email_verified: true,
     }))

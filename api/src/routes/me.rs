@@ -59,13 +59,19 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     let user = user.0;
     let stored = profiles::load(&state.db, user.id).await?;
     let isolation = match &stored {
-        Some(profile) => {
-            let found = isolation::for_profile(&state.db, profile).await?;
-            Some(Isolation {
-                score: found.score,
-                peers_within_50km: found.peers_within_50km,
-            })
-        }
+        Some(profile) => Some(match state.matching.isolation(user.id) {
+            Some(found) => Isolation {
+                score: f64::from(found.score),
+                peers_within_50km: found.peers_within_radius,
+            },
+            None => {
+                let found = isolation::for_profile(&state.db, profile).await?;
+                Isolation {
+                    score: found.score,
+                    peers_within_50km: found.peers_within_50km,
+                }
+            }
+        }),
         None => None,
     };
     Ok(HttpResponse::Ok().json(Me {
@@ -121,7 +127,7 @@ pub struct Export {
     pub location_changes: Vec<DateTime<Utc>>,
     pub sessions: Vec<ExportedSession>,
     /// Connection requests and connections, as the practitioner sees them.
-    pub connections: Vec<serde_json::Value>,
+    pub connections: Vec<crate::routes::connections::ConnectionView>,
     /// Emails sent or queued to them.
     pub emails: Vec<ExportedEmail>,
 }
@@ -168,12 +174,13 @@ pub async fn export(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
             sent_at: e.sent_at,
         })
         .collect();
+    let connections = crate::routes::connections::all_views(db, user.id).await?;
     Ok(HttpResponse::Ok().json(Export {
         exported_at: Utc::now(),
         location_changes: profiles::all_location_changes(db, user.id).await?,
         profile,
         sessions,
-        connections: Vec::new(),
+        connections,
         emails,
         account: ExportedAccount {
             user_id: user.id,
@@ -228,6 +235,7 @@ pub async fn delete_me(
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
     login_failures::clear(&txn, &user.email_normalized).await?;
     txn.commit().await?;
+    state.matching.forget(user.id);
     tracing::info!(user_id = %user.id, "account erased");
     Ok(HttpResponse::NoContent().finish())
 }

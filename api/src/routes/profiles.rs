@@ -113,6 +113,10 @@ pub async fn put_profile(
     Valid(data): Valid<ProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
     let profile = save(&state, &user.0, data).await?;
+    state
+        .matching
+        .refresh_users(&state.db, &[user.id()])
+        .await?;
     Ok(HttpResponse::Ok().json(profile))
 }
 
@@ -216,6 +220,10 @@ pub async fn patch_profile(
     merge_patch(&mut document, &patch);
     let data = parse_value::<ProfileInput>(document)?;
     let profile = save(&state, &user.0, data).await?;
+    state
+        .matching
+        .refresh_users(&state.db, &[user.id()])
+        .await?;
     Ok(HttpResponse::Ok().json(profile))
 }
 
@@ -254,12 +262,25 @@ async fn names(
         .collect())
 }
 
-/// Free mentoring places of each profile.
-pub async fn available_slots(profiles: &[StoredProfile]) -> HashMap<Uuid, i32> {
-    profiles
-        .iter()
-        .map(|p| (p.row.user_id, p.row.mentoring_capacity))
-        .collect()
+/// Free mentoring places of each profile: capacity less accepted mentees.
+pub async fn available_slots(
+    db: &impl ConnectionTrait,
+    profiles: &[StoredProfile],
+) -> Result<HashMap<Uuid, i32>, sea_orm::DbErr> {
+    let mut slots = HashMap::new();
+    for profile in profiles {
+        let taken = if profile.row.mentoring_offering {
+            crate::store::connections::accepted_mentees(db, profile.row.user_id).await?
+        } else {
+            0
+        };
+        let taken = i32::try_from(taken).unwrap_or(i32::MAX);
+        slots.insert(
+            profile.row.user_id,
+            (profile.row.mentoring_capacity - taken).max(0),
+        );
+    }
+    Ok(slots)
 }
 
 pub async fn public_profiles(
@@ -268,7 +289,7 @@ pub async fn public_profiles(
     viewer: Option<&StoredProfile>,
 ) -> Result<Vec<PublicProfile>, sea_orm::DbErr> {
     let names = names(db, stored.iter().map(|p| p.row.user_id).collect()).await?;
-    let slots = available_slots(stored).await;
+    let slots = available_slots(db, stored).await?;
     Ok(stored
         .iter()
         .map(|p| {

@@ -1,7 +1,9 @@
 //! Black-box tests: each starts the real server with a fresh database and SMTP server.
 
 mod auth;
+mod connections;
 mod email_delivery;
 mod errors;
 mod operations;
 mod profiles;
+mod rounds;

@@ -1,0 +1,482 @@
+//! The bridge between storage and the matcher: every profile lives in an in-memory index,
+//! changed at once by this process and refreshed from the database (for changes made by
+//! other instances) every couple of seconds. Blocks, live connections and recently declined
+//! pairs feed the hard rules the index cannot see.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Mutex, RwLock},
+};
+
+use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
+use matcher::{CodeSet, Index, IsolationConfig, Kind, LatLon, PersonId, ScoringConfig};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::{
+    store::{
+        connections::{ACCEPTED, DECLINED},
+        entities::{blocks, connections, profiles, users},
+        profiles::{self as store_profiles, StoredProfile},
+    },
+    vocabulary::VOCABULARY,
+};
+
+/// A declined pair is not suggested again for this long.
+pub const DECLINE_COOL_OFF_DAYS: i64 = 90;
+/// How far back each refresh looks beyond the last change it saw, for transactions that
+/// committed after later ones.
+const REFRESH_OVERLAP_SECS: i64 = 10;
+
+pub fn person(id: Uuid) -> PersonId {
+    PersonId(id.as_u128())
+}
+
+pub fn user_id(person: PersonId) -> Uuid {
+    Uuid::from_u128(person.0)
+}
+
+/// What the hard rules need beyond the two profiles.
+#[derive(Default)]
+struct Relations {
+    /// Either direction is stored as (smaller, larger).
+    blocked: HashSet<(Uuid, Uuid)>,
+    live: HashSet<(Uuid, Uuid)>,
+    declined_at: HashMap<(Uuid, Uuid), DateTime<Utc>>,
+    /// Mentees who already have a pending or accepted mentorship.
+    mentored: HashSet<Uuid>,
+}
+
+fn ordered(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
+    if a < b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl Relations {
+    fn excludes(&self, a: Uuid, b: Uuid, now: DateTime<Utc>) -> bool {
+        let pair = ordered(a, b);
+        self.blocked.contains(&pair)
+            || self.live.contains(&pair)
+            || self
+                .declined_at
+                .get(&pair)
+                .is_some_and(|at| now - *at < Duration::days(DECLINE_COOL_OFF_DAYS))
+    }
+}
+
+pub struct Matching {
+    index: RwLock<Index>,
+    /// When the read behind each practitioner's entry started: a slower, older read (say,
+    /// the poller's) must not overwrite a newer one.
+    read_at: Mutex<HashMap<Uuid, std::time::Instant>>,
+    relations: RwLock<Relations>,
+    watermark: Mutex<DateTime<Utc>>,
+}
+
+/// One suggestion with its explanation.
+pub struct Suggested {
+    pub user_id: Uuid,
+    pub score: f32,
+    pub reasons: Vec<matcher::Reason>,
+}
+
+/// The matcher's view of one stored practitioner.
+fn to_matcher(
+    stored: &StoredProfile,
+    user: &users::Model,
+    accepted_mentees: u64,
+    today: chrono::NaiveDate,
+) -> Option<matcher::Profile> {
+    let row = &stored.row;
+    let ids = |codes: &[String], find: &dyn Fn(&str) -> Option<u16>| -> Vec<u16> {
+        codes.iter().filter_map(|c| find(c)).collect()
+    };
+    let populations = ids(&stored.populations, &|c| VOCABULARY.population_id(c));
+    let settings = ids(&stored.settings, &|c| VOCABULARY.setting_id(c));
+    let paused = row.mentoring_paused_until.is_some_and(|d| d > today);
+    let free = if paused {
+        0
+    } else {
+        (i64::from(row.mentoring_capacity) - i64::try_from(accepted_mentees).unwrap_or(i64::MAX))
+            .clamp(0, 255)
+    };
+    let utc_offset_minutes = row
+        .timezone
+        .parse::<chrono_tz::Tz>()
+        .map(|tz| {
+            tz.offset_from_utc_datetime(&Utc::now().naive_utc())
+                .fix()
+                .local_minus_utc()
+                / 60
+        })
+        .unwrap_or(0);
+    let mut profile = matcher::Profile::new(
+        person(row.user_id),
+        VOCABULARY.profession_id(&row.profession)?,
+        LatLon::new(row.latitude, row.longitude),
+    );
+    profile.populations = CodeSet::from_ids(populations);
+    profile.settings = CodeSet::from_ids(settings);
+    profile.languages = ids(&stored.languages, &|c| VOCABULARY.language_id(c));
+    profile.interests = stored.interests.clone();
+    profile.years_experience = u8::try_from(row.years_experience).unwrap_or(60);
+    profile.utc_offset_minutes = i16::try_from(utc_offset_minutes).unwrap_or(0);
+    profile.meets_virtually = row.meets_virtual;
+    profile.meets_in_person = row.meets_in_person;
+    profile.max_travel_km = row
+        .max_travel_km
+        .and_then(|km| u16::try_from(km).ok())
+        .unwrap_or(50);
+    profile.works_alone = row.works_alone;
+    profile.seeking_peers = row.seeking_peers;
+    profile.seeking_mentor = row.seeking_mentor;
+    profile.offering_mentoring = row.mentoring_offering;
+    profile.free_mentor_slots = u8::try_from(free).unwrap_or(0);
+    profile.verified = user.email_verified;
+    profile.active = !user.suspended;
+    Some(profile)
+}
+
+/// Accepted mentorships per mentor among `mentors` (all mentors when `None`).
+async fn accepted_counts(
+    db: &impl ConnectionTrait,
+    mentors: Option<Vec<Uuid>>,
+) -> Result<HashMap<Uuid, u64>, sea_orm::DbErr> {
+    let mut query = connections::Entity::find()
+        .select_only()
+        .column(connections::Column::RecipientId)
+        .filter(connections::Column::Kind.eq("mentorship"))
+        .filter(connections::Column::Status.eq(ACCEPTED));
+    if let Some(mentors) = mentors {
+        query = query.filter(connections::Column::RecipientId.is_in(mentors));
+    }
+    let mut counts = HashMap::new();
+    for id in query.into_tuple::<Uuid>().all(db).await? {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Matcher profiles for the given stored profiles.
+async fn build_profiles(
+    db: &impl ConnectionTrait,
+    stored: Vec<StoredProfile>,
+) -> Result<Vec<matcher::Profile>, sea_orm::DbErr> {
+    let ids: Vec<Uuid> = stored.iter().map(|p| p.row.user_id).collect();
+    let accounts: HashMap<Uuid, users::Model> = users::Entity::find()
+        .filter(users::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let counts = accepted_counts(db, Some(ids)).await?;
+    let today = Utc::now().date_naive();
+    Ok(stored
+        .iter()
+        .filter_map(|p| {
+            let user = accounts.get(&p.row.user_id)?;
+            to_matcher(
+                p,
+                user,
+                counts.get(&p.row.user_id).copied().unwrap_or(0),
+                today,
+            )
+        })
+        .collect())
+}
+
+async fn load_relations(db: &impl ConnectionTrait) -> Result<Relations, sea_orm::DbErr> {
+    let mut relations = Relations::default();
+    for block in blocks::Entity::find().all(db).await? {
+        relations
+            .blocked
+            .insert(ordered(block.blocker_id, block.blocked_id));
+    }
+    let since = Utc::now() - Duration::days(DECLINE_COOL_OFF_DAYS);
+    let rows = connections::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(connections::Column::ActivePair.is_not_null())
+                .add(
+                    sea_orm::Condition::all()
+                        .add(connections::Column::Status.eq(DECLINED))
+                        .add(connections::Column::UpdatedAt.gt(since)),
+                ),
+        )
+        .all(db)
+        .await?;
+    for row in rows {
+        relations.apply(&row);
+    }
+    Ok(relations)
+}
+
+impl Relations {
+    fn apply(&mut self, row: &connections::Model) {
+        let pair = ordered(row.requester_id, row.recipient_id);
+        if row.active_pair.is_some() {
+            self.live.insert(pair);
+            if row.kind == "mentorship" {
+                self.mentored.insert(row.requester_id);
+            }
+        } else {
+            self.live.remove(&pair);
+            if row.kind == "mentorship" {
+                self.mentored.remove(&row.requester_id);
+            }
+        }
+        if row.status == DECLINED {
+            let at = row.responded_at.unwrap_or(row.updated_at);
+            self.declined_at.insert(pair, at);
+        }
+    }
+}
+
+impl Matching {
+    /// Loads every profile and relation; the start-up cost of a live index.
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, sea_orm::DbErr> {
+        let started = Utc::now();
+        let rows = store_profiles::find(db, sea_orm::Condition::all(), None, None).await?;
+        let stored = store_profiles::attach_tags(db, rows).await?;
+        let profiles = build_profiles(db, stored).await?;
+        let count = profiles.len();
+        let index = Index::build(ScoringConfig::default(), profiles);
+        let relations = load_relations(db).await?;
+        tracing::info!(profiles = count, "matching index loaded");
+        Ok(Self {
+            index: RwLock::new(index),
+            read_at: Mutex::new(HashMap::new()),
+            relations: RwLock::new(relations),
+            watermark: Mutex::new(started),
+        })
+    }
+
+    /// Re-reads these practitioners and applies them at once.
+    pub async fn refresh_users(
+        &self,
+        db: &impl ConnectionTrait,
+        ids: &[Uuid],
+    ) -> Result<(), sea_orm::DbErr> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let read_started = std::time::Instant::now();
+        let rows = profiles::Entity::find()
+            .filter(profiles::Column::UserId.is_in(ids.to_vec()))
+            .all(db)
+            .await?;
+        let stored = store_profiles::attach_tags(db, rows).await?;
+        let fresh = build_profiles(db, stored).await?;
+        let present: HashSet<PersonId> = fresh.iter().map(|p| p.id).collect();
+        if let (Ok(mut index), Ok(mut read_at)) = (self.index.write(), self.read_at.lock()) {
+            let mut newer = |id: Uuid| match read_at.get(&id) {
+                Some(previous) if *previous > read_started => false,
+                _ => {
+                    read_at.insert(id, read_started);
+                    true
+                }
+            };
+            for id in ids {
+                if !present.contains(&person(*id)) && newer(*id) {
+                    index.remove(person(*id));
+                }
+            }
+            for profile in fresh {
+                if newer(user_id(profile.id)) {
+                    index.upsert(profile);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a connection this process just wrote.
+    pub async fn connection_changed(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &connections::Model,
+    ) -> Result<(), sea_orm::DbErr> {
+        if let Ok(mut relations) = self.relations.write() {
+            relations.apply(row);
+        }
+        self.refresh_users(db, &[row.requester_id, row.recipient_id])
+            .await
+    }
+
+    pub async fn blocks_changed(&self, db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+        let mut blocked = HashSet::new();
+        for block in blocks::Entity::find().all(db).await? {
+            blocked.insert(ordered(block.blocker_id, block.blocked_id));
+        }
+        if let Ok(mut relations) = self.relations.write() {
+            relations.blocked = blocked;
+        }
+        Ok(())
+    }
+
+    /// Picks up what other instances wrote since the last look.
+    pub async fn poll(&self, db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+        let now = Utc::now();
+        let since = self.watermark.lock().map(|w| *w).unwrap_or(now)
+            - Duration::seconds(REFRESH_OVERLAP_SECS);
+        let mut changed: HashSet<Uuid> = profiles::Entity::find()
+            .select_only()
+            .column(profiles::Column::UserId)
+            .filter(profiles::Column::UpdatedAt.gt(since))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        changed.extend(
+            users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .filter(users::Column::UpdatedAt.gt(since))
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?,
+        );
+        let connection_rows = connections::Entity::find()
+            .filter(connections::Column::UpdatedAt.gt(since))
+            .all(db)
+            .await?;
+        if let Ok(mut relations) = self.relations.write() {
+            for row in &connection_rows {
+                relations.apply(row);
+            }
+        }
+        for row in &connection_rows {
+            changed.insert(row.requester_id);
+            changed.insert(row.recipient_id);
+        }
+        self.blocks_changed(db).await?;
+        let changed: Vec<Uuid> = changed.into_iter().collect();
+        for chunk in changed.chunks(500) {
+            self.refresh_users(db, chunk).await?;
+        }
+        if let Ok(mut watermark) = self.watermark.lock() {
+            *watermark = now;
+        }
+        Ok(())
+    }
+
+    pub fn forget(&self, id: Uuid) {
+        if let Ok(mut index) = self.index.write() {
+            index.remove(person(id));
+        }
+    }
+
+    /// The best `k` candidates of `kind` for `seeker`, each with reasons.
+    pub fn suggest(&self, seeker: Uuid, kind: Kind, k: usize) -> Vec<Suggested> {
+        let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
+            return Vec::new();
+        };
+        let now = Utc::now();
+        let exclude = |a: PersonId, b: PersonId| relations.excludes(user_id(a), user_id(b), now);
+        index
+            .suggest(person(seeker), kind, k, &exclude)
+            .into_iter()
+            .map(|s| Suggested {
+                user_id: user_id(s.id),
+                score: s.score,
+                reasons: index
+                    .explain(person(seeker), s.id, kind, &VOCABULARY)
+                    .map(|e| e.reasons)
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Score and reasons for one pair, when the profiles allow it at all.
+    pub fn explain(
+        &self,
+        seeker: Uuid,
+        candidate: Uuid,
+        kind: Kind,
+    ) -> Option<matcher::Explanation> {
+        self.index
+            .read()
+            .ok()?
+            .explain(person(seeker), person(candidate), kind, &VOCABULARY)
+    }
+
+    pub fn isolation(&self, id: Uuid) -> Option<matcher::Isolation> {
+        self.index
+            .read()
+            .ok()?
+            .isolation(person(id), &IsolationConfig::default())
+    }
+
+    /// Isolation of everyone, for the admin figures.
+    pub fn isolated_count(&self) -> usize {
+        self.index.read().map_or(0, |index| {
+            index
+                .isolation_all(&IsolationConfig::default())
+                .iter()
+                .filter(|(_, i)| i.is_isolated())
+                .count()
+        })
+    }
+
+    /// A mentorship round over everyone waiting for a mentor.
+    pub fn round(
+        &self,
+        solver: matcher::round::Solver,
+    ) -> Result<RoundOutcome, matcher::round::RoundError> {
+        let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
+            return Ok(RoundOutcome::default());
+        };
+        let now = Utc::now();
+        let mentees: Vec<PersonId> = index
+            .seeking_mentor()
+            .into_iter()
+            .filter(|id| !relations.mentored.contains(&user_id(*id)))
+            .collect();
+        let exclude = |a: PersonId, b: PersonId| relations.excludes(user_id(a), user_id(b), now);
+        let round = index.mentorship_round(&mentees, 50, &IsolationConfig::default(), &exclude);
+        let report = round.instance.solve(solver)?;
+        Ok(RoundOutcome {
+            proposals: round
+                .proposals(&report)
+                .into_iter()
+                .map(|p| (user_id(p.mentee), user_id(p.mentor), p.score))
+                .collect(),
+            unmatched: round.unmatched(&report).into_iter().map(user_id).collect(),
+            total_score: report.total_score,
+            objective: report.objective,
+            elapsed_ms: report.elapsed.as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct RoundOutcome {
+    pub proposals: Vec<(Uuid, Uuid, f64)>,
+    pub unmatched: Vec<Uuid>,
+    pub total_score: f64,
+    pub objective: f64,
+    pub elapsed_ms: f64,
+}
+
+/// Keeps the index fresh with other instances' changes until shutdown.
+pub async fn run_refresher(
+    matching: std::sync::Arc<Matching>,
+    db: sea_orm::DatabaseConnection,
+    every: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => break,
+        }
+        if let Err(error) = matching.poll(&db).await {
+            tracing::warn!(%error, "cannot refresh the matching index");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The emails about connections, each queued in the caller's transaction.
+
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use crate::{
+    auth::JwtKeys,
+    email::templates::{self, Rendered},
+    routes::profiles::public_profiles,
+    store::{
+        connections::{self, Connection},
+        outbox::{self, NewEmail},
+        profiles,
+        users::{self, User},
+    },
+};
+
+/// What building links needs.
+pub struct Mailing<'a> {
+    pub public_url: &'a str,
+    pub jwt: &'a JwtKeys,
+}
+
+impl Mailing<'_> {
+    fn connection_link(&self, id: Uuid) -> String {
+        format!("{}/connections/{id}", self.public_url)
+    }
+}
+
+fn email(
+    to: &User,
+    kind: &'static str,
+    rendered: Rendered,
+    headers: Vec<(String, String)>,
+) -> NewEmail {
+    NewEmail {
+        user_id: Some(to.id),
+        kind,
+        to_address: to.email.clone(),
+        subject: rendered.subject,
+        text_body: rendered.text,
+        html_body: rendered.html,
+        headers,
+    }
+}
+
+async fn user(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<User> {
+    users::find_by_id(db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {id} vanished"))
+}
+
+/// `whom`'s public profile as `viewer` sees it, in a sentence.
+async fn summary(db: &impl ConnectionTrait, whom: Uuid, viewer: Uuid) -> anyhow::Result<String> {
+    let Some(stored) = profiles::load(db, whom).await? else {
+        return Ok(String::new());
+    };
+    let viewer = profiles::load(db, viewer).await?;
+    let public = public_profiles(db, &[stored], viewer.as_ref()).await?;
+    Ok(public
+        .first()
+        .map(templates::profile_summary)
+        .unwrap_or_default())
+}
+
+fn reason_labels(connection: &Connection) -> Vec<String> {
+    connection
+        .reasons
+        .as_array()
+        .map(|reasons| {
+            reasons
+                .iter()
+                .filter_map(|r| r["label"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Headers of a non-transactional email: one-click unsubscribe (RFC 8058).
+fn unsubscribe_headers(mailing: &Mailing<'_>, to: Uuid) -> anyhow::Result<Vec<(String, String)>> {
+    let token = mailing.jwt.issue_unsubscribe(to)?;
+    Ok(vec![
+        (
+            "List-Unsubscribe".into(),
+            format!("<{}/unsubscribe?token={token}>", mailing.public_url),
+        ),
+        (
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        ),
+    ])
+}
+
+/// Tells the recipient about a new request, unless they turned such emails off.
+pub async fn connection_request(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    connection: &Connection,
+) -> anyhow::Result<()> {
+    let recipient = user(db, connection.recipient_id).await?;
+    if !connections::preferences(db, recipient.id)
+        .await?
+        .connection_requests
+    {
+        return Ok(());
+    }
+    let rendered = templates::connection_request(
+        &recipient.display_name,
+        &summary(db, connection.requester_id, recipient.id).await?,
+        &connection.kind,
+        connection.message.as_deref(),
+        &reason_labels(connection),
+        &mailing.connection_link(connection.id),
+        connection.round_id.is_some(),
+    );
+    let headers = unsubscribe_headers(mailing, recipient.id)?;
+    outbox::enqueue(
+        db,
+        email(&recipient, "connection_request", rendered, headers),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn reminder(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    connection: &Connection,
+) -> anyhow::Result<()> {
+    let recipient = user(db, connection.recipient_id).await?;
+    if !connections::preferences(db, recipient.id)
+        .await?
+        .connection_requests
+    {
+        return Ok(());
+    }
+    let rendered = templates::reminder(
+        &recipient.display_name,
+        &summary(db, connection.requester_id, recipient.id).await?,
+        &mailing.connection_link(connection.id),
+    );
+    let headers = unsubscribe_headers(mailing, recipient.id)?;
+    outbox::enqueue(
+        db,
+        email(&recipient, "connection_reminder", rendered, headers),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Introduces the two people to each other, each with the other's email.
+pub async fn introduction(
+    db: &impl ConnectionTrait,
+    connection: &Connection,
+) -> anyhow::Result<()> {
+    let a = user(db, connection.requester_id).await?;
+    let b = user(db, connection.recipient_id).await?;
+    for (to, other) in [(&a, &b), (&b, &a)] {
+        let rendered = templates::introduction(
+            &to.display_name,
+            &summary(db, other.id, to.id).await?,
+            &other.display_name,
+            &other.email,
+            &connection.kind,
+        );
+        outbox::enqueue(db, email(to, "introduction", rendered, Vec::new())).await?;
+    }
+    Ok(())
+}
+
+pub async fn declined(db: &impl ConnectionTrait, connection: &Connection) -> anyhow::Result<()> {
+    let requester = user(db, connection.requester_id).await?;
+    let recipient = user(db, connection.recipient_id).await?;
+    let rendered = templates::declined(&requester.display_name, &recipient.display_name);
+    outbox::enqueue(db, email(&requester, "declined", rendered, Vec::new())).await?;
+    Ok(())
+}
+
+pub async fn expired(db: &impl ConnectionTrait, connection: &Connection) -> anyhow::Result<()> {
+    let requester = user(db, connection.requester_id).await?;
+    let recipient = user(db, connection.recipient_id).await?;
+    let rendered = templates::expired(&requester.display_name, &recipient.display_name);
+    outbox::enqueue(db, email(&requester, "expired", rendered, Vec::new())).await?;
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Programme administration: matching rounds, figures, suspensions.
+
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    extract::{AuthUser, Valid},
+    state::AppState,
+    store::{
+        connections as store,
+        entities::{connections, matching_rounds, profiles, users},
+        outbox, tokens,
+    },
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .service(web::resource("/matching-rounds").post(matching_round))
+            .service(web::resource("/stats").get(stats))
+            .service(web::resource("/users/{user_id}/suspend").post(suspend)),
+    );
+}
+
+fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
+    if user.0.role == "admin" {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "admin-only",
+            detail: "Only programme administrators can do this.".into(),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundKind {
+    #[default]
+    Mentorship,
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RoundRequest {
+    #[schema(required = true)]
+    pub kind: RoundKind,
+    /// Compute and report without creating connections or sending emails.
+    #[schema(required = true)]
+    pub dry_run: bool,
+}
+
+crate::extract::opaque_body!(RoundRequest);
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoundProposal {
+    pub mentee_id: Uuid,
+    pub mentor_id: Uuid,
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoundResult {
+    pub round_id: Uuid,
+    pub proposals: Vec<RoundProposal>,
+    pub unmatched_mentee_ids: Vec<Uuid>,
+    /// Sum of the proposals' scores.
+    pub total_score: f64,
+    pub elapsed_ms: f64,
+}
+
+/// Runs a round over everyone waiting for a mentor and, unless it is a dry run, proposes
+/// each pair as a pending connection with an email to the mentor.
+pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, ApiError> {
+    let outcome = state
+        .matching
+        .round(matcher::round::Solver::Exact)
+        .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
+    let round_id = Uuid::now_v7();
+    let mut proposals = Vec::new();
+    for (mentee, mentor, score) in outcome.proposals {
+        if !dry_run {
+            let explanation = state
+                .matching
+                .explain(mentee, mentor, matcher::Kind::Mentor);
+            let created =
+                crate::routes::connections::propose(state, mentee, mentor, round_id, explanation)
+                    .await;
+            match created {
+                Ok(()) => {}
+                Err(ApiError::Conflict { .. }) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        proposals.push(RoundProposal {
+            mentee_id: mentee,
+            mentor_id: mentor,
+            score: (score * 1000.0).round() / 1000.0,
+        });
+    }
+    matching_rounds::ActiveModel {
+        id: Set(round_id),
+        kind: Set("mentorship".into()),
+        dry_run: Set(dry_run),
+        proposals: Set(i32::try_from(proposals.len()).unwrap_or(i32::MAX)),
+        unmatched: Set(i32::try_from(outcome.unmatched.len()).unwrap_or(i32::MAX)),
+        total_score: Set(outcome.total_score),
+        elapsed_ms: Set(outcome.elapsed_ms),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(RoundResult {
+        round_id,
+        proposals,
+        unmatched_mentee_ids: outcome.unmatched,
+        total_score: (outcome.total_score * 1000.0).round() / 1000.0,
+        elapsed_ms: outcome.elapsed_ms,
+    })
+}
+
+/// A matching round: the best assignment of waiting mentees to mentors with free slots,
+/// the most isolated first when mentors are scarce.
+#[utoipa::path(
+    post, path = "/api/v1/admin/matching-rounds", tag = "admin",
+    security(("bearer" = [])),
+    request_body = RoundRequest,
+    responses(
+        (status = 200, description = "The round's proposals", body = RoundResult),
+        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn matching_round(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(body): Valid<RoundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    let result = run_round(&state, body.dry_run).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ConnectionCounts {
+    pub pending: u64,
+    pub accepted: u64,
+    pub declined: u64,
+    pub expired: u64,
+    pub ended: u64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EmailCounts {
+    pub queued: u64,
+    pub sent: u64,
+    pub failed: u64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Stats {
+    /// Accounts with a profile.
+    pub practitioners: u64,
+    /// Of those, with a verified email.
+    pub verified: u64,
+    /// Isolation score of at least 0.5.
+    pub isolated: u64,
+    pub mentors_offering: u64,
+    pub open_mentor_slots: u64,
+    pub connections: ConnectionCounts,
+    /// Accepted (including since ended) out of all answered or expired requests.
+    pub acceptance_rate: Option<f64>,
+    /// Median time from request to answer.
+    pub median_response_hours: Option<f64>,
+    pub emails: EmailCounts,
+}
+
+async fn figures(state: &AppState) -> Result<Stats, ApiError> {
+    let db = &state.db;
+    let practitioners = profiles::Entity::find().count(db).await?;
+    let verified = users::Entity::find()
+        .filter(users::Column::EmailVerified.eq(true))
+        .filter(
+            users::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(profiles::Column::UserId)
+                    .from(profiles::Entity)
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await?;
+    let today = Utc::now().date_naive();
+    let mentors = profiles::Entity::find()
+        .filter(profiles::Column::MentoringOffering.eq(true))
+        .all(db)
+        .await?;
+    let mut open_slots = 0u64;
+    for mentor in &mentors {
+        if mentor.mentoring_paused_until.is_some_and(|d| d > today) {
+            continue;
+        }
+        let taken = store::accepted_mentees(db, mentor.user_id).await?;
+        open_slots += u64::try_from(mentor.mentoring_capacity.max(0))
+            .unwrap_or(0)
+            .saturating_sub(taken);
+    }
+    let count = |status: &'static str| store::count_by_status(db, status);
+    let counts = ConnectionCounts {
+        pending: count(store::PENDING).await?,
+        accepted: count(store::ACCEPTED).await?,
+        declined: count(store::DECLINED).await?,
+        expired: count(store::EXPIRED).await?,
+        ended: count(store::ENDED).await?,
+    };
+    let answered = counts.accepted + counts.ended + counts.declined + counts.expired;
+    let acceptance_rate =
+        (answered > 0).then(|| (counts.accepted + counts.ended) as f64 / answered as f64);
+    let mut hours: Vec<f64> = connections::Entity::find()
+        .filter(connections::Column::RespondedAt.is_not_null())
+        .all(db)
+        .await?
+        .iter()
+        .filter_map(|c| {
+            c.responded_at
+                .map(|r| (r - c.created_at).num_seconds() as f64 / 3600.0)
+        })
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    let median_response_hours = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => hours.get(n / 2).copied(),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+    };
+    Ok(Stats {
+        practitioners,
+        verified,
+        isolated: state.matching.isolated_count() as u64,
+        mentors_offering: mentors.len() as u64,
+        open_mentor_slots: open_slots,
+        connections: counts,
+        acceptance_rate,
+        median_response_hours,
+        emails: EmailCounts {
+            queued: outbox::count_by_status(db, "queued").await?,
+            sent: outbox::count_by_status(db, "sent").await?,
+            failed: outbox::count_by_status(db, "failed").await?,
+        },
+    })
+}
+
+/// The programme's figures.
+#[utoipa::path(
+    get, path = "/api/v1/admin/stats", tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures", body = Stats),
+        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    Ok(HttpResponse::Ok().json(figures(&state).await?))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Suspended {
+    pub user_id: Uuid,
+    pub suspended: bool,
+}
+
+/// Suspends an account: it cannot sign in, its sessions end, and it is never suggested.
+#[utoipa::path(
+    post, path = "/api/v1/admin/users/{user_id}/suspend", tag = "admin",
+    security(("bearer" = [])),
+    params(("user_id" = Uuid, Path, description = "The account to suspend")),
+    responses(
+        (status = 200, description = "Suspended", body = Suspended),
+        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    let target = path.into_inner();
+    let found = users::Entity::find_by_id(target)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    suspend_user(&state.db, found.id).await?;
+    state.matching.refresh_users(&state.db, &[found.id]).await?;
+    Ok(HttpResponse::Ok().json(Suspended {
+        user_id: found.id,
+        suspended: true,
+    }))
+}
+
+async fn suspend_user(db: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {
+    users::ActiveModel {
+        id: Set(id),
+        suspended: Set(true),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    tokens::revoke_all_for_user(db, id).await?;
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! One-click unsubscribe (RFC 8058): works from the email link without signing in.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{email::templates::escape_html, error::ApiError, state::AppState, store::connections};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/unsubscribe")
+            .post(unsubscribe)
+            .get(confirm_page),
+    );
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnsubscribeQuery {
+    /// The token from the email's unsubscribe link.
+    #[param(max_length = 1000)]
+    token: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Unsubscribed {
+    pub unsubscribed: bool,
+}
+
+fn bad_token() -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid-token",
+        detail: "The unsubscribe link is invalid or has expired.".into(),
+    }
+}
+
+/// Stops optional emails (connection requests, reminders, digests) for the link's owner.
+#[utoipa::path(
+    post, path = "/unsubscribe", tag = "notifications",
+    params(UnsubscribeQuery),
+    responses(
+        (status = 200, description = "Unsubscribed", body = Unsubscribed),
+        (status = 400, description = "The token is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    query: web::Query<UnsubscribeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.token.as_deref().ok_or_else(bad_token)?;
+    let user_id = state.jwt.verify_unsubscribe(token).ok_or_else(bad_token)?;
+    if crate::store::users::find_by_id(&state.db, user_id)
+        .await?
+        .is_some()
+    {
+        let prefs = connections::Preferences {
+            connection_requests: false,
+            match_digest: false,
+        };
+        connections::set_preferences(&state.db, user_id, prefs).await?;
+        tracing::info!(%user_id, "unsubscribed from optional emails");
+    }
+    Ok(HttpResponse::Ok().json(Unsubscribed { unsubscribed: true }))
+}
+
+/// A page with a button that unsubscribes; opening it (as mail scanners do) changes nothing.
+#[utoipa::path(
+    get, path = "/unsubscribe", tag = "notifications",
+    params(UnsubscribeQuery),
+    responses((status = 200, description = "A confirmation page", body = String, content_type = "text/html"))
+)]
+pub async fn confirm_page(query: web::Query<UnsubscribeQuery>) -> HttpResponse {
+    let token = escape_html(query.token.as_deref().unwrap_or_default());
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">\
+         <h1>Unsubscribe from Alongside emails?</h1>\
+         <p>You will still receive introductions and replies to your own requests.</p>\
+         <form method=\"post\" action=\"/unsubscribe?token={token}\">\
+         <button type=\"submit\">Unsubscribe</button></form></body></html>"
+        ))
+}

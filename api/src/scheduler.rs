@@ -1,0 +1,76 @@
+//! Scheduled work: reminders at half a request's time and expiry at its end. Every instance
+//! runs it; conditional updates make sure each reminder and expiry happens once.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use tokio::sync::{watch, Notify};
+
+use crate::{
+    auth::JwtKeys,
+    config::Config,
+    matching::Matching,
+    notify::{self, Mailing},
+    store::connections,
+};
+
+pub async fn run(
+    db: DatabaseConnection,
+    config: Config,
+    matching: Arc<Matching>,
+    wake_outbox: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let jwt = JwtKeys::new(&config.jwt_secret);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(config.scheduler_interval) => {}
+            _ = shutdown.changed() => break,
+        }
+        let mailing = Mailing {
+            public_url: &config.public_url,
+            jwt: &jwt,
+        };
+        match tick(&db, &config, &matching, &mailing).await {
+            Ok(0) => {}
+            Ok(_) => wake_outbox.notify_one(),
+            Err(error) => tracing::warn!(%error, "scheduled work failed; retrying"),
+        }
+    }
+}
+
+/// One pass; returns how many emails it queued.
+async fn tick(
+    db: &DatabaseConnection,
+    config: &Config,
+    matching: &Matching,
+    mailing: &Mailing<'_>,
+) -> anyhow::Result<usize> {
+    let ttl = chrono::Duration::from_std(config.request_ttl)?;
+    let now = Utc::now();
+    let mut queued = 0;
+
+    let txn = db.begin().await?;
+    let due = connections::claim_reminders(&txn, ttl, now).await?;
+    for connection in &due {
+        notify::reminder(&txn, mailing, connection).await?;
+    }
+    txn.commit().await?;
+    queued += due.len();
+
+    let txn = db.begin().await?;
+    let expired = connections::claim_expired(&txn, now).await?;
+    for connection in &expired {
+        notify::expired(&txn, connection).await?;
+    }
+    txn.commit().await?;
+    queued += expired.len();
+    for connection in &expired {
+        if let Some(fresh) = connections::find(db, connection.id).await? {
+            matching.connection_changed(db, &fresh).await?;
+        }
+        tracing::info!(connection_id = %connection.id, "connection request expired");
+    }
+    Ok(queued)
+}

@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "connections")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub requester_id: Uuid,
+    pub recipient_id: Uuid,
+    pub active_pair: Option<String>,
+    pub pair_key: String,
+    pub message: Option<String>,
+    pub score: Option<f64>,
+    pub reasons: Json,
+    pub decline_reason: Option<String>,
+    pub decline_note: Option<String>,
+    pub round_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub responded_at: Option<DateTimeUtc>,
+    pub reminded_at: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
