@@ -9,8 +9,14 @@ work=$(mktemp -d)
 port=$("$root/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 
-DATA_DIR="$work" PORT="$port" AUTH_RATE_LIMIT_PER_MINUTE=1000000 RUST_LOG=warn \
-  "$bin" serve >"$work/server.log" 2>&1 &
+email="schemathesis-$(date +%s)@example.org"
+password="schemathesis password"
+# An administrator, so that every operation, admin ones included, is exercised.
+DATA_DIR="$work" ALONGSIDE_ADMIN_PASSWORD="$password" RUST_LOG=warn \
+  "$bin" create-admin --email "$email" >/dev/null
+
+DATA_DIR="$work" PORT="$port" AUTH_RATE_LIMIT_PER_MINUTE=1000000 LOCATION_CHANGES_PER_HOUR=1000000 \
+  CONNECTION_REQUESTS_PER_DAY=1000000 RUST_LOG=warn "$bin" serve >"$work/server.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
@@ -24,10 +30,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-email="schemathesis-$(date +%s)@example.org"
-password="schemathesis password"
-curl -fs -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
-  -d "{\"email\":\"$email\",\"password\":\"$password\",\"display_name\":\"Schemathesis\"}" >/dev/null
 token=$(curl -fs -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
   -d "{\"email\":\"$email\",\"password\":\"$password\"}" |
   "$root/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

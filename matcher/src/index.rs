@@ -1,9 +1,12 @@
 //! The in-memory index: top-k suggestions, radius queries and incremental updates (§3).
 
-use crate::geo::{arc_km, chord2, chord2_for_km, LatLon};
+use crate::geo::{arc_km, chord2, chord2_for_km, LatLon, EARTH_RADIUS_KM};
 use crate::hash::FastMap;
 use crate::profile::{flag, pack, Exact, Packed, PersonId, Profile};
-use crate::score::{combine, Explanation, Kind, Scorer, ScoringConfig};
+use crate::score::{
+    combine, interest_bound, jaccard_bits, nearness_at, time_zone_closeness, Explanation, Kind,
+    Scorer, ScoringConfig,
+};
 use crate::spatial::{cells_near, Grid, GridPoint};
 use crate::vocab::Vocabulary;
 
@@ -36,70 +39,220 @@ struct Entry {
     profile: Profile,
     packed: Packed,
     exact: Exact,
-    /// Position inside the profession's partition.
-    pos: u32,
+    at: RowRef,
 }
 
-/// The scan arrays of one profession, one column per hot field (47 bytes per profile).
-#[derive(Clone, Debug, Default)]
-struct Partition {
+/// Where a profile's row lives: group, bucket within the group, row within the bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RowRef {
+    group: u32,
+    bucket: u32,
+    row: u32,
+}
+
+/// The hot fields of one profile that vary inside a bucket, packed together so that a
+/// bucket is one contiguous run of memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Row {
+    languages: u64,
+    interest_sig: u64,
+    xyz: [f32; 3],
+    slot: u32,
+    travel_km: u16,
+    flags: u8,
+    years: u8,
+    tz_quarters: i8,
+    interest_count: u8,
+}
+
+impl Row {
+    fn new(slot: u32, p: &Packed) -> Self {
+        Self {
+            languages: p.languages,
+            interest_sig: p.interest_sig,
+            xyz: p.xyz,
+            slot,
+            travel_km: p.travel_km,
+            flags: p.flags,
+            years: p.years,
+            tz_quarters: p.tz_quarters,
+            interest_count: p.interest_count,
+        }
+    }
+}
+
+/// Bytes scanned per profile: one [`Row`] (profession, populations and settings are shared
+/// by the whole bucket).
+pub const SCAN_BYTES_PER_PROFILE: usize = std::mem::size_of::<Row>();
+
+// matching.md §6 allows at most 64 bytes per scanned profile.
+const _: () = assert!(SCAN_BYTES_PER_PROFILE <= 64);
+
+/// What a query needs to bound a group or bucket without touching its rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct BucketKey {
     profession: u16,
-    slot: Vec<u32>,
-    flags: Vec<u8>,
-    years: Vec<u8>,
-    languages: Vec<u64>,
-    populations: Vec<u32>,
-    settings: Vec<u32>,
-    interest_sig: Vec<u64>,
-    interest_count: Vec<u8>,
-    xyz: Vec<[f32; 3]>,
-    travel_km: Vec<u16>,
-    tz_quarters: Vec<i8>,
-    free_slots: Vec<u8>,
+    populations: u32,
+    settings: u32,
 }
 
-impl Partition {
+/// What a query needs to know about the rows of a bucket or group without reading them:
+/// how many could be candidates at all, and ranges that bound their experience and interest
+/// parts. Ranges only widen; after removals they may be loose, which keeps them safe.
+#[derive(Clone, Copy, Debug)]
+struct Summary {
+    /// Rows that could be a peer candidate at all (eligible and seeking peers).
+    peers: u32,
+    /// Rows that could be a mentor candidate at all (eligible, offering, free slot).
+    mentors: u32,
+    interest_sigs: u64,
+    max_interests: u8,
+    min_years: u8,
+    max_years: u8,
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Self {
+            peers: 0,
+            mentors: 0,
+            interest_sigs: 0,
+            max_interests: 0,
+            min_years: u8::MAX,
+            max_years: 0,
+        }
+    }
+}
+
+impl Summary {
+    fn add(&mut self, p: &Packed, delta: i32) {
+        let has = |bits: u8| p.flags & bits == bits;
+        if has(flag::ELIGIBLE | flag::SEEKS_PEERS) {
+            self.peers = self.peers.saturating_add_signed(delta);
+        }
+        if has(flag::ELIGIBLE | flag::OPEN_MENTOR) {
+            self.mentors = self.mentors.saturating_add_signed(delta);
+        }
+        if delta > 0 {
+            self.interest_sigs |= p.interest_sig;
+            self.max_interests = self.max_interests.max(p.interest_count);
+            self.min_years = self.min_years.min(p.years);
+            self.max_years = self.max_years.max(p.years);
+        }
+    }
+
+    fn candidates(&self, kind: Kind) -> u32 {
+        match kind {
+            Kind::Peer => self.peers,
+            Kind::Mentor => self.mentors,
+        }
+    }
+
+    /// At least the experience part of any row: the fit is highest at the seeker's years
+    /// (peers) or at the ideal gap above them (mentors), so only the years in range nearest
+    /// to those need checking, plus the ends of the range.
+    fn experience_bound(&self, scorer: &Scorer, kind: Kind, q_years: u8) -> f32 {
+        let (lo, hi) = (self.min_years, self.max_years.max(self.min_years));
+        let (ideal_lo, ideal_hi) = scorer.mentor_ideal_years(q_years);
+        let probes = [
+            lo,
+            hi,
+            q_years.clamp(lo, hi),
+            ideal_lo.clamp(lo, hi),
+            ideal_hi.clamp(lo, hi),
+        ];
+        probes
+            .iter()
+            .map(|&c| scorer.experience(kind, q_years, c))
+            .fold(0.0, f32::max)
+    }
+
+    /// At least the interest part of any row: a row's Jaccard is its common count over a
+    /// union no smaller than the seeker's own count.
+    fn interest_bound(&self, q: &Packed) -> f32 {
+        let common = (q.interest_sig & self.interest_sigs)
+            .count_ones()
+            .min(u32::from(q.interest_count))
+            .min(u32::from(self.max_interests));
+        common as f32 / u32::from(q.interest_count).max(1) as f32
+    }
+}
+
+/// Profiles that share profession, populations and settings: those parts of the score are
+/// the same for every row, so a query bounds the bucket once and skips it when even a
+/// perfect row could not enter the top k.
+#[derive(Clone, Debug, Default)]
+struct Bucket {
+    key: BucketKey,
+    summary: Summary,
+    /// Rows laid out by a bulk build: `arena[start..start + built]`. Rows added later go to
+    /// `added`, so a build makes one allocation for all rows instead of one per bucket.
+    start: u32,
+    built: u32,
+    added: Vec<Row>,
+}
+
+impl Bucket {
     fn len(&self) -> usize {
-        self.slot.len()
+        self.built as usize + self.added.len()
     }
 
-    fn push(&mut self, slot: u32, p: &Packed) -> u32 {
-        let pos = self.slot.len() as u32;
-        self.slot.push(slot);
-        self.flags.push(p.flags);
-        self.years.push(p.years);
-        self.languages.push(p.languages);
-        self.populations.push(p.populations);
-        self.settings.push(p.settings);
-        self.interest_sig.push(p.interest_sig);
-        self.interest_count.push(p.interest_count);
-        self.xyz.push(p.xyz);
-        self.travel_km.push(p.travel_km);
-        self.tz_quarters.push(p.tz_quarters);
-        self.free_slots.push(p.free_slots);
-        pos
+    fn rows<'a>(&'a self, arena: &'a [Row]) -> [&'a [Row]; 2] {
+        let start = self.start as usize;
+        let built = arena.get(start..start + self.built as usize).unwrap_or(&[]);
+        [built, &self.added]
     }
 
-    /// Removes the row at `pos`; returns the slot of the row moved into its place, if any.
-    fn swap_remove(&mut self, pos: usize) -> Option<u32> {
-        self.slot.swap_remove(pos);
-        self.flags.swap_remove(pos);
-        self.years.swap_remove(pos);
-        self.languages.swap_remove(pos);
-        self.populations.swap_remove(pos);
-        self.settings.swap_remove(pos);
-        self.interest_sig.swap_remove(pos);
-        self.interest_count.swap_remove(pos);
-        self.xyz.swap_remove(pos);
-        self.travel_km.swap_remove(pos);
-        self.tz_quarters.swap_remove(pos);
-        self.free_slots.swap_remove(pos);
-        self.slot.get(pos).copied()
+    fn push(&mut self, row: Row) -> u32 {
+        let at = self.len() as u32;
+        self.added.push(row);
+        at
+    }
+
+    /// Removes row `r` by moving the last row into its place; returns that row's slot.
+    fn swap_remove(&mut self, arena: &mut [Row], r: usize) -> Option<u32> {
+        let len = self.len();
+        if r >= len {
+            return None;
+        }
+        let last = match self.added.pop() {
+            Some(row) => row,
+            None => {
+                self.built -= 1;
+                *arena.get((self.start + self.built) as usize)?
+            }
+        };
+        if r == len - 1 {
+            return None;
+        }
+        let target = if r < self.built as usize {
+            arena.get_mut(self.start as usize + r)
+        } else {
+            self.added.get_mut(r - self.built as usize)
+        };
+        *target? = last;
+        Some(last.slot)
     }
 }
 
-/// Bytes of scan arrays per profile (see [`Partition`]).
-pub const SCAN_BYTES_PER_PROFILE: usize = 4 + 1 + 1 + 8 + 4 + 4 + 8 + 1 + 12 + 2 + 1 + 1;
+/// Buckets that share profession and populations. A query bounds the groups (a few
+/// thousand) and looks at a group's buckets only while the group could still contribute.
+#[derive(Clone, Debug, Default)]
+struct Group {
+    key: BucketKey,
+    summary: Summary,
+    buckets: Vec<Bucket>,
+}
+
+fn grid_point(slot: u32, p: &Packed) -> GridPoint {
+    GridPoint {
+        slot,
+        populations: p.populations,
+        eligible: p.flags & flag::ELIGIBLE != 0,
+        works_alone: p.flags & flag::WORKS_ALONE != 0,
+        xyz: p.xyz,
+    }
+}
 
 /// The best `k` seen so far, best first: higher score, then lower id.
 struct TopK {
@@ -154,7 +307,11 @@ pub struct Index {
     entries: Vec<Option<Entry>>,
     free_slots: Vec<u32>,
     by_id: FastMap<PersonId, u32>,
-    partitions: Vec<Partition>,
+    groups: Vec<Group>,
+    arena: Vec<Row>,
+    bucket_of: FastMap<BucketKey, (u32, u32)>,
+    group_of: FastMap<BucketKey, u32>,
+    professions: Vec<u16>,
     pub(crate) grid: Grid,
     len: usize,
 }
@@ -173,27 +330,124 @@ impl Index {
             entries: Vec::new(),
             free_slots: Vec::new(),
             by_id: FastMap::default(),
-            partitions: Vec::new(),
+            groups: Vec::new(),
+            arena: Vec::new(),
+            bucket_of: FastMap::default(),
+            group_of: FastMap::default(),
+            professions: Vec::new(),
             grid: Grid::default(),
             len: 0,
         }
     }
 
-    /// Builds an index from many profiles at once; a later duplicate id replaces an earlier one.
+    /// Builds an index from many profiles at once; a later duplicate id replaces an earlier
+    /// one. Faster than inserting one by one: rows are laid out bucket by bucket with every
+    /// array allocated once at its final size.
     pub fn build(config: ScoringConfig, profiles: impl IntoIterator<Item = Profile>) -> Self {
-        let profiles = profiles.into_iter();
         let mut index = Self::new(config);
-        let (lower, _) = profiles.size_hint();
-        index.entries.reserve(lower);
-        index.by_id.reserve(lower);
-        for p in profiles {
-            index.upsert(p);
+        let mut profiles: Vec<Profile> = profiles.into_iter().collect();
+        index.by_id.reserve(profiles.len());
+        for (slot, p) in profiles.iter().enumerate() {
+            index.by_id.insert(p.id, slot as u32);
         }
+        if index.by_id.len() != profiles.len() {
+            let mut i = 0;
+            profiles.retain(|p| {
+                let keep = index.by_id.get(&p.id) == Some(&i);
+                i += 1;
+                keep
+            });
+            for (slot, p) in profiles.iter().enumerate() {
+                index.by_id.insert(p.id, slot as u32);
+            }
+        }
+        let placeholder = RowRef {
+            group: 0,
+            bucket: 0,
+            row: 0,
+        };
+        index.entries = profiles
+            .into_iter()
+            .map(|profile| {
+                let (packed, exact) = pack(&profile);
+                Some(Entry {
+                    profile,
+                    packed,
+                    exact,
+                    at: placeholder,
+                })
+            })
+            .collect();
+        // Two passes instead of a sort: find each row's bucket and count, then place every
+        // row with each bucket allocated once at its final size.
+        let mut sizes: Vec<Vec<u32>> = Vec::new();
+        for slot in 0..index.entries.len() {
+            let Some(Some(e)) = index.entries.get(slot) else {
+                continue;
+            };
+            let (group, bucket) = index.bucket_for(BucketKey {
+                profession: e.packed.profession,
+                populations: e.packed.populations,
+                settings: e.packed.settings,
+            });
+            if sizes.len() <= group as usize {
+                sizes.resize(group as usize + 1, Vec::new());
+            }
+            let counts = &mut sizes[group as usize];
+            if counts.len() <= bucket as usize {
+                counts.resize(bucket as usize + 1, 0);
+            }
+            counts[bucket as usize] += 1;
+            if let Some(Some(e)) = index.entries.get_mut(slot) {
+                e.at = RowRef {
+                    group,
+                    bucket,
+                    row: 0,
+                };
+            }
+        }
+        let mut next = 0u32;
+        for (g, counts) in index.groups.iter_mut().zip(&sizes) {
+            for (b, &n) in g.buckets.iter_mut().zip(counts) {
+                b.start = next;
+                next += n;
+            }
+        }
+        index.arena = vec![Row::default(); next as usize];
+        for (slot, e) in index.entries.iter_mut().enumerate() {
+            let Some(e) = e else { continue };
+            let Some(g) = index.groups.get_mut(e.at.group as usize) else {
+                continue;
+            };
+            let Some(b) = g.buckets.get_mut(e.at.bucket as usize) else {
+                continue;
+            };
+            g.summary.add(&e.packed, 1);
+            b.summary.add(&e.packed, 1);
+            e.at.row = b.built;
+            if let Some(place) = index.arena.get_mut((b.start + b.built) as usize) {
+                *place = Row::new(slot as u32, &e.packed);
+            }
+            b.built += 1;
+        }
+        index
+            .grid
+            .extend(index.entries.iter().enumerate().filter_map(|(slot, e)| {
+                let e = e.as_ref()?;
+                let p = &e.profile;
+                Some((p.profession, p.location, grid_point(slot as u32, &e.packed)))
+            }));
+        index.len = index.entries.len();
         index
     }
 
     pub fn config(&self) -> &ScoringConfig {
         &self.config
+    }
+
+    /// How many (profession, populations, settings) buckets the rows fall into.
+    pub fn bucket_count(&self) -> usize {
+        self.bucket_of.len()
     }
 
     pub fn len(&self) -> usize {
@@ -228,6 +482,17 @@ impl Index {
         self.entry_at(slot).map(|e| &e.profile)
     }
 
+    pub(crate) fn slot_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The id in each slot, `None` for free slots, in slot order.
+    pub(crate) fn ids_by_slot(&self) -> impl Iterator<Item = Option<PersonId>> + '_ {
+        self.entries
+            .iter()
+            .map(|e| e.as_ref().map(|e| e.profile.id))
+    }
+
     pub(crate) fn slot_of(&self, id: PersonId) -> Option<u32> {
         self.by_id.get(&id).copied()
     }
@@ -247,17 +512,28 @@ impl Index {
                 (self.entries.len() - 1) as u32
             }
         };
-        let part = self.partition_mut(profile.profession);
-        let pos = part.push(slot, &packed);
+        let (group, bucket) = self.bucket_for(BucketKey {
+            profession: packed.profession,
+            populations: packed.populations,
+            settings: packed.settings,
+        });
+        let Some(g) = self.groups.get_mut(group as usize) else {
+            return;
+        };
+        let Some(b) = g.buckets.get_mut(bucket as usize) else {
+            return;
+        };
+        g.summary.add(&packed, 1);
+        b.summary.add(&packed, 1);
+        let at = RowRef {
+            group,
+            bucket,
+            row: b.push(Row::new(slot, &packed)),
+        };
         self.grid.insert(
             profile.profession,
             profile.location,
-            GridPoint {
-                slot,
-                populations: packed.populations,
-                eligible: packed.flags & flag::ELIGIBLE != 0,
-                xyz: packed.xyz,
-            },
+            grid_point(slot, &packed),
         );
         self.by_id.insert(profile.id, slot);
         if let Some(cell) = self.entries.get_mut(slot as usize) {
@@ -265,7 +541,7 @@ impl Index {
                 profile,
                 packed,
                 exact,
-                pos,
+                at,
             });
         }
         self.len += 1;
@@ -275,32 +551,54 @@ impl Index {
     pub fn remove(&mut self, id: PersonId) -> Option<Profile> {
         let slot = self.by_id.remove(&id)?;
         let entry = self.entries.get_mut(slot as usize)?.take()?;
-        let profession = entry.profile.profession;
-        self.grid.remove(profession, entry.profile.location, slot);
-        if let Some(part) = self.partitions.iter_mut().find(|p| p.profession == profession) {
-            if let Some(moved) = part.swap_remove(entry.pos as usize) {
-                if let Some(Some(e)) = self.entries.get_mut(moved as usize) {
-                    e.pos = entry.pos;
-                }
-            }
+        self.grid
+            .remove(entry.profile.profession, entry.profile.location, slot);
+        let at = entry.at;
+        let arena = &mut self.arena;
+        let moved = self.groups.get_mut(at.group as usize).and_then(|g| {
+            g.summary.add(&entry.packed, -1);
+            let b = g.buckets.get_mut(at.bucket as usize)?;
+            b.summary.add(&entry.packed, -1);
+            b.swap_remove(arena, at.row as usize)
+        });
+        if let Some(Some(e)) = moved.and_then(|m| self.entries.get_mut(m as usize)) {
+            e.at.row = at.row;
         }
         self.free_slots.push(slot);
         self.len -= 1;
         Some(entry.profile)
     }
 
-    fn partition_mut(&mut self, profession: u16) -> &mut Partition {
-        let at = match self.partitions.iter().position(|p| p.profession == profession) {
-            Some(at) => at,
+    fn bucket_for(&mut self, key: BucketKey) -> (u32, u32) {
+        if let Some(&at) = self.bucket_of.get(&key) {
+            return at;
+        }
+        let group_key = BucketKey { settings: 0, ..key };
+        let group = match self.group_of.get(&group_key) {
+            Some(&g) => g,
             None => {
-                self.partitions.push(Partition {
-                    profession,
-                    ..Partition::default()
+                let g = self.groups.len() as u32;
+                self.groups.push(Group {
+                    key: group_key,
+                    ..Group::default()
                 });
-                self.partitions.len() - 1
+                self.group_of.insert(group_key, g);
+                g
             }
         };
-        &mut self.partitions[at]
+        let mut at = (group, 0);
+        if let Some(g) = self.groups.get_mut(group as usize) {
+            at.1 = g.buckets.len() as u32;
+            g.buckets.push(Bucket {
+                key,
+                ..Bucket::default()
+            });
+        }
+        self.bucket_of.insert(key, at);
+        if !self.professions.contains(&key.profession) {
+            self.professions.push(key.profession);
+        }
+        at
     }
 
     /// The best `k` candidates of `kind` for `seeker`, best first (ties: lower id first),
@@ -332,14 +630,57 @@ impl Index {
         }
         let mut top = TopK::new(k);
         let weights = self.scorer.weights(kind);
-        let other_profession_cap = combine(weights, [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
-        let own = self.partitions.iter().filter(|p| p.profession == q.profession);
-        let others = self.partitions.iter().filter(|p| p.profession != q.profession);
-        for part in own.chain(others) {
-            if part.profession != q.profession && other_profession_cap < top.floor() {
-                continue;
+        // Best-first over groups and then buckets: each is pushed with the best score any of
+        // its rows could reach, and the search stops once the next bound falls below the
+        // k-th score found. Scores are non-negative, so their bits sort like the numbers.
+        const WHOLE_GROUP: u32 = u32::MAX;
+        let bound = |key: &BucketKey, setting: f32, summary: &Summary| {
+            combine(
+                weights,
+                [
+                    jaccard_bits(q.populations, key.populations),
+                    setting,
+                    if key.profession == q.profession {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                    summary.experience_bound(&self.scorer, kind, q.years),
+                    1.0,
+                    summary.interest_bound(q),
+                ],
+            )
+            .max(0.0)
+            .to_bits()
+        };
+        let order: Vec<(u32, u32, u32)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.summary.candidates(kind) > 0)
+            .map(|(i, g)| (bound(&g.key, 1.0, &g.summary), i as u32, WHOLE_GROUP))
+            .collect();
+        let mut heap = std::collections::BinaryHeap::from(order);
+        while let Some((bits, g, b)) = heap.pop() {
+            if f32::from_bits(bits) < top.floor() {
+                break;
             }
-            self.scan(part, seeker, q, qx, kind, exclude, &mut top);
+            let Some(group) = self.groups.get(g as usize) else {
+                continue;
+            };
+            if b == WHOLE_GROUP {
+                for (i, bucket) in group.buckets.iter().enumerate() {
+                    if bucket.summary.candidates(kind) > 0 {
+                        let setting = jaccard_bits(q.settings, bucket.key.settings);
+                        heap.push((bound(&bucket.key, setting, &bucket.summary), g, i as u32));
+                    }
+                }
+            } else if let Some(bucket) = group.buckets.get(b as usize) {
+                match kind {
+                    Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, &mut top),
+                    Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, &mut top),
+                }
+            }
         }
         top.items
             .into_iter()
@@ -347,40 +688,94 @@ impl Index {
             .collect()
     }
 
+    /// Bounds a chunk of rows at a time in straight-line code the compiler can vectorise
+    /// (the distance part from the chord, which never exceeds the arc), then computes the
+    /// exact score only for rows whose bound reaches the current k-th score.
     #[allow(clippy::too_many_arguments)]
-    fn scan(
+    fn scan<const MENTOR: bool>(
         &self,
-        part: &Partition,
+        bucket: &Bucket,
         seeker: PersonId,
         q: &Packed,
         qx: &Exact,
-        kind: Kind,
         exclude: Exclusion<'_>,
         top: &mut TopK,
     ) {
-        let weights = self.scorer.weights(kind);
-        let n = part.len();
-        let (flags, years, langs) = (&part.flags[..n], &part.years[..n], &part.languages[..n]);
-        let (pops, sets) = (&part.populations[..n], &part.settings[..n]);
-        let (sigs, counts) = (&part.interest_sig[..n], &part.interest_count[..n]);
-        for i in 0..n {
-            if !Scorer::cheap_rules(kind, q, flags[i], years[i], langs[i]) {
-                continue;
+        const CHUNK: usize = 64;
+        let kind = if MENTOR { Kind::Mentor } else { Kind::Peer };
+        let w = *self.scorer.weights(kind);
+        let needed = if MENTOR {
+            flag::ELIGIBLE | flag::OPEN_MENTOR
+        } else {
+            flag::ELIGIBLE | flag::SEEKS_PEERS
+        };
+        let key = &bucket.key;
+        let population = jaccard_bits(q.populations, key.populations);
+        let setting = jaccard_bits(q.settings, key.settings);
+        let profession = if key.profession == q.profession {
+            1.0
+        } else {
+            0.0
+        };
+        let modes = q.flags & flag::MODES;
+        let q_in_person = q.flags & flag::IN_PERSON != 0;
+        let q_limit = if q_in_person {
+            q.travel_km.max(1)
+        } else {
+            u16::MAX
+        };
+        let km_per_chord = EARTH_RADIUS_KM * (1.0 - 1e-4);
+        let mut bound = [0f32; CHUNK];
+        for rows in bucket
+            .rows(&self.arena)
+            .into_iter()
+            .flat_map(|part| part.chunks(CHUNK))
+        {
+            for (r, b) in rows.iter().zip(bound.iter_mut()) {
+                let f = r.flags;
+                let ok = (f & needed == needed)
+                    & (r.languages & q.languages != 0)
+                    & (f & modes != 0)
+                    & (!MENTOR | (r.years >= q.years));
+                let c_in_person = f & flag::IN_PERSON != 0;
+                let c_limit = if c_in_person {
+                    r.travel_km.max(1)
+                } else {
+                    u16::MAX
+                };
+                let by_distance = nearness_at(
+                    km_per_chord * chord2(q.xyz, r.xyz).sqrt(),
+                    f32::from(q_limit.min(c_limit)),
+                );
+                let by_zone = time_zone_closeness(q.tz_quarters, r.tz_quarters);
+                let near = if q_in_person | c_in_person {
+                    by_distance
+                } else {
+                    by_zone
+                };
+                let score = combine(
+                    &w,
+                    [
+                        population,
+                        setting,
+                        profession,
+                        self.scorer.experience_fit::<MENTOR>(q.years, r.years),
+                        near,
+                        interest_bound(
+                            q.interest_sig,
+                            q.interest_count,
+                            r.interest_sig,
+                            r.interest_count,
+                        ),
+                    ],
+                );
+                *b = if ok { score } else { f32::NEG_INFINITY };
             }
-            let parts = self.scorer.bound_parts(
-                kind,
-                q,
-                part.profession,
-                pops[i],
-                sets[i],
-                years[i],
-                sigs[i],
-                counts[i],
-            );
-            if combine(weights, parts) < top.floor() {
-                continue;
+            for (r, &b) in rows.iter().zip(bound.iter()) {
+                if b >= top.floor() {
+                    self.confirm(r.slot, seeker, q, qx, kind, exclude, top);
+                }
             }
-            self.confirm(part.slot[i], seeker, q, qx, kind, exclude, top);
         }
     }
 
@@ -476,7 +871,7 @@ impl Index {
         let limit2 = chord2_for_km(radius_km);
         let professions: Vec<u16> = match profession {
             Some(p) => vec![p],
-            None => self.partitions.iter().map(|p| p.profession).collect(),
+            None => self.professions.clone(),
         };
         let mut found = Vec::new();
         for cell in cells_near(center, radius_km) {

@@ -56,12 +56,7 @@ impl Isolation {
     }
 }
 
-fn count_peers(
-    slices: &[&[GridPoint]],
-    me: &GridPoint,
-    limit2: f32,
-    cap: u32,
-) -> u32 {
+fn count_peers(slices: &[&[GridPoint]], me: &GridPoint, limit2: f32, cap: u32) -> u32 {
     let mut count = 0;
     for points in slices {
         for p in *points {
@@ -94,9 +89,15 @@ impl Index {
             slot,
             populations: packed.populations,
             eligible: true,
+            works_alone: false,
             xyz: packed.xyz,
         };
-        let count = count_peers(&slices, &me, chord2_for_km(config.radius_km), config.cap.max(1));
+        let count = count_peers(
+            &slices,
+            &me,
+            chord2_for_km(config.radius_km),
+            config.cap.max(1),
+        );
         Some(Isolation::from_count(
             count,
             config.cap.max(1),
@@ -112,7 +113,7 @@ impl Index {
         const CELL_HALF_DIAGONAL_KM: f32 = 40.0;
         let cap = config.cap.max(1);
         let limit2 = chord2_for_km(config.radius_km);
-        let mut out = Vec::with_capacity(self.len());
+        let mut by_slot: Vec<Option<Isolation>> = vec![None; self.slot_count()];
         for (profession, (lat, lon), points) in self.grid.cells() {
             let center = LatLon::new(
                 (f64::from(lat) + 0.5) * 0.5 - 90.0,
@@ -126,14 +127,16 @@ impl Index {
                     .collect();
             for me in points {
                 let count = count_peers(&slices, me, limit2, cap);
-                if let Some((packed, _)) = self.packed_at(me.slot) {
-                    let alone = packed.flags & flag::WORKS_ALONE != 0;
-                    if let Some(p) = self.profile_at(me.slot) {
-                        out.push((p.id, Isolation::from_count(count, cap, alone, config)));
-                    }
+                if let Some(slot) = by_slot.get_mut(me.slot as usize) {
+                    *slot = Some(Isolation::from_count(count, cap, me.works_alone, config));
                 }
             }
         }
+        let out = self
+            .ids_by_slot()
+            .zip(by_slot)
+            .filter_map(|(id, iso)| Some((id?, iso?)))
+            .collect();
         out
     }
 }

@@ -5,6 +5,7 @@ mod geo;
 mod hash;
 mod index;
 mod isolation;
+pub mod places;
 mod profile;
 pub mod round;
 mod score;

@@ -18,8 +18,7 @@ impl CodeSet {
 
     /// Ids at or above [`CodeSet::CAPACITY`] are ignored; the api rejects unknown codes first.
     pub fn from_ids(ids: impl IntoIterator<Item = u16>) -> Self {
-        ids.into_iter()
-            .fold(Self::EMPTY, |set, id| set.with(id))
+        ids.into_iter().fold(Self::EMPTY, |set, id| set.with(id))
     }
 
     #[must_use]
@@ -150,7 +149,6 @@ pub(crate) struct Packed {
     pub years: u8,
     pub tz_quarters: i8,
     pub interest_count: u8,
-    pub free_slots: u8,
     pub travel_km: u16,
     pub profession: u16,
     pub populations: u32,
@@ -164,32 +162,133 @@ pub(crate) struct Packed {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Exact {
     /// Hashes of the trimmed, lower-cased tags, sorted and unique.
-    pub interests: Vec<u64>,
-    /// Sorted and unique.
+    pub interests: Hashes,
+    /// Sorted and unique; kept only when some id does not fit the 64-bit filter, since
+    /// otherwise the filter is exact.
     pub languages: Vec<u16>,
 }
 
-pub(crate) fn normalise_tag(tag: &str) -> String {
-    tag.trim().to_lowercase()
+impl Exact {
+    /// Whether two people share a language, exactly, given that their filters intersect.
+    pub fn share_language(a: &Packed, ax: &Exact, b: &Packed, bx: &Exact) -> bool {
+        let wide = |p: &Packed| p.flags & flag::WIDE_LANGUAGES != 0;
+        let in_filter = |p: &Packed, id: u16| id < 64 && p.languages & (1u64 << id) != 0;
+        match (wide(a), wide(b)) {
+            (false, false) => a.languages & b.languages != 0,
+            (true, false) => ax.languages.iter().any(|&l| in_filter(b, l)),
+            (false, true) => bx.languages.iter().any(|&l| in_filter(a, l)),
+            (true, true) => sorted_overlap(&ax.languages, &bx.languages) > 0,
+        }
+    }
 }
 
-/// FNV-1a: stable across runs and platforms, unlike the std hasher.
+/// A short sorted list of tag hashes, kept inline when it fits so that building an index of
+/// a million profiles does not make a million small allocations.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Hashes {
+    Inline(u8, [u64; 4]),
+    Spilled(Box<[u64]>),
+}
+
+impl Default for Hashes {
+    fn default() -> Self {
+        Hashes::Inline(0, [0; 4])
+    }
+}
+
+impl Hashes {
+    pub fn as_slice(&self) -> &[u64] {
+        match self {
+            Hashes::Inline(len, items) => &items[..usize::from(*len).min(4)],
+            Hashes::Spilled(items) => items,
+        }
+    }
+
+    /// Sorts and removes duplicates.
+    fn from_unsorted(mut items: impl Iterator<Item = u64>) -> Self {
+        let mut inline = [0u64; 4];
+        let mut len = 0;
+        for h in items.by_ref() {
+            if len == 4 {
+                let mut all: Vec<u64> = inline.iter().copied().chain([h]).chain(items).collect();
+                all.sort_unstable();
+                all.dedup();
+                return Hashes::Spilled(all.into_boxed_slice());
+            }
+            inline[len] = h;
+            len += 1;
+        }
+        let used = &mut inline[..len];
+        used.sort_unstable();
+        let mut unique = 0;
+        for i in 0..len {
+            if i == 0 || inline[i] != inline[unique - 1] {
+                inline[unique] = inline[i];
+                unique += 1;
+            }
+        }
+        Hashes::Inline(unique as u8, inline)
+    }
+}
+
+/// A stable 64-bit hash of the trimmed, lower-cased tag (unlike the std hasher, the same on
+/// every run and platform). ASCII tags, nearly all of them, are lower-cased eight bytes at a
+/// time without allocating.
 pub(crate) fn tag_hash(tag: &str) -> u64 {
-    normalise_tag(tag).bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let tag = tag.trim();
+    if tag.is_ascii() {
+        hash_bytes(tag.as_bytes(), ascii_lowercase_word)
+    } else {
+        hash_bytes(tag.to_lowercase().as_bytes(), |w| w)
+    }
+}
+
+/// Adds 0x20 to every byte from `A` to `Z` in a word of ASCII bytes.
+fn ascii_lowercase_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least_a = w + ONES * (0x80 - u64::from(b'A'));
+    let past_z = w + ONES * (0x80 - u64::from(b'Z') - 1);
+    let upper = at_least_a & !past_z & (ONES * 0x80);
+    w | (upper >> 2)
+}
+
+fn hash_bytes(bytes: &[u8], normalise: impl Fn(u64) -> u64) -> u64 {
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    let mut h = 0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = mix(h, normalise(u64::from_le_bytes(word)));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = mix(h, normalise(u64::from_le_bytes(word)));
+    }
+    // The signature uses the low bits, so spread every input bit into them.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 pub(crate) fn pack(p: &Profile) -> (Packed, Exact) {
-    let mut interests: Vec<u64> = p
-        .interests
-        .iter()
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| tag_hash(t))
-        .collect();
-    interests.sort_unstable();
-    interests.dedup();
-    let mut languages = p.languages.clone();
+    let interests = Hashes::from_unsorted(
+        p.interests
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .map(tag_hash),
+    );
+    let wide = p.languages.iter().any(|&l| l >= 64);
+    let mut languages = if wide {
+        p.languages.clone()
+    } else {
+        Vec::new()
+    };
     languages.sort_unstable();
     languages.dedup();
 
@@ -205,24 +304,43 @@ pub(crate) fn pack(p: &Profile) -> (Packed, Exact) {
     set(p.is_open_mentor(), flag::OPEN_MENTOR);
     set(p.meets_virtually, flag::VIRTUAL);
     set(p.meets_in_person, flag::IN_PERSON);
-    set(languages.iter().any(|&l| l >= 64), flag::WIDE_LANGUAGES);
+    set(wide, flag::WIDE_LANGUAGES);
     set(p.works_alone, flag::WORKS_ALONE);
 
     let packed = Packed {
         flags,
         years: p.years_experience,
         tz_quarters: (p.utc_offset_minutes / 15).clamp(-56, 56) as i8,
-        interest_count: u8::try_from(interests.len()).unwrap_or(u8::MAX),
-        free_slots: p.free_mentor_slots,
+        interest_count: u8::try_from(interests.as_slice().len()).unwrap_or(u8::MAX),
         travel_km: p.max_travel_km,
         profession: p.profession,
         populations: p.populations.bits(),
         settings: p.settings.bits(),
-        languages: languages.iter().fold(0u64, |acc, &l| acc | 1u64 << (l % 64)),
-        interest_sig: interests.iter().fold(0u64, |acc, &h| acc | 1u64 << (h % 64)),
+        languages: p
+            .languages
+            .iter()
+            .fold(0u64, |acc, &l| acc | 1u64 << (l % 64)),
+        interest_sig: interest_signature(interests.as_slice()),
         xyz: p.location.unit(),
     };
-    (packed, Exact { interests, languages })
+    (
+        packed,
+        Exact {
+            interests,
+            languages,
+        },
+    )
+}
+
+/// One bit per tag. When two of a person's own tags share a bit, every bit is set instead,
+/// so that the common bits of two signatures never undercount the common tags.
+fn interest_signature(hashes: &[u64]) -> u64 {
+    let sig = hashes.iter().fold(0u64, |acc, &h| acc | 1u64 << (h % 64));
+    if sig.count_ones() as usize == hashes.len() {
+        sig
+    } else {
+        u64::MAX
+    }
 }
 
 /// Size of two sorted, unique lists' intersection.
@@ -256,8 +374,28 @@ mod tests {
 
     #[test]
     fn tags_compare_case_insensitively() {
-        assert_eq!(tag_hash(" Sensory Processing"), tag_hash("sensory processing"));
+        assert_eq!(
+            tag_hash(" Sensory Processing"),
+            tag_hash("sensory processing")
+        );
         assert_ne!(tag_hash("falls"), tag_hash("fall"));
+        assert_eq!(
+            tag_hash("Wheelchair SEATING"),
+            tag_hash("wheelchair seating")
+        );
+        assert_eq!(tag_hash("\u{212A}nee"), tag_hash("knee"));
+        assert_eq!(tag_hash("Éducation"), tag_hash("éducation"));
+        assert_ne!(tag_hash("@[`{"), tag_hash("`{@["));
+    }
+
+    #[test]
+    fn hash_lists_are_sorted_and_unique_inline_or_not() {
+        let short = Hashes::from_unsorted([9, 3, 9, 1].into_iter());
+        assert_eq!(short.as_slice(), &[1, 3, 9]);
+        assert!(matches!(short, Hashes::Inline(..)));
+        let long = Hashes::from_unsorted([5, 4, 3, 2, 1, 1].into_iter());
+        assert_eq!(long.as_slice(), &[1, 2, 3, 4, 5]);
+        assert_eq!(Hashes::default().as_slice(), &[] as &[u64]);
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! Matching rounds: mentees to mentors under capacities (matching.md §4).
 //!
-//! The exact solver is a min-cost flow source → mentee (1) → mentor (−score·priority) →
-//! sink (free slots), with a zero-cost "stays unmatched" arc from every mentee to the sink
-//! so that the flow maximises weight rather than size. It adds one mentee at a time and
-//! augments along a shortest path found by Dijkstra on reduced costs (successive shortest
-//! paths with potentials). Weights are scaled to integers so the optimum is exact and
-//! reproducible; the search stops at the sink, so each step only touches the mentees and
-//! mentors that compete with the newcomer.
+//! The exact solver maximises Σ score × priority with weights scaled to integers, so the
+//! optimum is exact and reproducible. Its fast path is an ε-scaling auction with reverse
+//! steps for mentor slots left empty (see `auction`). Should the auction ever exceed its work
+//! budget, the round is solved instead as a min-cost flow source → mentee (1) → mentor
+//! (−weight) → sink (free slots), with a zero-cost "stays unmatched" arc from every mentee to
+//! the sink so that the flow maximises weight rather than size: mentees are added one at a
+//! time, each followed by one shortest augmenting path found by Dijkstra on reduced costs
+//! (successive shortest paths with potentials), stopping at the sink.
+
+mod auction;
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,10 @@ use crate::score::Kind;
 
 /// Weights are multiplied by this and rounded before the exact solver sees them.
 pub const WEIGHT_SCALE: f64 = 1_000_000.0;
+
+/// Priorities above this are rejected, which keeps the solvers' integer arithmetic far from
+/// overflow (isolation gives priorities between 1 and 2).
+pub const MAX_PRIORITY: f64 = 1000.0;
 
 /// A round as plain numbers, the shape of the JSON instance in matching.md §7.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,13 +88,22 @@ impl fmt::Display for RoundError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RoundError::EdgeOutOfRange { edge } => {
-                write!(f, "edge {edge} refers to a mentee or mentor that does not exist")
+                write!(
+                    f,
+                    "edge {edge} refers to a mentee or mentor that does not exist"
+                )
             }
             RoundError::BadScore { edge } => {
-                write!(f, "edge {edge} has a score that is not a finite number in [0, 1]")
+                write!(
+                    f,
+                    "edge {edge} has a score that is not a finite number in [0, 1]"
+                )
             }
             RoundError::BadPriority { mentee } => {
-                write!(f, "mentee {mentee} has a priority that is not a finite positive number")
+                write!(
+                    f,
+                    "mentee {mentee} has a priority that is not a finite positive number"
+                )
             }
             RoundError::UnknownSolver(s) => {
                 write!(f, "unknown solver {s:?}; expected greedy, stable or exact")
@@ -120,7 +135,7 @@ pub struct RoundReport {
 impl RoundInstance {
     pub fn validate(&self) -> Result<(), RoundError> {
         for (mentee, p) in self.mentee_priority.iter().enumerate() {
-            if !p.is_finite() || *p <= 0.0 {
+            if !(p.is_finite() && *p > 0.0 && *p <= MAX_PRIORITY) {
                 return Err(RoundError::BadPriority { mentee });
             }
         }
@@ -139,7 +154,12 @@ impl RoundInstance {
 
     /// score × priority of an edge.
     pub fn weight(&self, edge: &RoundEdge) -> f64 {
-        edge.score * self.mentee_priority.get(edge.mentee as usize).copied().unwrap_or(0.0)
+        edge.score
+            * self
+                .mentee_priority
+                .get(edge.mentee as usize)
+                .copied()
+                .unwrap_or(0.0)
     }
 
     /// The integer weight the exact solver maximises.
@@ -160,7 +180,12 @@ impl RoundInstance {
     }
 
     /// Builds the report for any assignment (edge index per mentee).
-    pub fn report(&self, solver: Solver, chosen: Vec<Option<u32>>, elapsed: Duration) -> RoundReport {
+    pub fn report(
+        &self,
+        solver: Solver,
+        chosen: Vec<Option<u32>>,
+        elapsed: Duration,
+    ) -> RoundReport {
         let mut objective = 0.0;
         let mut total_score = 0.0;
         let mut unmatched = Vec::new();
@@ -289,12 +314,85 @@ impl RoundInstance {
     }
 
     fn exact(&self) -> Vec<Option<u32>> {
-        ExactSolver::new(self).run()
+        auction::Auction::new(self)
+            .run()
+            .unwrap_or_else(|| ExactSolver::new(self).run())
     }
 }
 
 const NONE: u32 = u32::MAX;
 const INF: i64 = i64::MAX / 4;
+
+/// A priority queue for Dijkstra with integer keys that never go below the last one popped:
+/// items sit in buckets by the highest bit in which they differ from that key, so a push is
+/// O(1) and each item moves down at most 64 times.
+struct RadixHeap {
+    last: u64,
+    len: usize,
+    buckets: Vec<Vec<(u64, u32)>>,
+}
+
+impl RadixHeap {
+    fn new() -> Self {
+        Self {
+            last: 0,
+            len: 0,
+            buckets: vec![Vec::new(); 65],
+        }
+    }
+
+    fn bucket(&self, key: u64) -> usize {
+        (64 - (key ^ self.last).leading_zeros()) as usize
+    }
+
+    fn push(&mut self, key: u64, value: u32) {
+        let b = self.bucket(key.max(self.last));
+        self.buckets[b].push((key.max(self.last), value));
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<(u64, u32)> {
+        if self.len == 0 {
+            return None;
+        }
+        if self.buckets[0].is_empty() {
+            let b = self.buckets.iter().position(|b| !b.is_empty())?;
+            let items = std::mem::take(&mut self.buckets[b]);
+            self.last = items.iter().map(|&(k, _)| k).min()?;
+            for &(k, v) in &items {
+                let to = self.bucket(k);
+                self.buckets[to].push((k, v));
+            }
+            // Hand the emptied allocation back so the next redistribution reuses it.
+            let mut items = items;
+            items.clear();
+            if self.buckets[b].is_empty() {
+                self.buckets[b] = items;
+            }
+        }
+        self.len -= 1;
+        self.buckets[0].pop()
+    }
+
+    fn clear(&mut self) {
+        for b in &mut self.buckets {
+            b.clear();
+        }
+        self.last = 0;
+        self.len = 0;
+    }
+}
+
+/// Per node: Dijkstra label, potential and how the node was reached, kept together so a
+/// relaxation touches one cache line.
+#[derive(Clone, Copy)]
+struct Node {
+    dist: i64,
+    potential: i64,
+    pred: u32,
+    pred_arc: u32,
+    done: bool,
+}
 
 /// Nodes are mentees `0..n` and mentors `n..n+m`; the sink is implicit with potential 0.
 struct ExactSolver {
@@ -303,17 +401,17 @@ struct ExactSolver {
     /// Per mentee, edges sorted by mentor: (mentor, weight, edge index).
     arcs: Vec<(u32, i64, u32)>,
     mate: Vec<u32>,
-    mate_weight: Vec<i64>,
     mate_edge: Vec<u32>,
-    held: Vec<Vec<u32>>,
-    room: Vec<u32>,
-    potential: Vec<i64>,
-    dist: Vec<i64>,
-    pred: Vec<u32>,
-    pred_arc: Vec<u32>,
-    done: Vec<bool>,
+    /// Mentor `j` holds `held_len[j]` mentees in `held[held_start[j]..]`, with the weight of
+    /// the edge that binds each one.
+    held: Vec<(u32, i64)>,
+    held_start: Vec<u32>,
+    held_len: Vec<u32>,
+    capacity: Vec<u32>,
+    nodes: Vec<Node>,
     touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(i64, u32)>>,
+    finished: Vec<(u32, i64)>,
+    heap: RadixHeap,
 }
 
 enum Exit {
@@ -341,25 +439,42 @@ impl ExactSolver {
             *at += 1;
         }
         for i in 0..n {
-            arcs[start[i] as usize..start[i + 1] as usize].sort_unstable_by_key(|a| (a.0, Reverse(a.1)));
+            arcs[start[i] as usize..start[i + 1] as usize]
+                .sort_unstable_by_key(|a| (a.0, Reverse(a.1)));
         }
-        let nodes = n + m;
+        // A mentor never holds more mentees than there are.
+        let capacity: Vec<u32> = instance
+            .mentor_capacity
+            .iter()
+            .map(|&c| c.min(n as u32))
+            .collect();
+        let mut held_start = Vec::with_capacity(m);
+        let mut total = 0u32;
+        for &c in &capacity {
+            held_start.push(total);
+            total += c;
+        }
+        let node = Node {
+            dist: INF,
+            potential: 0,
+            pred: NONE,
+            pred_arc: NONE,
+            done: false,
+        };
         Self {
             n,
             start,
             arcs,
             mate: vec![NONE; n],
-            mate_weight: vec![0; n],
             mate_edge: vec![NONE; n],
-            held: vec![Vec::new(); m],
-            room: instance.mentor_capacity.clone(),
-            potential: vec![0; nodes],
-            dist: vec![INF; nodes],
-            pred: vec![NONE; nodes],
-            pred_arc: vec![NONE; nodes],
-            done: vec![false; nodes],
+            held: vec![(NONE, 0); total as usize],
+            held_start,
+            held_len: vec![0; m],
+            capacity,
+            nodes: vec![node; n + m],
             touched: Vec::new(),
-            heap: BinaryHeap::new(),
+            finished: Vec::new(),
+            heap: RadixHeap::new(),
         }
     }
 
@@ -367,10 +482,19 @@ impl ExactSolver {
         self.start[mentee] as usize..self.start[mentee + 1] as usize
     }
 
+    fn held_of(&self, mentor: usize) -> std::ops::Range<usize> {
+        let s = self.held_start[mentor] as usize;
+        s..s + self.held_len[mentor] as usize
+    }
+
     fn run(mut self) -> Vec<Option<u32>> {
         let mut order: Vec<(i64, u32)> = (0..self.n)
             .map(|i| {
-                let best = self.arcs[self.arcs_of(i)].iter().map(|a| a.1).max().unwrap_or(0);
+                let best = self.arcs[self.arcs_of(i)]
+                    .iter()
+                    .map(|a| a.1)
+                    .max()
+                    .unwrap_or(0);
                 (best, i as u32)
             })
             .filter(|&(best, _)| best > 0)
@@ -386,78 +510,83 @@ impl ExactSolver {
             .collect()
     }
 
-    fn touch(&mut self, node: usize, d: i64, pred: u32, arc: u32) {
-        if self.dist[node] == INF {
+    fn reach(&mut self, node: usize, d: i64, pred: u32, arc: u32) {
+        let state = &mut self.nodes[node];
+        if state.dist == INF {
             self.touched.push(node as u32);
         }
-        self.dist[node] = d;
-        self.pred[node] = pred;
-        self.pred_arc[node] = arc;
-        self.heap.push(Reverse((d, node as u32)));
+        state.dist = d;
+        state.pred = pred;
+        state.pred_arc = arc;
+        self.heap.push(d as u64, node as u32);
     }
 
+    /// Adds mentee `s` and re-optimises: one shortest augmenting path from `s` to the sink.
     fn add(&mut self, s: usize) {
         let n = self.n;
         let mut claim = 0;
         for a in &self.arcs[self.arcs_of(s)] {
-            claim = claim.max(self.potential[n + a.0 as usize] + a.1);
+            claim = claim.max(self.nodes[n + a.0 as usize].potential + a.1);
         }
-        self.potential[s] = claim;
-        self.touch(s, 0, NONE, NONE);
+        self.nodes[s].potential = claim;
+        self.reach(s, 0, NONE, NONE);
         let mut best = INF;
         let mut exit = Exit::DropMentee(s as u32);
-        let mut finished: Vec<(u32, i64)> = Vec::new();
-        while let Some(Reverse((d, node))) = self.heap.pop() {
+        while let Some((d, node)) = self.heap.pop() {
+            let d = d as i64;
             let u = node as usize;
             if d >= best {
                 break;
             }
-            if self.done[u] || d > self.dist[u] {
+            let state = self.nodes[u];
+            if state.done || d > state.dist {
                 continue;
             }
-            self.done[u] = true;
-            finished.push((node, d));
+            self.nodes[u].done = true;
+            self.finished.push((node, d));
+            let pu = state.potential;
             if u < n {
-                let pu = self.potential[u];
                 if d + pu < best {
                     best = d + pu;
                     exit = Exit::DropMentee(node);
                 }
+                let mate = self.mate[u];
                 for ai in self.arcs_of(u) {
                     let (mentor, w, _) = self.arcs[ai];
-                    if mentor == self.mate[u] {
+                    if mentor == mate {
                         continue;
                     }
                     let v = n + mentor as usize;
-                    let nd = d + (pu - w - self.potential[v]).max(0);
-                    if nd < self.dist[v] && nd < best {
-                        self.touch(v, nd, node, ai as u32);
+                    let nd = d + (pu - w - self.nodes[v].potential).max(0);
+                    if nd < self.nodes[v].dist && nd < best {
+                        self.reach(v, nd, node, ai as u32);
                     }
                 }
             } else {
                 let j = u - n;
-                let pj = self.potential[u];
-                if self.room[j] > 0 && d + pj < best {
-                    best = d + pj;
+                if self.held_len[j] < self.capacity[j] && d + pu < best {
+                    best = d + pu;
                     exit = Exit::FreeMentor(j as u32);
                 }
-                for hi in 0..self.held[j].len() {
-                    let k = self.held[j][hi] as usize;
-                    let nd = d + (self.mate_weight[k] + pj - self.potential[k]).max(0);
-                    if nd < self.dist[k] && nd < best {
-                        self.touch(k, nd, node, NONE);
+                for hi in self.held_of(j) {
+                    let (k, w) = self.held[hi];
+                    let k = k as usize;
+                    let nd = d + (w + pu - self.nodes[k].potential).max(0);
+                    if nd < self.nodes[k].dist && nd < best {
+                        self.reach(k, nd, node, NONE);
                     }
                 }
             }
         }
         self.heap.clear();
-        for &(node, d) in &finished {
-            self.potential[node as usize] += d - best;
+        for &(node, d) in &self.finished {
+            self.nodes[node as usize].potential += d - best;
         }
+        self.finished.clear();
         for &node in &self.touched {
-            let u = node as usize;
-            self.dist[u] = INF;
-            self.done[u] = false;
+            let state = &mut self.nodes[node as usize];
+            state.dist = INF;
+            state.done = false;
         }
         self.touched.clear();
         self.augment(s, exit);
@@ -473,23 +602,21 @@ impl ExactSolver {
                 self.unassign(k, j);
                 j
             }
-            Exit::FreeMentor(j) => {
-                self.room[j as usize] -= 1;
-                j as usize
-            }
+            Exit::FreeMentor(j) => j as usize,
         };
         loop {
-            let k = self.pred[n + mentor] as usize;
-            let arc = self.pred_arc[n + mentor] as usize;
+            let k = self.nodes[n + mentor].pred as usize;
+            let arc = self.nodes[n + mentor].pred_arc as usize;
             let previous = self.mate[k];
             if previous != NONE {
                 self.unassign(k, previous as usize);
             }
             let (_, w, edge) = self.arcs[arc];
             self.mate[k] = mentor as u32;
-            self.mate_weight[k] = w;
             self.mate_edge[k] = edge;
-            self.held[mentor].push(k as u32);
+            let at = (self.held_start[mentor] + self.held_len[mentor]) as usize;
+            self.held[at] = (k as u32, w);
+            self.held_len[mentor] += 1;
             if k == s || previous == NONE {
                 return;
             }
@@ -498,8 +625,14 @@ impl ExactSolver {
     }
 
     fn unassign(&mut self, k: usize, j: usize) {
-        if let Some(i) = self.held[j].iter().position(|&h| h as usize == k) {
-            self.held[j].swap_remove(i);
+        let range = self.held_of(j);
+        if let Some(i) = self.held[range.clone()]
+            .iter()
+            .position(|&(h, _)| h as usize == k)
+        {
+            let last = range.end - 1;
+            self.held.swap(range.start + i, last);
+            self.held_len[j] -= 1;
         }
         self.mate[k] = NONE;
         self.mate_edge[k] = NONE;
@@ -585,7 +718,9 @@ impl Index {
             for s in found {
                 let mentor = *mentor_index.entry(s.id).or_insert_with(|| {
                     mentor_ids.push(s.id);
-                    let cap = mentors.get(s.id).map_or(0, |p| u32::from(p.free_mentor_slots));
+                    let cap = mentors
+                        .get(s.id)
+                        .map_or(0, |p| u32::from(p.free_mentor_slots));
                     round.mentor_capacity.push(cap);
                     (mentor_ids.len() - 1) as u32
                 });
@@ -614,7 +749,11 @@ mod tests {
             mentor_capacity: capacity.to_vec(),
             edges: edges
                 .iter()
-                .map(|&(mentee, mentor, score)| RoundEdge { mentee, mentor, score })
+                .map(|&(mentee, mentor, score)| RoundEdge {
+                    mentee,
+                    mentor,
+                    score,
+                })
                 .collect(),
         }
     }
@@ -622,7 +761,11 @@ mod tests {
     #[test]
     fn exact_displaces_a_mentee_who_has_an_alternative() {
         // Greedy gives mentor 0 to mentee 0 and leaves mentee 1 with nobody.
-        let r = instance(&[1.0, 1.0], &[1, 1], &[(0, 0, 0.9), (0, 1, 0.8), (1, 0, 0.85)]);
+        let r = instance(
+            &[1.0, 1.0],
+            &[1, 1],
+            &[(0, 0, 0.9), (0, 1, 0.8), (1, 0, 0.85)],
+        );
         let greedy = r.solve(Solver::Greedy).unwrap();
         let exact = r.solve(Solver::Exact).unwrap();
         assert_eq!(greedy.matched, 1);
@@ -643,16 +786,64 @@ mod tests {
         let r = instance(
             &[1.0, 1.0, 1.0],
             &[1, 1],
-            &[(0, 0, 0.9), (0, 1, 0.8), (1, 0, 0.85), (2, 1, 0.7), (2, 0, 0.95)],
+            &[
+                (0, 0, 0.9),
+                (0, 1, 0.8),
+                (1, 0, 0.85),
+                (2, 1, 0.7),
+                (2, 0, 0.95),
+            ],
         );
         assert_eq!(r.solve(Solver::Stable).unwrap().blocking_pairs, 0);
+    }
+
+    /// The fallback must stay exact on its own, since the auction rarely hands over to it.
+    #[test]
+    fn the_fallback_agrees_with_the_auction() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        for _ in 0..300 {
+            let (n, m) = (1 + next(30) as usize, 1 + next(8) as usize);
+            let r = RoundInstance {
+                mentee_priority: (0..n).map(|_| 1.0 + next(100) as f64 / 100.0).collect(),
+                mentor_capacity: (0..m).map(|_| next(4) as u32).collect(),
+                edges: (0..next(120))
+                    .map(|_| RoundEdge {
+                        mentee: next(n as u64) as u32,
+                        mentor: next(m as u64) as u32,
+                        score: next(1000) as f64 / 1000.0,
+                    })
+                    .collect(),
+            };
+            let units = |chosen: &[Option<u32>]| -> i64 {
+                chosen
+                    .iter()
+                    .flatten()
+                    .map(|&e| r.weight_units(&r.edges[e as usize]))
+                    .sum()
+            };
+            let auction = auction::Auction::new(&r).run().unwrap();
+            let flow = ExactSolver::new(&r).run();
+            assert_eq!(units(&auction), units(&flow));
+        }
     }
 
     #[test]
     fn bad_instances_are_rejected() {
         let r = instance(&[1.0], &[1], &[(0, 3, 0.5)]);
-        assert_eq!(r.solve(Solver::Exact), Err(RoundError::EdgeOutOfRange { edge: 0 }));
+        assert_eq!(
+            r.solve(Solver::Exact),
+            Err(RoundError::EdgeOutOfRange { edge: 0 })
+        );
         let r = instance(&[1.0], &[1], &[(0, 0, f64::NAN)]);
-        assert_eq!(r.solve(Solver::Exact), Err(RoundError::BadScore { edge: 0 }));
+        assert_eq!(
+            r.solve(Solver::Exact),
+            Err(RoundError::BadScore { edge: 0 })
+        );
     }
 }

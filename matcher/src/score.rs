@@ -1,7 +1,7 @@
 //! Scoring one pair: components, weights, hard rules and reasons (matching.md §1).
 
 use crate::geo::{arc_km, rounded_to_10_km};
-use crate::profile::{flag, normalise_tag, pack, sorted_overlap, Exact, Packed, Profile};
+use crate::profile::{flag, pack, sorted_overlap, tag_hash, Exact, Packed, Profile};
 use crate::vocab::{join_phrases, Vocabulary};
 
 /// What the seeker is looking for.
@@ -177,26 +177,39 @@ pub(crate) struct Evaluation {
     pub distance_km: Option<f32>,
 }
 
-/// A [`ScoringConfig`] turned into tables for the scan.
+/// A [`ScoringConfig`] in the form the scan uses.
 #[derive(Clone, Debug)]
 pub(crate) struct Scorer {
     weights: [[f32; 6]; 2],
-    peer_years: [f32; 256],
-    mentor_years: [f32; 256],
+    peer_years_inverse_scale: f32,
+    mentor_ideal_low: f32,
+    mentor_ideal_high: f32,
     reason_threshold: f32,
 }
 
 pub(crate) fn jaccard_bits(a: u32, b: u32) -> f32 {
-    jaccard_counts((a & b).count_ones(), a.count_ones(), b.count_ones())
+    (a & b).count_ones() as f32 / (a | b).count_ones().max(1) as f32
 }
 
 pub(crate) fn jaccard_counts(common: u32, a: u32, b: u32) -> f32 {
-    let union = a + b - common;
-    if union == 0 {
-        0.0
-    } else {
-        common as f32 / union as f32
-    }
+    common as f32 / (a + b - common).max(1) as f32
+}
+
+/// Upper bound of the interest Jaccard from the 64-bit signatures: hash collisions can only
+/// add common bits, never remove them.
+#[inline(always)]
+pub(crate) fn interest_bound(q_sig: u64, q_count: u8, c_sig: u64, c_count: u8) -> f32 {
+    let common = (q_sig & c_sig)
+        .count_ones()
+        .min(u32::from(q_count))
+        .min(u32::from(c_count));
+    jaccard_counts(common, u32::from(q_count), u32::from(c_count))
+}
+
+/// Nearness from a distance (or a lower bound of it) when someone meets in person.
+#[inline(always)]
+pub(crate) fn nearness_at(distance_km: f32, limit_km: f32) -> f32 {
+    (1.0 - distance_km / limit_km).max(0.0)
 }
 
 /// Summing always in this order lets a bound built from larger parts stay above the score.
@@ -218,7 +231,7 @@ pub(crate) fn travel_limit(q: &Packed, c: &Packed) -> f32 {
     f32::from(limit(q).min(limit(c)))
 }
 
-fn time_zone_closeness(a: i8, b: i8) -> f32 {
+pub(crate) fn time_zone_closeness(a: i8, b: i8) -> f32 {
     let diff = (i16::from(a) - i16::from(b)).unsigned_abs() % 96;
     let diff = diff.min(96 - diff);
     (1.0 - f32::from(diff) / 48.0).max(0.0)
@@ -226,26 +239,12 @@ fn time_zone_closeness(a: i8, b: i8) -> f32 {
 
 impl Scorer {
     pub fn new(config: &ScoringConfig) -> Self {
-        let scale = config.peer_years_gap_to_zero.max(1.0);
         let (lo, hi) = config.mentor_ideal_gap;
-        let (lo, hi) = (f32::from(lo.min(hi)), f32::from(hi.max(lo)));
-        let mut peer_years = [0.0; 256];
-        let mut mentor_years = [0.0; 256];
-        for gap in 0..256 {
-            let g = gap as f32;
-            peer_years[gap] = (1.0 - g / scale).max(0.0);
-            mentor_years[gap] = if g < lo {
-                0.4 + 0.6 * g / lo.max(1.0)
-            } else if g <= hi {
-                1.0
-            } else {
-                (1.0 - (g - hi) / 20.0).max(0.3)
-            };
-        }
         Self {
             weights: [config.peer.normalised(), config.mentor.normalised()],
-            peer_years,
-            mentor_years,
+            peer_years_inverse_scale: 1.0 / config.peer_years_gap_to_zero.max(1.0),
+            mentor_ideal_low: f32::from(lo.min(hi)),
+            mentor_ideal_high: f32::from(hi.max(lo)),
             reason_threshold: config.reason_threshold,
         }
     }
@@ -255,19 +254,38 @@ impl Scorer {
         &self.weights[kind as usize]
     }
 
-    /// Experience fit for a candidate with `c` years and a seeker with `q`; mentors with
-    /// fewer years are excluded by [`Scorer::cheap_rules`], so they score 0 here.
+    /// Experience fit of a candidate with `c` years for a seeker with `q`. Written without
+    /// branches so the scan vectorises; a mentor with fewer years is excluded by
+    /// [`Scorer::cheap_rules`] and scores 0 here.
+    #[inline(always)]
+    pub fn experience_fit<const MENTOR: bool>(&self, q: u8, c: u8) -> f32 {
+        let gap = f32::from(c) - f32::from(q);
+        if MENTOR {
+            let lo = self.mentor_ideal_low;
+            let rising = 0.4 + 0.6 * gap / lo.max(1.0);
+            let falling = (1.0 - (gap - self.mentor_ideal_high) / 20.0).clamp(0.3, 1.0);
+            let fit = if gap < lo { rising } else { falling };
+            if gap < 0.0 {
+                0.0
+            } else {
+                fit
+            }
+        } else {
+            (1.0 - gap.abs() * self.peer_years_inverse_scale).max(0.0)
+        }
+    }
+
+    /// The candidate years at the ends of a mentor's ideal gap above `q`.
+    pub fn mentor_ideal_years(&self, q: u8) -> (u8, u8) {
+        let at = |gap: f32| q.saturating_add(gap as u8);
+        (at(self.mentor_ideal_low), at(self.mentor_ideal_high))
+    }
+
     #[inline(always)]
     pub fn experience(&self, kind: Kind, q: u8, c: u8) -> f32 {
         match kind {
-            Kind::Peer => self.peer_years[usize::from(q.abs_diff(c))],
-            Kind::Mentor => {
-                if c >= q {
-                    self.mentor_years[usize::from(c - q)]
-                } else {
-                    0.0
-                }
-            }
+            Kind::Peer => self.experience_fit::<false>(q, c),
+            Kind::Mentor => self.experience_fit::<true>(q, c),
         }
     }
 
@@ -293,34 +311,6 @@ impl Scorer {
         q.flags & needed == needed
     }
 
-    /// The parts that need no distance and no exact interests, plus an upper bound for the
-    /// other two, so `combine` of this is never below the exact score.
-    #[inline(always)]
-    pub fn bound_parts(
-        &self,
-        kind: Kind,
-        q: &Packed,
-        c_profession: u16,
-        c_pops: u32,
-        c_sets: u32,
-        c_years: u8,
-        c_sig: u64,
-        c_interests: u8,
-    ) -> [f32; 6] {
-        let common = (q.interest_sig & c_sig)
-            .count_ones()
-            .min(u32::from(q.interest_count))
-            .min(u32::from(c_interests));
-        [
-            jaccard_bits(q.populations, c_pops),
-            jaccard_bits(q.settings, c_sets),
-            if q.profession == c_profession { 1.0 } else { 0.0 },
-            self.experience(kind, q.years, c_years),
-            1.0,
-            jaccard_counts(common, u32::from(q.interest_count), u32::from(c_interests)),
-        ]
-    }
-
     /// Full evaluation of a pair that passed [`Scorer::cheap_rules`] or not: applies every
     /// profile-only hard rule and returns the exact score.
     pub fn evaluate(
@@ -331,12 +321,12 @@ impl Scorer {
         cx: &Exact,
         kind: Kind,
     ) -> Option<Evaluation> {
-        if !Self::seeker_allowed(kind, q) || !Self::cheap_rules(kind, q, c.flags, c.years, c.languages) {
+        if !Self::seeker_allowed(kind, q)
+            || !Self::cheap_rules(kind, q, c.flags, c.years, c.languages)
+        {
             return None;
         }
-        if (q.flags | c.flags) & flag::WIDE_LANGUAGES != 0
-            && sorted_overlap(&qx.languages, &cx.languages) == 0
-        {
+        if !Exact::share_language(q, qx, c, cx) {
             return None;
         }
         let in_person = (q.flags | c.flags) & flag::IN_PERSON != 0;
@@ -351,22 +341,30 @@ impl Scorer {
             }
         }
         let nearness = match distance {
-            Some(d) => (1.0 - d / travel_limit(q, c)).max(0.0),
+            Some(d) => nearness_at(d, travel_limit(q, c)),
             None => time_zone_closeness(q.tz_quarters, c.tz_quarters),
         };
-        let common = u32::try_from(sorted_overlap(&qx.interests, &cx.interests)).unwrap_or(u32::MAX);
-        let mut parts = self.bound_parts(
-            kind,
-            q,
-            c.profession,
-            c.populations,
-            c.settings,
-            c.years,
-            c.interest_sig,
-            c.interest_count,
-        );
-        parts[4] = nearness;
-        parts[5] = jaccard_counts(common, u32::from(q.interest_count), u32::from(c.interest_count));
+        let common = u32::try_from(sorted_overlap(
+            qx.interests.as_slice(),
+            cx.interests.as_slice(),
+        ))
+        .unwrap_or(u32::MAX);
+        let parts = [
+            jaccard_bits(q.populations, c.populations),
+            jaccard_bits(q.settings, c.settings),
+            if q.profession == c.profession {
+                1.0
+            } else {
+                0.0
+            },
+            self.experience(kind, q.years, c.years),
+            nearness,
+            jaccard_counts(
+                common,
+                u32::from(q.interest_count),
+                u32::from(c.interest_count),
+            ),
+        ];
         Some(Evaluation {
             score: combine(self.weights(kind), parts),
             parts,
@@ -387,7 +385,9 @@ impl Scorer {
             .iter()
             .zip(weights.iter().zip(eval.parts))
             .map(|(&component, (&w, part))| (component, w * part))
-            .filter(|&(_, contribution)| contribution >= self.reason_threshold && contribution > 0.0)
+            .filter(|&(_, contribution)| {
+                contribution >= self.reason_threshold && contribution > 0.0
+            })
             .map(|(component, contribution)| Reason {
                 code: component.code(),
                 label: label(component, eval, seeker, candidate, kind, vocabulary),
@@ -451,7 +451,9 @@ fn label(
             Some(0) => "Less than 10 km away".to_owned(),
             Some(km) => format!("About {km} km away"),
             None => {
-                let diff = seeker.utc_offset_minutes.abs_diff(candidate.utc_offset_minutes);
+                let diff = seeker
+                    .utc_offset_minutes
+                    .abs_diff(candidate.utc_offset_minutes);
                 let diff = diff.min((24 * 60u16).saturating_sub(diff));
                 if diff == 0 {
                     "In your time zone".to_owned()
@@ -464,14 +466,16 @@ fn label(
             }
         },
         Component::SharedInterests => {
-            let mine: Vec<String> = seeker.interests.iter().map(|t| normalise_tag(t)).collect();
-            let mut shared: Vec<String> = candidate
-                .interests
-                .iter()
-                .map(|t| normalise_tag(t))
-                .filter(|t| !t.is_empty() && mine.contains(t))
-                .collect();
-            shared.dedup();
+            let mine: Vec<u64> = seeker.interests.iter().map(|t| tag_hash(t)).collect();
+            let mut seen = Vec::new();
+            let mut shared = Vec::new();
+            for tag in &candidate.interests {
+                let h = tag_hash(tag);
+                if !tag.trim().is_empty() && mine.contains(&h) && !seen.contains(&h) {
+                    seen.push(h);
+                    shared.push(tag.trim().to_lowercase());
+                }
+            }
             format!(
                 "You share an interest in {}",
                 join_phrases(shared.iter().map(String::as_str))

@@ -16,6 +16,7 @@ pub(crate) struct GridPoint {
     pub slot: u32,
     pub populations: u32,
     pub eligible: bool,
+    pub works_alone: bool,
     pub xyz: [f32; 3],
 }
 
@@ -57,7 +58,10 @@ pub(crate) fn cells_near(center: LatLon, radius_km: f32) -> Vec<Cell> {
     } else {
         sin_extent.asin().to_degrees() * 1.001 + 1e-9
     };
-    let (c_lat, c_lon) = (lat_cell(center.lat), ((center.lon + 180.0) / CELL_DEG).floor() as i32);
+    let (c_lat, c_lon) = (
+        lat_cell(center.lat),
+        ((center.lon + 180.0) / CELL_DEG).floor() as i32,
+    );
     let lat_range = lat_cell(lat_lo)..=lat_cell(lat_hi);
     let lon_range = if deg_lon >= 180.0 {
         c_lon - LON_CELLS / 2..=c_lon + LON_CELLS / 2 - 1
@@ -69,7 +73,10 @@ pub(crate) fn cells_near(center: LatLon, radius_km: f32) -> Vec<Cell> {
     for i in lat_range {
         for j in lon_range.clone() {
             let (di, dj) = (i - c_lat, j - c_lon);
-            cells.push((di * di + dj * dj, (i as i16, j.rem_euclid(LON_CELLS) as i16)));
+            cells.push((
+                di * di + dj * dj,
+                (i as i16, j.rem_euclid(LON_CELLS) as i16),
+            ));
         }
     }
     cells.sort_unstable_by_key(|&(d, cell)| (d, cell));
@@ -81,14 +88,51 @@ impl Grid {
     pub fn insert(&mut self, profession: u16, at: LatLon, point: GridPoint) {
         let (lat, lon) = cell_of(at);
         self.cells
-            .entry(CellKey { profession, lat, lon })
+            .entry(CellKey {
+                profession,
+                lat,
+                lon,
+            })
             .or_default()
             .push(point);
     }
 
+    /// Adds many points, allocating each cell once: one pass counts, the next fills.
+    pub fn extend<I>(&mut self, points: I)
+    where
+        I: Iterator<Item = (u16, LatLon, GridPoint)> + Clone,
+    {
+        let key = |profession: u16, at: LatLon| {
+            let (lat, lon) = cell_of(at);
+            CellKey {
+                profession,
+                lat,
+                lon,
+            }
+        };
+        let mut counts: FastMap<CellKey, usize> = FastMap::default();
+        for (profession, at, _) in points.clone() {
+            *counts.entry(key(profession, at)).or_default() += 1;
+        }
+        self.cells.reserve(counts.len());
+        for (k, n) in counts {
+            self.cells.entry(k).or_default().reserve_exact(n);
+        }
+        for (profession, at, point) in points {
+            self.cells
+                .entry(key(profession, at))
+                .or_default()
+                .push(point);
+        }
+    }
+
     pub fn remove(&mut self, profession: u16, at: LatLon, slot: u32) {
         let (lat, lon) = cell_of(at);
-        let key = CellKey { profession, lat, lon };
+        let key = CellKey {
+            profession,
+            lat,
+            lon,
+        };
         if let Some(points) = self.cells.get_mut(&key) {
             if let Some(i) = points.iter().position(|p| p.slot == slot) {
                 points.swap_remove(i);
@@ -108,7 +152,11 @@ impl Grid {
 
     pub fn cell(&self, profession: u16, (lat, lon): Cell) -> &[GridPoint] {
         self.cells
-            .get(&CellKey { profession, lat, lon })
+            .get(&CellKey {
+                profession,
+                lat,
+                lon,
+            })
             .map_or(&[], Vec::as_slice)
     }
 }

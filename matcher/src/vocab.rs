@@ -38,46 +38,106 @@ pub struct Vocabulary {
     pub languages: Vec<String>,
 }
 
-const PROFESSIONS: &[(&str, &str, &str)] = &[
-    ("occupational_therapy", "Occupational therapy", "occupational therapists"),
+pub(crate) const PROFESSIONS: &[(&str, &str, &str)] = &[
+    (
+        "occupational_therapy",
+        "Occupational therapy",
+        "occupational therapists",
+    ),
     ("physiotherapy", "Physiotherapy", "physiotherapists"),
-    ("speech_pathology", "Speech pathology", "speech pathologists"),
+    (
+        "speech_pathology",
+        "Speech pathology",
+        "speech pathologists",
+    ),
     ("dietetics", "Dietetics", "dietitians"),
     ("social_work", "Social work", "social workers"),
     ("psychology", "Psychology", "psychologists"),
     ("podiatry", "Podiatry", "podiatrists"),
     ("audiology", "Audiology", "audiologists"),
-    ("exercise_physiology", "Exercise physiology", "exercise physiologists"),
-    ("orthotics_prosthetics", "Orthotics and prosthetics", "orthotists and prosthetists"),
-    ("allied_health_assistant", "Allied health assistant", "allied health assistants"),
-    ("other", "Other allied health", "allied health practitioners"),
+    (
+        "exercise_physiology",
+        "Exercise physiology",
+        "exercise physiologists",
+    ),
+    (
+        "orthotics_prosthetics",
+        "Orthotics and prosthetics",
+        "orthotists and prosthetists",
+    ),
+    (
+        "allied_health_assistant",
+        "Allied health assistant",
+        "allied health assistants",
+    ),
+    (
+        "other",
+        "Other allied health",
+        "allied health practitioners",
+    ),
 ];
 
-const POPULATIONS: &[(&str, &str, &str)] = &[
+pub(crate) const POPULATIONS: &[(&str, &str, &str)] = &[
     ("paediatrics", "Paediatrics", "children"),
     ("adolescents", "Adolescents", "adolescents"),
     ("adults", "Adults", "adults"),
     ("older_adults", "Older adults", "older adults"),
-    ("mental_health", "Mental health", "people with mental health conditions"),
-    ("neurology", "Neurology", "people with neurological conditions"),
-    ("musculoskeletal", "Musculoskeletal", "people with musculoskeletal conditions"),
-    ("developmental_disability", "Developmental disability", "people with developmental disability"),
-    ("acquired_brain_injury", "Acquired brain injury", "people with acquired brain injury"),
-    ("palliative_care", "Palliative care", "people receiving palliative care"),
+    (
+        "mental_health",
+        "Mental health",
+        "people with mental health conditions",
+    ),
+    (
+        "neurology",
+        "Neurology",
+        "people with neurological conditions",
+    ),
+    (
+        "musculoskeletal",
+        "Musculoskeletal",
+        "people with musculoskeletal conditions",
+    ),
+    (
+        "developmental_disability",
+        "Developmental disability",
+        "people with developmental disability",
+    ),
+    (
+        "acquired_brain_injury",
+        "Acquired brain injury",
+        "people with acquired brain injury",
+    ),
+    (
+        "palliative_care",
+        "Palliative care",
+        "people receiving palliative care",
+    ),
     ("hand_therapy", "Hand therapy", "hand therapy clients"),
-    ("vocational_rehabilitation", "Vocational rehabilitation", "people returning to work"),
+    (
+        "vocational_rehabilitation",
+        "Vocational rehabilitation",
+        "people returning to work",
+    ),
 ];
 
-const SETTINGS: &[(&str, &str, &str)] = &[
+pub(crate) const SETTINGS: &[(&str, &str, &str)] = &[
     ("community", "Community", "community settings"),
     ("home_visits", "Home visits", "clients' homes"),
     ("private_practice", "Private practice", "private practice"),
     ("hospital_acute", "Acute hospital", "acute hospitals"),
-    ("hospital_rehabilitation", "Rehabilitation hospital", "rehabilitation hospitals"),
+    (
+        "hospital_rehabilitation",
+        "Rehabilitation hospital",
+        "rehabilitation hospitals",
+    ),
     ("outpatient", "Outpatient", "outpatient clinics"),
     ("aged_care", "Aged care", "aged care"),
     ("school", "School", "schools"),
-    ("early_intervention", "Early intervention", "early intervention"),
+    (
+        "early_intervention",
+        "Early intervention",
+        "early intervention",
+    ),
     ("telehealth", "Telehealth", "telehealth"),
     ("rural_remote", "Rural and remote", "rural and remote areas"),
     ("primary_care", "Primary care", "primary care"),
@@ -124,7 +184,11 @@ impl Vocabulary {
     }
 
     pub(crate) fn profession_phrase(&self, id: u16) -> &str {
-        phrase(&self.professions, id, "practitioners in the same profession")
+        phrase(
+            &self.professions,
+            id,
+            "practitioners in the same profession",
+        )
     }
 
     pub(crate) fn population_phrase(&self, id: u16) -> &str {

@@ -135,6 +135,18 @@ pub const VISIBLE_TEXT: &str =
 
 /// Up to 20 tags of 1 to 40 visible characters.
 pub fn interests_schema() -> utoipa::openapi::Array {
+    interests_array().build()
+}
+
+/// The same, or null (which clears them in a merge patch).
+pub fn nullable_interests_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    interests_array()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .build()
+}
+
+fn interests_array() -> utoipa::openapi::schema::ArrayBuilder {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
     ArrayBuilder::new()
         .items(
@@ -145,7 +157,6 @@ pub fn interests_schema() -> utoipa::openapi::Array {
                 .pattern(Some(VISIBLE_TEXT)),
         )
         .max_items(Some(20))
-        .build()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -285,6 +285,7 @@ pub struct Suspended {
         (status = 200, description = "Suspended", body = Suspended),
         (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Administrators cannot suspend themselves", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn suspend(
@@ -294,6 +295,12 @@ pub async fn suspend(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&user)?;
     let target = path.into_inner();
+    if target == user.id() {
+        return Err(ApiError::Conflict {
+            code: "cannot-suspend-self",
+            detail: "Administrators cannot suspend their own account.".into(),
+        });
+    }
     let found = users::Entity::find_by_id(target)
         .one(&state.db)
         .await?

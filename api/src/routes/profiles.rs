@@ -144,7 +144,7 @@ pub struct ProfilePatch {
     years_experience: Option<i64>,
     #[schema(schema_with = vocab::languages_schema)]
     languages: Option<Vec<String>>,
-    #[schema(schema_with = crate::domain::profile::interests_schema)]
+    #[schema(schema_with = crate::domain::profile::nullable_interests_schema)]
     interests: Option<Vec<String>>,
     #[schema(max_length = 1000)]
     bio: Option<String>,

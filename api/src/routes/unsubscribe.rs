@@ -27,6 +27,13 @@ pub struct Unsubscribed {
     pub unsubscribed: bool,
 }
 
+/// The token as given, if it is of a length this API issues.
+fn valid_length(token: Option<&str>) -> Result<&str, ApiError> {
+    token
+        .filter(|t| !t.is_empty() && t.len() <= 1000)
+        .ok_or_else(bad_token)
+}
+
 fn bad_token() -> ApiError {
     ApiError::BadRequest {
         code: "invalid-token",
@@ -47,7 +54,7 @@ pub async fn unsubscribe(
     state: web::Data<AppState>,
     query: web::Query<UnsubscribeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = query.token.as_deref().ok_or_else(bad_token)?;
+    let token = valid_length(query.token.as_deref())?;
     let user_id = state.jwt.verify_unsubscribe(token).ok_or_else(bad_token)?;
     if crate::store::users::find_by_id(&state.db, user_id)
         .await?
@@ -67,11 +74,14 @@ pub async fn unsubscribe(
 #[utoipa::path(
     get, path = "/unsubscribe", tag = "notifications",
     params(UnsubscribeQuery),
-    responses((status = 200, description = "A confirmation page", body = String, content_type = "text/html"))
+    responses(
+        (status = 200, description = "A confirmation page", body = String, content_type = "text/html"),
+        (status = 400, description = "The token is missing or malformed", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
-pub async fn confirm_page(query: web::Query<UnsubscribeQuery>) -> HttpResponse {
-    let token = escape_html(query.token.as_deref().unwrap_or_default());
-    HttpResponse::Ok()
+pub async fn confirm_page(query: web::Query<UnsubscribeQuery>) -> Result<HttpResponse, ApiError> {
+    let token = escape_html(valid_length(query.token.as_deref())?);
+    Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(format!(
             "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">\
@@ -79,5 +89,5 @@ pub async fn confirm_page(query: web::Query<UnsubscribeQuery>) -> HttpResponse {
          <p>You will still receive introductions and replies to your own requests.</p>\
          <form method=\"post\" action=\"/unsubscribe?token={token}\">\
          <button type=\"submit\">Unsubscribe</button></form></body></html>"
-        ))
+        )))
 }
