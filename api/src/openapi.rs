@@ -131,9 +131,11 @@ impl Modify for CommonResponses {
                 if operation.security.is_some() {
                     add(operation, "401", "Missing, invalid or expired access token");
                 }
-                let has_path_parameter = operation.parameters.iter().flatten().any(|p| {
-                    p.parameter_in == utoipa::openapi::path::ParameterIn::Path
-                });
+                let has_path_parameter = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Path);
                 if has_path_parameter {
                     add(operation, "404", "No such resource");
                 }

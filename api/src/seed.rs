@@ -26,10 +26,12 @@ pub async fn seed(
     let people = matcher::synth::population(seed, count);
     let run = Uuid::now_v7().simple().to_string();
     let run = &run[run.len() - 6..];
-    let now = Utc::now();
-    let txn = db.begin().await?;
     let mut first_email = String::new();
+    // One transaction per chunk, stamped when it is written, so that a running server's
+    // index (which polls for recent changes) picks the new practitioners up.
     for (chunk_no, chunk) in people.chunks(BATCH).enumerate() {
+        let now = Utc::now();
+        let txn = db.begin().await?;
         let mut user_rows = Vec::with_capacity(chunk.len());
         let mut profile_rows = Vec::with_capacity(chunk.len());
         let mut tag_rows = Vec::with_capacity(chunk.len() * 8);
@@ -118,8 +120,8 @@ pub async fn seed(
                 .exec_without_returning(&txn)
                 .await?;
         }
+        txn.commit().await?;
     }
-    txn.commit().await?;
     Ok(Seeded {
         count: people.len(),
         first_email,
