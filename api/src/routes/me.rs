@@ -61,7 +61,8 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     let isolation = match &stored {
         Some(profile) => Some(match state.matching.isolation(user.id) {
             Some(found) => Isolation {
-                score: f64::from(found.score),
+                // The index keeps f32; three decimals are all a client needs.
+                score: (f64::from(found.score) * 1000.0).round() / 1000.0,
                 peers_within_50km: found.peers_within_radius,
             },
             None => {

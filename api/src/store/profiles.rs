@@ -219,7 +219,11 @@ pub fn bounding_box(lat: f64, lon: f64, km: f64) -> Condition {
 pub fn mentor_with_free_slot(today: NaiveDate) -> Condition {
     Condition::all()
         .add(profiles::Column::MentoringOffering.eq(true))
-        .add(profiles::Column::MentoringCapacity.gt(0))
+        .add(Expr::cust(
+            "profiles.mentoring_capacity > (SELECT COUNT(*) FROM connections \
+             WHERE connections.recipient_id = profiles.user_id \
+             AND connections.kind = 'mentorship' AND connections.status = 'accepted')",
+        ))
         .add(
             Condition::any()
                 .add(profiles::Column::MentoringPausedUntil.is_null())

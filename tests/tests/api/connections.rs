@@ -146,6 +146,8 @@ on_both_backends! {
         let first: Value = request(app, &other_mentee, &mentor, "mentorship").await.json().await.unwrap();
         assert_eq!(act(app, &mentor, first["id"].as_str().unwrap(), "accept", json!({})).await.status(), 200);
         assert!(!suggested_ids(&suggestions(app, &mentee, "mentor").await).contains(&mentor.user_id));
+        let listed: Value = app.get("/api/v1/directory?kind=mentor", Some(&mentee.access_token)).await.json().await.unwrap();
+        assert!(listed["items"].as_array().unwrap().iter().all(|p| p["user_id"] != json!(mentor.user_id)), "a full mentor is not listed");
         let full = expect_problem(request(app, &mentee, &mentor, "mentorship").await, 409).await;
         assert_eq!(full["type"], "/problems/mentor-unavailable");
 
