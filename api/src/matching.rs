@@ -166,14 +166,16 @@ async fn build_profiles(
     stored: Vec<StoredProfile>,
 ) -> Result<Vec<matcher::Profile>, sea_orm::DbErr> {
     let ids: Vec<Uuid> = stored.iter().map(|p| p.row.user_id).collect();
-    let accounts: HashMap<Uuid, users::Model> = users::Entity::find()
-        .filter(users::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let counts = accepted_counts(db, Some(ids)).await?;
+    let mut accounts: HashMap<Uuid, users::Model> = HashMap::with_capacity(ids.len());
+    let mut counts = HashMap::new();
+    for chunk in ids.chunks(store_profiles::ID_CHUNK) {
+        let found = users::Entity::find()
+            .filter(users::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        accounts.extend(found.into_iter().map(|u| (u.id, u)));
+        counts.extend(accepted_counts(db, Some(chunk.to_vec())).await?);
+    }
     let today = Utc::now().date_naive();
     Ok(stored
         .iter()

@@ -45,6 +45,8 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Mail(anyhow::Error),
+    #[error("cannot load profiles into the matching index: {0}")]
+    Index(sea_orm::DbErr),
 }
 
 pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, StartupError> {
@@ -70,15 +72,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = connect_and_migrate(&config).await?;
-        let matching =
-            Arc::new(
-                Matching::load(&db)
-                    .await
-                    .map_err(|source| StartupError::Database {
-                        url: redact_url(&config.database_url),
-                        source,
-                    })?,
-            );
+        let matching = Arc::new(Matching::load(&db).await.map_err(StartupError::Index)?);
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
             address: address.clone(),

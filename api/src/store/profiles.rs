@@ -25,6 +25,9 @@ pub const SETTING: &str = "setting";
 pub const LANGUAGE: &str = "language";
 pub const INTEREST: &str = "interest";
 
+/// Ids per `IN (...)` list.
+pub const ID_CHUNK: usize = 5000;
+
 /// A profile as stored: the row and its tags, in the order they were given.
 #[derive(Clone, Debug)]
 pub struct StoredProfile {
@@ -138,14 +141,17 @@ pub async fn attach_tags(
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
-    let tags = ProfileTags::find()
-        .filter(profile_tags::Column::UserId.is_in(ids))
-        .order_by_asc(profile_tags::Column::Position)
-        .all(db)
-        .await?;
     let mut by_user: HashMap<Uuid, Vec<profile_tags::Model>> = HashMap::new();
-    for tag in tags {
-        by_user.entry(tag.user_id).or_default().push(tag);
+    // Chunks keep each IN list far below SQLite's limit on bound parameters.
+    for chunk in ids.chunks(ID_CHUNK) {
+        let tags = ProfileTags::find()
+            .filter(profile_tags::Column::UserId.is_in(chunk.to_vec()))
+            .order_by_asc(profile_tags::Column::Position)
+            .all(db)
+            .await?;
+        for tag in tags {
+            by_user.entry(tag.user_id).or_default().push(tag);
+        }
     }
     Ok(rows
         .into_iter()
