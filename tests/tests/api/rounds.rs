@@ -124,3 +124,15 @@ on_both_backends! {
         assert_eq!(items[0]["proposed_by_round"], true);
     }
 }
+
+on_both_backends! {
+    async fn an_index_larger_than_one_query_loads_at_start_up(app) {
+        api::seed::seed(&app.db, 6000, 3).await.unwrap();
+        let restarted = app.another_instance().await;
+        assert_eq!(restarted.get("/readyz", None).await.status(), 200);
+        let stats_admin = admin(app).await;
+        let stats: Value = restarted.get("/api/v1/admin/stats", Some(&stats_admin.access_token)).await.json().await.unwrap();
+        assert_eq!(stats["practitioners"], 6000);
+        restarted.teardown().await;
+    }
+}
