@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261122_000001_accounts;
 mod m20261122_000002_profiles;
 mod m20261122_000003_connections;

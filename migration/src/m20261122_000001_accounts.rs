@@ -1,16 +1,9 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{index, user_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn user_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_user"))
-        .from(table, "user_id")
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -49,27 +42,23 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("rotated_at"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
-                    .foreign_key(&mut user_fk("refresh_tokens"))
+                    .foreign_key(&mut user_fk("refresh_tokens", "user_id"))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_refresh_tokens_family")
-                    .table("refresh_tokens")
-                    .col("family_id")
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_refresh_tokens_family",
+                "refresh_tokens",
+                &["family_id"],
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_refresh_tokens_user")
-                    .table("refresh_tokens")
-                    .col("user_id")
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_refresh_tokens_user",
+                "refresh_tokens",
+                &["user_id"],
+            ))
             .await?;
 
         manager
@@ -86,18 +75,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("used_at"))
-                    .foreign_key(&mut user_fk("email_tokens"))
+                    .foreign_key(&mut user_fk("email_tokens", "user_id"))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_email_tokens_user")
-                    .table("email_tokens")
-                    .col("user_id")
-                    .to_owned(),
-            )
+            .create_index(index("idx_email_tokens_user", "email_tokens", &["user_id"]))
             .await?;
 
         manager
@@ -134,28 +117,19 @@ impl MigrationTrait for Migration {
                     .col(text_null("last_error"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone_null("sent_at"))
-                    .foreign_key(&mut user_fk("outbox"))
+                    .foreign_key(&mut user_fk("outbox", "user_id"))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_outbox_due")
-                    .table("outbox")
-                    .col("status")
-                    .col("next_attempt_at")
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_outbox_due",
+                "outbox",
+                &["status", "next_attempt_at"],
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_outbox_user")
-                    .table("outbox")
-                    .col("user_id")
-                    .to_owned(),
-            )
+            .create_index(index("idx_outbox_user", "outbox", &["user_id"]))
             .await
     }
 

@@ -1,25 +1,9 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{index, user_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn user_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_user"))
-        .from(table, "user_id")
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-fn index(name: &str, table: &str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table.to_owned());
-    for col in cols {
-        index.col(*col);
-    }
-    index.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -49,7 +33,7 @@ impl MigrationTrait for Migration {
                     .col(text("place_country_code"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut user_fk("profiles"))
+                    .foreign_key(&mut user_fk("profiles", "user_id"))
                     .to_owned(),
             )
             .await?;
@@ -91,7 +75,7 @@ impl MigrationTrait for Migration {
                     .col(text("code"))
                     .col(integer("position"))
                     .primary_key(Index::create().col("user_id").col("kind").col("code"))
-                    .foreign_key(&mut user_fk("profile_tags"))
+                    .foreign_key(&mut user_fk("profile_tags", "user_id"))
                     .to_owned(),
             )
             .await?;
@@ -110,7 +94,7 @@ impl MigrationTrait for Migration {
                     .col(pk_uuid("id"))
                     .col(uuid("user_id"))
                     .col(timestamp_with_time_zone("changed_at"))
-                    .foreign_key(&mut user_fk("location_changes"))
+                    .foreign_key(&mut user_fk("location_changes", "user_id"))
                     .to_owned(),
             )
             .await?;

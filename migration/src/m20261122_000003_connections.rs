@@ -1,25 +1,9 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{index, user_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(table: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{column}"))
-        .from(table, column)
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-fn index(name: &str, table: &str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table.to_owned());
-    for col in cols {
-        index.col(*col);
-    }
-    index.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -55,8 +39,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("responded_at"))
                     .col(timestamp_with_time_zone_null("reminded_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut fk("connections", "requester_id"))
-                    .foreign_key(&mut fk("connections", "recipient_id"))
+                    .foreign_key(&mut user_fk("connections", "requester_id"))
+                    .foreign_key(&mut user_fk("connections", "recipient_id"))
                     .to_owned(),
             )
             .await?;
@@ -91,8 +75,8 @@ impl MigrationTrait for Migration {
                     .col(uuid("blocked_id"))
                     .col(timestamp_with_time_zone("created_at"))
                     .primary_key(Index::create().col("blocker_id").col("blocked_id"))
-                    .foreign_key(&mut fk("blocks", "blocker_id"))
-                    .foreign_key(&mut fk("blocks", "blocked_id"))
+                    .foreign_key(&mut user_fk("blocks", "blocker_id"))
+                    .foreign_key(&mut user_fk("blocks", "blocked_id"))
                     .to_owned(),
             )
             .await?;
@@ -108,7 +92,7 @@ impl MigrationTrait for Migration {
                     .col(boolean("connection_requests"))
                     .col(boolean("match_digest"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut fk("notification_prefs", "user_id"))
+                    .foreign_key(&mut user_fk("notification_prefs", "user_id"))
                     .to_owned(),
             )
             .await?;

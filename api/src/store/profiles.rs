@@ -260,24 +260,28 @@ pub async fn location_changes_since(
     user_id: Uuid,
     since: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
-    Ok(location_changes::Entity::find()
-        .filter(location_changes::Column::UserId.eq(user_id))
-        .filter(location_changes::Column::ChangedAt.gt(since))
-        .order_by_asc(location_changes::Column::ChangedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.changed_at)
-        .collect())
+    location_changes(db, user_id, Some(since)).await
 }
 
 pub async fn all_location_changes(
     db: &impl ConnectionTrait,
     user_id: Uuid,
 ) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
-    Ok(location_changes::Entity::find()
+    location_changes(db, user_id, None).await
+}
+
+async fn location_changes(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
+    let mut query = location_changes::Entity::find()
         .filter(location_changes::Column::UserId.eq(user_id))
-        .order_by_asc(location_changes::Column::ChangedAt)
+        .order_by_asc(location_changes::Column::ChangedAt);
+    if let Some(since) = since {
+        query = query.filter(location_changes::Column::ChangedAt.gt(since));
+    }
+    Ok(query
         .all(db)
         .await?
         .into_iter()
