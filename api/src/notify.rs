@@ -91,61 +91,72 @@ fn unsubscribe_headers(mailing: &Mailing<'_>, to: Uuid) -> anyhow::Result<Vec<(S
     ])
 }
 
+/// The recipient of a request and what they see of the requester, or `None` when they
+/// turned request emails off.
+async fn request_recipient(
+    db: &impl ConnectionTrait,
+    connection: &Connection,
+) -> anyhow::Result<Option<(User, String)>> {
+    let recipient = user(db, connection.recipient_id).await?;
+    if !connections::preferences(db, recipient.id)
+        .await?
+        .connection_requests
+    {
+        return Ok(None);
+    }
+    let requester = summary(db, connection.requester_id, recipient.id).await?;
+    Ok(Some((recipient, requester)))
+}
+
+/// Queues an optional email about a request, with one-click unsubscribe headers.
+async fn enqueue_optional(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: &User,
+    kind: &'static str,
+    rendered: Rendered,
+) -> anyhow::Result<()> {
+    let headers = unsubscribe_headers(mailing, to.id)?;
+    outbox::enqueue(db, email(to, kind, rendered, headers)).await?;
+    Ok(())
+}
+
 /// Tells the recipient about a new request, unless they turned such emails off.
 pub async fn connection_request(
     db: &impl ConnectionTrait,
     mailing: &Mailing<'_>,
     connection: &Connection,
 ) -> anyhow::Result<()> {
-    let recipient = user(db, connection.recipient_id).await?;
-    if !connections::preferences(db, recipient.id)
-        .await?
-        .connection_requests
-    {
+    let Some((recipient, requester)) = request_recipient(db, connection).await? else {
         return Ok(());
-    }
+    };
     let rendered = templates::connection_request(
         &recipient.display_name,
-        &summary(db, connection.requester_id, recipient.id).await?,
+        &requester,
         &connection.kind,
         connection.message.as_deref(),
         &reason_labels(connection),
         &mailing.connection_link(connection.id),
         connection.round_id.is_some(),
     );
-    let headers = unsubscribe_headers(mailing, recipient.id)?;
-    outbox::enqueue(
-        db,
-        email(&recipient, "connection_request", rendered, headers),
-    )
-    .await?;
-    Ok(())
+    enqueue_optional(db, mailing, &recipient, "connection_request", rendered).await
 }
 
+/// Reminds the recipient of a request still waiting at half its time.
 pub async fn reminder(
     db: &impl ConnectionTrait,
     mailing: &Mailing<'_>,
     connection: &Connection,
 ) -> anyhow::Result<()> {
-    let recipient = user(db, connection.recipient_id).await?;
-    if !connections::preferences(db, recipient.id)
-        .await?
-        .connection_requests
-    {
+    let Some((recipient, requester)) = request_recipient(db, connection).await? else {
         return Ok(());
-    }
+    };
     let rendered = templates::reminder(
         &recipient.display_name,
-        &summary(db, connection.requester_id, recipient.id).await?,
+        &requester,
         &mailing.connection_link(connection.id),
     );
-    let headers = unsubscribe_headers(mailing, recipient.id)?;
-    outbox::enqueue(
-        db,
-        email(&recipient, "connection_reminder", rendered, headers),
-    )
-    .await?;
-    Ok(())
+    enqueue_optional(db, mailing, &recipient, "connection_reminder", rendered).await
 }
 
 /// Introduces the two people to each other, each with the other's email.
