@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     store::{
-        connections::{ACCEPTED, DECLINED},
+        connections::{self as store_connections, DECLINED},
         entities::{blocks, connections, profiles, users},
         profiles::{self as store_profiles, StoredProfile},
     },
@@ -140,26 +140,6 @@ fn to_matcher(
     Some(profile)
 }
 
-/// Accepted mentorships per mentor among `mentors` (all mentors when `None`).
-async fn accepted_counts(
-    db: &impl ConnectionTrait,
-    mentors: Option<Vec<Uuid>>,
-) -> Result<HashMap<Uuid, u64>, sea_orm::DbErr> {
-    let mut query = connections::Entity::find()
-        .select_only()
-        .column(connections::Column::RecipientId)
-        .filter(connections::Column::Kind.eq("mentorship"))
-        .filter(connections::Column::Status.eq(ACCEPTED));
-    if let Some(mentors) = mentors {
-        query = query.filter(connections::Column::RecipientId.is_in(mentors));
-    }
-    let mut counts = HashMap::new();
-    for id in query.into_tuple::<Uuid>().all(db).await? {
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    Ok(counts)
-}
-
 /// Matcher profiles for the given stored profiles.
 async fn build_profiles(
     db: &impl ConnectionTrait,
@@ -174,7 +154,7 @@ async fn build_profiles(
             .all(db)
             .await?;
         accounts.extend(found.into_iter().map(|u| (u.id, u)));
-        counts.extend(accepted_counts(db, Some(chunk.to_vec())).await?);
+        counts.extend(store_connections::accepted_counts(db, chunk).await?);
     }
     let today = Utc::now().date_naive();
     Ok(stored

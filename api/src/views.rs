@@ -11,6 +11,11 @@ use crate::{
     store::profiles::StoredProfile,
 };
 
+/// Scores and shares are shown to three decimals: finer digits mean nothing to a person.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Place {
     #[schema(example = "Dubbo")]

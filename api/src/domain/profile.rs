@@ -339,43 +339,6 @@ impl crate::extract::ParseBody for ProfileInput {
     }
 }
 
-impl ProfileData {
-    /// The input that would produce this profile, the base a PATCH is merged into.
-    pub fn to_input(&self) -> ProfileInput {
-        let mut meeting_modes = Vec::new();
-        if self.meets_virtual {
-            meeting_modes.push("virtual".to_owned());
-        }
-        if self.meets_in_person {
-            meeting_modes.push("in_person".to_owned());
-        }
-        ProfileInput {
-            display_name: self.display_name.as_str().to_owned(),
-            profession: self.profession.clone(),
-            populations: self.populations.clone(),
-            settings: self.settings.clone(),
-            location: LocationInput {
-                latitude: self.location.latitude,
-                longitude: self.location.longitude,
-            },
-            years_experience: i64::from(self.years_experience),
-            languages: self.languages.clone(),
-            interests: self.interests.clone(),
-            bio: self.bio.clone(),
-            timezone: self.timezone.clone(),
-            meeting_modes,
-            max_travel_km: self.max_travel_km.map(i64::from),
-            works_alone: self.works_alone,
-            seeking: self.seeking,
-            mentoring: MentoringInput {
-                offering: self.mentoring_offering,
-                capacity: i64::from(self.mentoring_capacity),
-                paused_until: self.mentoring_paused_until.map(|d| d.to_string()),
-            },
-        }
-    }
-}
-
 /// RFC 7396 JSON merge patch: objects merge key by key, `null` removes, anything else
 /// replaces.
 pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
@@ -439,7 +402,6 @@ mod tests {
         let parsed = parse_value::<ProfileInput>(valid()).unwrap();
         assert_eq!(parsed.interests, ["Falls prevention", "Driving"]);
         assert!(parsed.meets_in_person && parsed.meets_virtual);
-        assert_eq!(parsed.to_input().interests, parsed.interests);
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
         proposals.push(RoundProposal {
             mentee_id: mentee,
             mentor_id: mentor,
-            score: (score * 1000.0).round() / 1000.0,
+            score: crate::views::round3(score),
         });
     }
     matching_rounds::ActiveModel {
@@ -122,7 +122,7 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
         round_id,
         proposals,
         unmatched_mentee_ids: outcome.unmatched,
-        total_score: (outcome.total_score * 1000.0).round() / 1000.0,
+        total_score: crate::views::round3(outcome.total_score),
         elapsed_ms: outcome.elapsed_ms,
     })
 }
@@ -202,16 +202,22 @@ async fn figures(state: &AppState) -> Result<Stats, ApiError> {
         .filter(profiles::Column::MentoringOffering.eq(true))
         .all(db)
         .await?;
-    let mut open_slots = 0u64;
-    for mentor in &mentors {
-        if mentor.mentoring_paused_until.is_some_and(|d| d > today) {
-            continue;
-        }
-        let taken = store::accepted_mentees(db, mentor.user_id).await?;
-        open_slots += u64::try_from(mentor.mentoring_capacity.max(0))
-            .unwrap_or(0)
-            .saturating_sub(taken);
+    let open: Vec<&profiles::Model> = mentors
+        .iter()
+        .filter(|m| m.mentoring_paused_until.is_none_or(|d| d <= today))
+        .collect();
+    let ids: Vec<Uuid> = open.iter().map(|m| m.user_id).collect();
+    let mut taken = std::collections::HashMap::new();
+    for chunk in ids.chunks(crate::store::profiles::ID_CHUNK) {
+        taken.extend(store::accepted_counts(db, chunk).await?);
     }
+    let open_slots: u64 = open
+        .iter()
+        .map(|m| {
+            let capacity = u64::try_from(m.mentoring_capacity.max(0)).unwrap_or(0);
+            capacity.saturating_sub(taken.get(&m.user_id).copied().unwrap_or(0))
+        })
+        .sum();
     let count = |status: &'static str| store::count_by_status(db, status);
     let counts = ConnectionCounts {
         pending: count(store::PENDING).await?,

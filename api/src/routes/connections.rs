@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use matcher::Kind;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -15,13 +15,13 @@ use crate::{
     error::ApiError,
     extract::{AuthUser, ParseBody, Valid},
     notify::{self, Mailing},
-    routes::profiles::public_profiles,
+    routes::profiles::{no_profile, public_profiles},
     state::AppState,
     store::{
         connections::{self as store, Connection, Direction, NewConnection, ACCEPTED, PENDING},
         profiles, users,
     },
-    views::PublicProfile,
+    views::{round3, PublicProfile},
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -59,15 +59,11 @@ fn reasons_json(reasons: &[matcher::Reason]) -> serde_json::Value {
                 serde_json::json!({
                     "code": r.code,
                     "label": r.label,
-                    "contribution": (f64::from(r.contribution) * 1000.0).round() / 1000.0,
+                    "contribution": round3(f64::from(r.contribution)),
                 })
             })
             .collect(),
     )
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
@@ -99,13 +95,6 @@ pub struct SuggestionItem {
 pub struct Suggestions {
     pub items: Vec<SuggestionItem>,
     pub generated_at: DateTime<Utc>,
-}
-
-fn no_profile() -> ApiError {
-    ApiError::Conflict {
-        code: "profile-required",
-        detail: "Create your profile with PUT /api/v1/me/profile first.".into(),
-    }
 }
 
 fn parse_limit(raw: Option<&str>, max: u32, default: u32) -> Result<u32, ApiError> {
@@ -278,12 +267,13 @@ async fn views(
         .into_iter()
         .map(|p| (p.user_id, p))
         .collect();
-    let mut emails = HashMap::new();
-    for id in ids {
-        if let Some(u) = users::find_by_id(db, id).await? {
-            emails.insert(id, u.email);
-        }
-    }
+    let emails: HashMap<Uuid, String> = crate::store::entities::users::Entity::find()
+        .filter(crate::store::entities::users::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
     rows.iter()
         .map(|c| {
             let party = |id: Uuid| {

@@ -61,8 +61,7 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     let isolation = match &stored {
         Some(profile) => Some(match state.matching.isolation(user.id) {
             Some(found) => Isolation {
-                // The index keeps f32; three decimals are all a client needs.
-                score: (f64::from(found.score) * 1000.0).round() / 1000.0,
+                score: crate::views::round3(f64::from(found.score)),
                 peers_within_50km: found.peers_within_radius,
             },
             None => {

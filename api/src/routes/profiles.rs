@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/vocabulary").get(vocabulary));
 }
 
-fn no_profile() -> ApiError {
+pub(crate) fn no_profile() -> ApiError {
     ApiError::Conflict {
         code: "profile-required",
         detail: "Create your profile with PUT /api/v1/me/profile first.".into(),
@@ -267,20 +267,20 @@ pub async fn available_slots(
     db: &impl ConnectionTrait,
     profiles: &[StoredProfile],
 ) -> Result<HashMap<Uuid, i32>, sea_orm::DbErr> {
-    let mut slots = HashMap::new();
-    for profile in profiles {
-        let taken = if profile.row.mentoring_offering {
-            crate::store::connections::accepted_mentees(db, profile.row.user_id).await?
-        } else {
-            0
-        };
-        let taken = i32::try_from(taken).unwrap_or(i32::MAX);
-        slots.insert(
-            profile.row.user_id,
-            (profile.row.mentoring_capacity - taken).max(0),
-        );
-    }
-    Ok(slots)
+    let mentors: Vec<Uuid> = profiles
+        .iter()
+        .filter(|p| p.row.mentoring_offering)
+        .map(|p| p.row.user_id)
+        .collect();
+    let taken = crate::store::connections::accepted_counts(db, &mentors).await?;
+    Ok(profiles
+        .iter()
+        .map(|p| {
+            let taken = taken.get(&p.row.user_id).copied().unwrap_or(0);
+            let taken = i32::try_from(taken).unwrap_or(i32::MAX);
+            (p.row.user_id, (p.row.mentoring_capacity - taken).max(0))
+        })
+        .collect())
 }
 
 pub async fn public_profiles(

@@ -141,6 +141,27 @@ pub async fn accepted_mentees(
         .await
 }
 
+/// Accepted mentorships of each of `mentors`, in one query (absent means none).
+pub async fn accepted_counts(
+    db: &impl ConnectionTrait,
+    mentors: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, u64>, sea_orm::DbErr> {
+    let rows = Connections::find()
+        .select_only()
+        .column(connections::Column::RecipientId)
+        .filter(connections::Column::RecipientId.is_in(mentors.to_vec()))
+        .filter(connections::Column::Kind.eq("mentorship"))
+        .filter(connections::Column::Status.eq(ACCEPTED))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?;
+    let mut counts = std::collections::HashMap::new();
+    for id in rows {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
 /// Takes the mentor's profile row lock (PostgreSQL) so that concurrent accepts on any
 /// instance are counted one after another; SQLite has a single writer anyway.
 pub async fn lock_mentor(
