@@ -1,13 +1,13 @@
 //! The in-memory index: top-k suggestions, radius queries and incremental updates (§3).
 
 use crate::geo::{arc_km, chord2, chord2_for_km, LatLon, EARTH_RADIUS_KM};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, SlotTable};
 use crate::profile::{flag, pack, Exact, Packed, PersonId, Profile};
 use crate::score::{
     combine, interest_bound, jaccard_bits, nearness_at, time_zone_closeness, Explanation, Kind,
     Scorer, ScoringConfig,
 };
-use crate::spatial::{cells_near, Grid, GridPoint};
+use crate::spatial::{cells_near, Grid, GridFill, GridPoint};
 use crate::vocab::Vocabulary;
 
 /// Hard rules that need state the matcher does not hold: blocks, suspensions recorded
@@ -34,16 +34,8 @@ pub struct Nearby {
     pub distance_km: f32,
 }
 
-#[derive(Clone, Debug)]
-struct Entry {
-    profile: Profile,
-    packed: Packed,
-    exact: Exact,
-    at: RowRef,
-}
-
 /// Where a profile's row lives: group, bucket within the group, row within the bucket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct RowRef {
     group: u32,
     bucket: u32,
@@ -79,6 +71,23 @@ impl Row {
             interest_count: p.interest_count,
         }
     }
+
+    /// The packed form again, with the parts the whole bucket shares.
+    fn packed(&self, key: &BucketKey) -> Packed {
+        Packed {
+            flags: self.flags,
+            years: self.years,
+            tz_quarters: self.tz_quarters,
+            interest_count: self.interest_count,
+            travel_km: self.travel_km,
+            profession: key.profession,
+            populations: key.populations,
+            settings: key.settings,
+            languages: self.languages,
+            interest_sig: self.interest_sig,
+            xyz: self.xyz,
+        }
+    }
 }
 
 /// Bytes scanned per profile: one [`Row`] (profession, populations and settings are shared
@@ -94,6 +103,16 @@ struct BucketKey {
     profession: u16,
     populations: u32,
     settings: u32,
+}
+
+impl BucketKey {
+    fn of(p: &Profile) -> Self {
+        Self {
+            profession: p.profession,
+            populations: p.populations.bits(),
+            settings: p.settings.bits(),
+        }
+    }
 }
 
 /// What a query needs to know about the rows of a bucket or group without reading them:
@@ -125,7 +144,7 @@ impl Default for Summary {
 }
 
 impl Summary {
-    fn add(&mut self, p: &Packed, delta: i32) {
+    fn add(&mut self, p: &Row, delta: i32) {
         let has = |bits: u8| p.flags & bits == bits;
         if has(flag::ELIGIBLE | flag::SEEKS_PEERS) {
             self.peers = self.peers.saturating_add_signed(delta);
@@ -139,6 +158,16 @@ impl Summary {
             self.min_years = self.min_years.min(p.years);
             self.max_years = self.max_years.max(p.years);
         }
+    }
+
+    /// Widens this summary to cover another's rows too.
+    fn merge(&mut self, other: &Summary) {
+        self.peers = self.peers.saturating_add(other.peers);
+        self.mentors = self.mentors.saturating_add(other.mentors);
+        self.interest_sigs |= other.interest_sigs;
+        self.max_interests = self.max_interests.max(other.max_interests);
+        self.min_years = self.min_years.min(other.min_years);
+        self.max_years = self.max_years.max(other.max_years);
     }
 
     fn candidates(&self, kind: Kind) -> u32 {
@@ -197,6 +226,13 @@ impl Bucket {
         self.built as usize + self.added.len()
     }
 
+    fn row<'a>(&'a self, arena: &'a [Row], r: u32) -> Option<&'a Row> {
+        match r.checked_sub(self.built) {
+            None => arena.get((self.start + r) as usize),
+            Some(added) => self.added.get(added as usize),
+        }
+    }
+
     fn rows<'a>(&'a self, arena: &'a [Row]) -> [&'a [Row]; 2] {
         let start = self.start as usize;
         let built = arena.get(start..start + self.built as usize).unwrap_or(&[]);
@@ -242,6 +278,19 @@ struct Group {
     key: BucketKey,
     summary: Summary,
     buckets: Vec<Bucket>,
+}
+
+/// Reads one byte of every heap buffer the profiles point to (languages and tags), in a loop
+/// short enough for the processor to have many of those reads in flight at once.
+fn touch_heap_parts(profiles: &[Profile]) -> u32 {
+    let mut sum = 0u32;
+    for p in profiles {
+        sum = sum.wrapping_add(u32::from(p.languages.first().copied().unwrap_or(0)));
+        for tag in &p.interests {
+            sum = sum.wrapping_add(u32::from(tag.as_bytes().first().copied().unwrap_or(0)));
+        }
+    }
+    sum
 }
 
 fn grid_point(slot: u32, p: &Packed) -> GridPoint {
@@ -300,13 +349,19 @@ impl TopK {
 }
 
 /// Every practitioner in compact form, ready to answer suggestions and radius queries.
+///
+/// Each profile has a slot; per-slot data lives in parallel arrays so that a bulk build keeps
+/// the caller's profiles where they are and writes only the compact parts.
 #[derive(Clone, Debug)]
 pub struct Index {
     config: ScoringConfig,
     scorer: Scorer,
-    entries: Vec<Option<Entry>>,
+    /// The profile in each slot; `None` marks a free slot.
+    profiles: Vec<Option<Profile>>,
+    exact: Vec<Exact>,
+    at: Vec<RowRef>,
     free_slots: Vec<u32>,
-    by_id: FastMap<PersonId, u32>,
+    by_id: SlotTable,
     groups: Vec<Group>,
     arena: Vec<Row>,
     bucket_of: FastMap<BucketKey, (u32, u32)>,
@@ -327,9 +382,11 @@ impl Index {
         Self {
             scorer: Scorer::new(&config),
             config,
-            entries: Vec::new(),
+            profiles: Vec::new(),
+            exact: Vec::new(),
+            at: Vec::new(),
             free_slots: Vec::new(),
-            by_id: FastMap::default(),
+            by_id: SlotTable::default(),
             groups: Vec::new(),
             arena: Vec::new(),
             bucket_of: FastMap::default(),
@@ -341,55 +398,41 @@ impl Index {
     }
 
     /// Builds an index from many profiles at once; a later duplicate id replaces an earlier
-    /// one. Faster than inserting one by one: rows are laid out bucket by bucket with every
-    /// array allocated once at its final size.
+    /// one. Faster than inserting one by one: the profiles stay where they are, and rows are
+    /// laid out bucket by bucket with every array allocated once at its final size.
     pub fn build(config: ScoringConfig, profiles: impl IntoIterator<Item = Profile>) -> Self {
         let mut index = Self::new(config);
         let mut profiles: Vec<Profile> = profiles.into_iter().collect();
-        index.by_id.reserve(profiles.len());
-        for (slot, p) in profiles.iter().enumerate() {
-            index.by_id.insert(p.id, slot as u32);
-        }
-        if index.by_id.len() != profiles.len() {
+        let mut by_id = SlotTable::with_capacity(profiles.len());
+        let fill = |by_id: &mut SlotTable, profiles: &[Profile]| {
+            let id_of = |s: u32| profiles.get(s as usize).map(|p| p.id);
+            for (slot, p) in profiles.iter().enumerate() {
+                by_id.insert(p.id, slot as u32, id_of);
+            }
+        };
+        fill(&mut by_id, &profiles);
+        if by_id.len() != profiles.len() {
+            let latest: Vec<Option<u32>> = profiles
+                .iter()
+                .map(|p| by_id.get(p.id, |s| profiles.get(s as usize).map(|p| p.id)))
+                .collect();
             let mut i = 0;
-            profiles.retain(|p| {
-                let keep = index.by_id.get(&p.id) == Some(&i);
+            profiles.retain(|_| {
+                let keep = latest.get(i) == Some(&Some(i as u32));
                 i += 1;
                 keep
             });
-            for (slot, p) in profiles.iter().enumerate() {
-                index.by_id.insert(p.id, slot as u32);
-            }
+            by_id = SlotTable::with_capacity(profiles.len());
+            fill(&mut by_id, &profiles);
         }
-        let placeholder = RowRef {
-            group: 0,
-            bucket: 0,
-            row: 0,
-        };
-        index.entries = profiles
-            .into_iter()
-            .map(|profile| {
-                let (packed, exact) = pack(&profile);
-                Some(Entry {
-                    profile,
-                    packed,
-                    exact,
-                    at: placeholder,
-                })
-            })
-            .collect();
-        // Two passes instead of a sort: find each row's bucket and count, then place every
-        // row with each bucket allocated once at its final size.
+        index.by_id = by_id;
+        // Two passes instead of a sort. The first reads only fields stored inline in each
+        // profile: it finds every row's bucket and grid cell and its place in them.
         let mut sizes: Vec<Vec<u32>> = Vec::new();
-        for slot in 0..index.entries.len() {
-            let Some(Some(e)) = index.entries.get(slot) else {
-                continue;
-            };
-            let (group, bucket) = index.bucket_for(BucketKey {
-                profession: e.packed.profession,
-                populations: e.packed.populations,
-                settings: e.packed.settings,
-            });
+        let mut cells = GridFill::default();
+        index.at = Vec::with_capacity(profiles.len());
+        for p in &profiles {
+            let (group, bucket) = index.bucket_for(BucketKey::of(p));
             if sizes.len() <= group as usize {
                 sizes.resize(group as usize + 1, Vec::new());
             }
@@ -397,47 +440,67 @@ impl Index {
             if counts.len() <= bucket as usize {
                 counts.resize(bucket as usize + 1, 0);
             }
-            counts[bucket as usize] += 1;
-            if let Some(Some(e)) = index.entries.get_mut(slot) {
-                e.at = RowRef {
-                    group,
-                    bucket,
-                    row: 0,
-                };
-            }
+            let row = &mut counts[bucket as usize];
+            index.at.push(RowRef {
+                group,
+                bucket,
+                row: *row,
+            });
+            *row += 1;
+            cells.plan(p.profession, p.location);
         }
+        // Each bucket's rows sit together in one arena; `starts` holds where each bucket
+        // begins, numbered group by group (`first_bucket` is each group's first number).
+        let mut first_bucket = Vec::with_capacity(sizes.len());
+        let mut starts = Vec::with_capacity(index.bucket_of.len());
         let mut next = 0u32;
         for (g, counts) in index.groups.iter_mut().zip(&sizes) {
+            first_bucket.push(starts.len());
             for (b, &n) in g.buckets.iter_mut().zip(counts) {
+                starts.push(next);
                 b.start = next;
+                b.built = n;
                 next += n;
             }
         }
+        // The second pass packs each profile and writes its row in place. Packing follows
+        // pointers to languages and tags; touching a batch of them first lets those memory
+        // reads overlap instead of waiting one by one.
         index.arena = vec![Row::default(); next as usize];
-        for (slot, e) in index.entries.iter_mut().enumerate() {
-            let Some(e) = e else { continue };
-            let Some(g) = index.groups.get_mut(e.at.group as usize) else {
-                continue;
-            };
-            let Some(b) = g.buckets.get_mut(e.at.bucket as usize) else {
-                continue;
-            };
-            g.summary.add(&e.packed, 1);
-            b.summary.add(&e.packed, 1);
-            e.at.row = b.built;
-            if let Some(place) = index.arena.get_mut((b.start + b.built) as usize) {
-                *place = Row::new(slot as u32, &e.packed);
+        index.exact = Vec::with_capacity(profiles.len());
+        let mut cells = cells.allocate();
+        const BATCH: usize = 32;
+        for (first, batch) in profiles.chunks(BATCH).enumerate() {
+            std::hint::black_box(touch_heap_parts(batch));
+            for (i, p) in batch.iter().enumerate() {
+                let slot = first * BATCH + i;
+                let (packed, exact) = pack(p);
+                index.exact.push(exact);
+                cells.push(slot, grid_point(slot as u32, &packed));
+                let place = index.at.get(slot).and_then(|at| {
+                    let bucket = first_bucket.get(at.group as usize)? + at.bucket as usize;
+                    Some(starts.get(bucket)? + at.row)
+                });
+                if let Some(row) = place.and_then(|r| index.arena.get_mut(r as usize)) {
+                    *row = Row::new(slot as u32, &packed);
+                }
             }
-            b.built += 1;
         }
-        index
-            .grid
-            .extend(index.entries.iter().enumerate().filter_map(|(slot, e)| {
-                let e = e.as_ref()?;
-                let p = &e.profile;
-                Some((p.profession, p.location, grid_point(slot as u32, &e.packed)))
-            }));
-        index.len = index.entries.len();
+        index.grid = cells.finish();
+        // Summaries last, reading each bucket's rows where they now sit together.
+        let arena = &index.arena;
+        for g in &mut index.groups {
+            for b in &mut g.buckets {
+                let mut summary = Summary::default();
+                for row in b.rows(arena).into_iter().flatten() {
+                    summary.add(row, 1);
+                }
+                b.summary = summary;
+                g.summary.merge(&summary);
+            }
+        }
+        index.len = profiles.len();
+        index.profiles = profiles.into_iter().map(Some).collect();
         index
     }
 
@@ -459,46 +522,41 @@ impl Index {
     }
 
     pub fn get(&self, id: PersonId) -> Option<&Profile> {
-        self.entry(id).map(|e| &e.profile)
+        self.slot_of(id).and_then(|slot| self.profile_at(slot))
     }
 
     pub fn contains(&self, id: PersonId) -> bool {
-        self.by_id.contains_key(&id)
+        self.slot_of(id).is_some()
     }
 
     pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
-        self.entries.iter().flatten().map(|e| &e.profile)
-    }
-
-    fn entry(&self, id: PersonId) -> Option<&Entry> {
-        self.by_id.get(&id).and_then(|&slot| self.entry_at(slot))
-    }
-
-    fn entry_at(&self, slot: u32) -> Option<&Entry> {
-        self.entries.get(slot as usize).and_then(Option::as_ref)
+        self.profiles.iter().flatten()
     }
 
     pub(crate) fn profile_at(&self, slot: u32) -> Option<&Profile> {
-        self.entry_at(slot).map(|e| &e.profile)
+        self.profiles.get(slot as usize).and_then(Option::as_ref)
     }
 
     pub(crate) fn slot_count(&self) -> usize {
-        self.entries.len()
+        self.profiles.len()
     }
 
     /// The id in each slot, `None` for free slots, in slot order.
     pub(crate) fn ids_by_slot(&self) -> impl Iterator<Item = Option<PersonId>> + '_ {
-        self.entries
-            .iter()
-            .map(|e| e.as_ref().map(|e| e.profile.id))
+        self.profiles.iter().map(|p| p.as_ref().map(|p| p.id))
     }
 
     pub(crate) fn slot_of(&self, id: PersonId) -> Option<u32> {
-        self.by_id.get(&id).copied()
+        self.by_id.get(id, |s| self.profile_at(s).map(|p| p.id))
     }
 
-    pub(crate) fn packed_at(&self, slot: u32) -> Option<(&Packed, &Exact)> {
-        self.entry_at(slot).map(|e| (&e.packed, &e.exact))
+    /// The packed and exact forms of the profile in `slot`, if the slot is in use.
+    pub(crate) fn packed_at(&self, slot: u32) -> Option<(Packed, &Exact)> {
+        self.profile_at(slot)?;
+        let at = self.at.get(slot as usize)?;
+        let bucket = self.groups.get(at.group as usize)?.buckets.get(at.bucket as usize)?;
+        let row = bucket.row(&self.arena, at.row)?;
+        Some((row.packed(&bucket.key), self.exact.get(slot as usize)?))
     }
 
     /// Inserts a new profile or replaces the one with the same id.
@@ -508,40 +566,46 @@ impl Index {
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
-                self.entries.push(None);
-                (self.entries.len() - 1) as u32
+                self.profiles.push(None);
+                self.exact.push(Exact::default());
+                self.at.push(RowRef::default());
+                (self.profiles.len() - 1) as u32
             }
         };
-        let (group, bucket) = self.bucket_for(BucketKey {
-            profession: packed.profession,
-            populations: packed.populations,
-            settings: packed.settings,
-        });
+        let (group, bucket) = self.bucket_for(BucketKey::of(&profile));
         let Some(g) = self.groups.get_mut(group as usize) else {
             return;
         };
         let Some(b) = g.buckets.get_mut(bucket as usize) else {
             return;
         };
-        g.summary.add(&packed, 1);
-        b.summary.add(&packed, 1);
+        let row = Row::new(slot, &packed);
+        g.summary.add(&row, 1);
+        b.summary.add(&row, 1);
         let at = RowRef {
             group,
             bucket,
-            row: b.push(Row::new(slot, &packed)),
+            row: b.push(row),
         };
         self.grid.insert(
             profile.profession,
             profile.location,
             grid_point(slot, &packed),
         );
-        self.by_id.insert(profile.id, slot);
-        if let Some(cell) = self.entries.get_mut(slot as usize) {
-            *cell = Some(Entry {
-                profile,
-                packed,
-                exact,
-                at,
+        let i = slot as usize;
+        if let (Some(p), Some(x), Some(r)) = (
+            self.profiles.get_mut(i),
+            self.exact.get_mut(i),
+            self.at.get_mut(i),
+        ) {
+            *p = Some(profile);
+            *x = exact;
+            *r = at;
+        }
+        if let Some(id) = self.profile_at(slot).map(|p| p.id) {
+            let profiles = &self.profiles;
+            self.by_id.insert(id, slot, |s| {
+                profiles.get(s as usize)?.as_ref().map(|p| p.id)
             });
         }
         self.len += 1;
@@ -549,24 +613,30 @@ impl Index {
 
     /// Removes a profile; returns it if it was there.
     pub fn remove(&mut self, id: PersonId) -> Option<Profile> {
-        let slot = self.by_id.remove(&id)?;
-        let entry = self.entries.get_mut(slot as usize)?.take()?;
-        self.grid
-            .remove(entry.profile.profession, entry.profile.location, slot);
-        let at = entry.at;
+        let profiles = &self.profiles;
+        let slot = self.by_id.remove(id, |s| {
+            profiles.get(s as usize)?.as_ref().map(|p| p.id)
+        })?;
+        let profile = self.profiles.get_mut(slot as usize)?.take()?;
+        if let Some(x) = self.exact.get_mut(slot as usize) {
+            *x = Exact::default();
+        }
+        self.grid.remove(profile.profession, profile.location, slot);
+        let at = *self.at.get(slot as usize)?;
         let arena = &mut self.arena;
         let moved = self.groups.get_mut(at.group as usize).and_then(|g| {
-            g.summary.add(&entry.packed, -1);
             let b = g.buckets.get_mut(at.bucket as usize)?;
-            b.summary.add(&entry.packed, -1);
+            let row = *b.row(arena, at.row)?;
+            g.summary.add(&row, -1);
+            b.summary.add(&row, -1);
             b.swap_remove(arena, at.row as usize)
         });
-        if let Some(Some(e)) = moved.and_then(|m| self.entries.get_mut(m as usize)) {
-            e.at.row = at.row;
+        if let Some(r) = moved.and_then(|m| self.at.get_mut(m as usize)) {
+            r.row = at.row;
         }
         self.free_slots.push(slot);
         self.len -= 1;
-        Some(entry.profile)
+        Some(profile)
     }
 
     fn bucket_for(&mut self, key: BucketKey) -> (u32, u32) {
@@ -610,8 +680,8 @@ impl Index {
         k: usize,
         exclude: Exclusion<'_>,
     ) -> Vec<Suggestion> {
-        match self.entry(seeker) {
-            Some(e) => self.suggest_packed(seeker, &e.packed, &e.exact, kind, k, exclude),
+        match self.slot_of(seeker).and_then(|slot| self.packed_at(slot)) {
+            Some((q, qx)) => self.suggest_packed(seeker, &q, qx, kind, k, exclude),
             None => Vec::new(),
         }
     }
@@ -773,7 +843,7 @@ impl Index {
             }
             for (r, &b) in rows.iter().zip(bound.iter()) {
                 if b >= top.floor() {
-                    self.confirm(r.slot, seeker, q, qx, kind, exclude, top);
+                    self.confirm(r, key, seeker, q, qx, kind, exclude, top);
                 }
             }
         }
@@ -783,7 +853,8 @@ impl Index {
     #[inline(never)]
     fn confirm(
         &self,
-        slot: u32,
+        row: &Row,
+        key: &BucketKey,
         seeker: PersonId,
         q: &Packed,
         qx: &Exact,
@@ -791,14 +862,20 @@ impl Index {
         exclude: Exclusion<'_>,
         top: &mut TopK,
     ) {
-        let Some(e) = self.entry_at(slot) else {
+        let (Some(profile), Some(exact)) = (
+            self.profile_at(row.slot),
+            self.exact.get(row.slot as usize),
+        ) else {
             return;
         };
-        let id = e.profile.id;
+        let id = profile.id;
         if id == seeker {
             return;
         }
-        let Some(eval) = self.scorer.evaluate(q, qx, &e.packed, &e.exact, kind) else {
+        let Some(eval) = self
+            .scorer
+            .evaluate(q, qx, &row.packed(key), exact, kind)
+        else {
             return;
         };
         if top.admits(eval.score, id) && !exclude(seeker, id) {
@@ -814,21 +891,21 @@ impl Index {
         k: usize,
         exclude: Exclusion<'_>,
     ) -> Vec<Suggestion> {
-        let Some(q) = self.entry(seeker) else {
+        let Some((q, qx)) = self.slot_of(seeker).and_then(|slot| self.packed_at(slot)) else {
             return Vec::new();
         };
-        let mut all: Vec<Suggestion> = self
-            .entries
-            .iter()
-            .flatten()
-            .filter(|c| c.profile.id != seeker && !exclude(seeker, c.profile.id))
-            .filter_map(|c| {
-                self.scorer
-                    .evaluate(&q.packed, &q.exact, &c.packed, &c.exact, kind)
-                    .map(|e| Suggestion {
-                        id: c.profile.id,
-                        score: e.score,
-                    })
+        let mut all: Vec<Suggestion> = (0..self.slot_count() as u32)
+            .filter_map(|slot| {
+                let id = self.profile_at(slot)?.id;
+                if id == seeker || exclude(seeker, id) {
+                    return None;
+                }
+                let (c, cx) = self.packed_at(slot)?;
+                let eval = self.scorer.evaluate(&q, qx, &c, cx, kind)?;
+                Some(Suggestion {
+                    id,
+                    score: eval.score,
+                })
             })
             .collect();
         all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
@@ -848,14 +925,16 @@ impl Index {
         if seeker == candidate {
             return None;
         }
-        let (q, c) = (self.entry(seeker)?, self.entry(candidate)?);
-        let eval = self
-            .scorer
-            .evaluate(&q.packed, &q.exact, &c.packed, &c.exact, kind)?;
-        Some(
-            self.scorer
-                .explanation(&eval, &q.profile, &c.profile, kind, vocabulary),
-        )
+        let (qs, cs) = (self.slot_of(seeker)?, self.slot_of(candidate)?);
+        let ((q, qx), (c, cx)) = (self.packed_at(qs)?, self.packed_at(cs)?);
+        let eval = self.scorer.evaluate(&q, qx, &c, cx, kind)?;
+        Some(self.scorer.explanation(
+            &eval,
+            self.profile_at(qs)?,
+            self.profile_at(cs)?,
+            kind,
+            vocabulary,
+        ))
     }
 
     /// Everyone within `radius_km` of `center` (optionally of one profession) that `keep`
@@ -907,12 +986,12 @@ impl Index {
     /// already have one before a round).
     pub fn seeking_mentor(&self) -> Vec<PersonId> {
         let needed = flag::ELIGIBLE | flag::SEEKS_MENTOR;
-        let mut ids: Vec<PersonId> = self
-            .entries
-            .iter()
-            .flatten()
-            .filter(|e| e.packed.flags & needed == needed)
-            .map(|e| e.profile.id)
+        let mut ids: Vec<PersonId> = (0..self.slot_count() as u32)
+            .filter(|&slot| {
+                self.packed_at(slot)
+                    .is_some_and(|(p, _)| p.flags & needed == needed)
+            })
+            .filter_map(|slot| Some(self.profile_at(slot)?.id))
             .collect();
         ids.sort_unstable();
         ids

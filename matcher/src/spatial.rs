@@ -27,6 +27,17 @@ struct CellKey {
     lon: i16,
 }
 
+impl CellKey {
+    fn of(profession: u16, at: LatLon) -> Self {
+        let (lat, lon) = cell_of(at);
+        Self {
+            profession,
+            lat,
+            lon,
+        }
+    }
+}
+
 pub(crate) type Cell = (i16, i16);
 
 #[derive(Clone, Debug, Default)]
@@ -86,53 +97,14 @@ pub(crate) fn cells_near(center: LatLon, radius_km: f32) -> Vec<Cell> {
 
 impl Grid {
     pub fn insert(&mut self, profession: u16, at: LatLon, point: GridPoint) {
-        let (lat, lon) = cell_of(at);
         self.cells
-            .entry(CellKey {
-                profession,
-                lat,
-                lon,
-            })
+            .entry(CellKey::of(profession, at))
             .or_default()
             .push(point);
     }
 
-    /// Adds many points, allocating each cell once: one pass counts, the next fills.
-    pub fn extend<I>(&mut self, points: I)
-    where
-        I: Iterator<Item = (u16, LatLon, GridPoint)> + Clone,
-    {
-        let key = |profession: u16, at: LatLon| {
-            let (lat, lon) = cell_of(at);
-            CellKey {
-                profession,
-                lat,
-                lon,
-            }
-        };
-        let mut counts: FastMap<CellKey, usize> = FastMap::default();
-        for (profession, at, _) in points.clone() {
-            *counts.entry(key(profession, at)).or_default() += 1;
-        }
-        self.cells.reserve(counts.len());
-        for (k, n) in counts {
-            self.cells.entry(k).or_default().reserve_exact(n);
-        }
-        for (profession, at, point) in points {
-            self.cells
-                .entry(key(profession, at))
-                .or_default()
-                .push(point);
-        }
-    }
-
     pub fn remove(&mut self, profession: u16, at: LatLon, slot: u32) {
-        let (lat, lon) = cell_of(at);
-        let key = CellKey {
-            profession,
-            lat,
-            lon,
-        };
+        let key = CellKey::of(profession, at);
         if let Some(points) = self.cells.get_mut(&key) {
             if let Some(i) = points.iter().position(|p| p.slot == slot) {
                 points.swap_remove(i);
@@ -158,6 +130,66 @@ impl Grid {
                 lon,
             })
             .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Fills a new grid in two passes: [`GridFill::plan`] each point's place in order, then
+/// [`GridFill::allocate`] and push the points in the same order. Each cell is allocated once
+/// at its final size, and the second pass looks nothing up by key.
+#[derive(Default)]
+pub(crate) struct GridFill {
+    numbers: FastMap<CellKey, u32>,
+    keys: Vec<CellKey>,
+    sizes: Vec<usize>,
+    /// The cell number of each planned point.
+    cell_of_point: Vec<u32>,
+}
+
+impl GridFill {
+    pub fn plan(&mut self, profession: u16, at: LatLon) {
+        let key = CellKey::of(profession, at);
+        let number = *self.numbers.entry(key).or_insert_with(|| {
+            self.keys.push(key);
+            self.sizes.push(0);
+            (self.keys.len() - 1) as u32
+        });
+        if let Some(size) = self.sizes.get_mut(number as usize) {
+            *size += 1;
+        }
+        self.cell_of_point.push(number);
+    }
+
+    pub fn allocate(self) -> GridFilling {
+        GridFilling {
+            cells: self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect(),
+            keys: self.keys,
+            cell_of_point: self.cell_of_point,
+        }
+    }
+}
+
+pub(crate) struct GridFilling {
+    keys: Vec<CellKey>,
+    cells: Vec<Vec<GridPoint>>,
+    cell_of_point: Vec<u32>,
+}
+
+impl GridFilling {
+    /// Adds the `i`th planned point.
+    pub fn push(&mut self, i: usize, point: GridPoint) {
+        let cell = self
+            .cell_of_point
+            .get(i)
+            .and_then(|&n| self.cells.get_mut(n as usize));
+        if let Some(cell) = cell {
+            cell.push(point);
+        }
+    }
+
+    pub fn finish(self) -> Grid {
+        Grid {
+            cells: self.keys.into_iter().zip(self.cells).collect(),
+        }
     }
 }
 

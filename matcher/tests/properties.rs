@@ -156,9 +156,24 @@ proptest! {
         }
         expected.retain(|p| !removed.contains(&p.id.0));
         let fresh = Index::build(ScoringConfig::default(), expected.clone());
+        // A build given the same id twice keeps the later profile.
+        let repeated = Index::build(
+            ScoringConfig::default(),
+            first
+                .iter()
+                .chain(changed.iter().step_by(3))
+                .filter(|p| !removed.contains(&p.id.0))
+                .cloned(),
+        );
         prop_assert_eq!(index.len(), fresh.len());
+        prop_assert_eq!(repeated.len(), fresh.len());
         for p in &expected {
             prop_assert_eq!(index.get(p.id), Some(p));
+            prop_assert_eq!(repeated.get(p.id), Some(p));
+            prop_assert_eq!(
+                repeated.suggest(p.id, Kind::Peer, 5, &matcher::no_exclusions),
+                fresh.suggest(p.id, Kind::Peer, 5, &matcher::no_exclusions)
+            );
             for kind in [Kind::Peer, Kind::Mentor] {
                 prop_assert_eq!(
                     index.suggest(p.id, kind, 5, &matcher::no_exclusions),
