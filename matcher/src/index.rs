@@ -554,7 +554,11 @@ impl Index {
     pub(crate) fn packed_at(&self, slot: u32) -> Option<(Packed, &Exact)> {
         self.profile_at(slot)?;
         let at = self.at.get(slot as usize)?;
-        let bucket = self.groups.get(at.group as usize)?.buckets.get(at.bucket as usize)?;
+        let bucket = self
+            .groups
+            .get(at.group as usize)?
+            .buckets
+            .get(at.bucket as usize)?;
         let row = bucket.row(&self.arena, at.row)?;
         Some((row.packed(&bucket.key), self.exact.get(slot as usize)?))
     }
@@ -614,9 +618,9 @@ impl Index {
     /// Removes a profile; returns it if it was there.
     pub fn remove(&mut self, id: PersonId) -> Option<Profile> {
         let profiles = &self.profiles;
-        let slot = self.by_id.remove(id, |s| {
-            profiles.get(s as usize)?.as_ref().map(|p| p.id)
-        })?;
+        let slot = self
+            .by_id
+            .remove(id, |s| profiles.get(s as usize)?.as_ref().map(|p| p.id))?;
         let profile = self.profiles.get_mut(slot as usize)?.take()?;
         if let Some(x) = self.exact.get_mut(slot as usize) {
             *x = Exact::default();
@@ -862,20 +866,16 @@ impl Index {
         exclude: Exclusion<'_>,
         top: &mut TopK,
     ) {
-        let (Some(profile), Some(exact)) = (
-            self.profile_at(row.slot),
-            self.exact.get(row.slot as usize),
-        ) else {
+        let (Some(profile), Some(exact)) =
+            (self.profile_at(row.slot), self.exact.get(row.slot as usize))
+        else {
             return;
         };
         let id = profile.id;
         if id == seeker {
             return;
         }
-        let Some(eval) = self
-            .scorer
-            .evaluate(q, qx, &row.packed(key), exact, kind)
-        else {
+        let Some(eval) = self.scorer.evaluate(q, qx, &row.packed(key), exact, kind) else {
             return;
         };
         if top.admits(eval.score, id) && !exclude(seeker, id) {

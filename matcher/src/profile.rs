@@ -232,14 +232,46 @@ impl Hashes {
 }
 
 /// A stable 64-bit hash of the trimmed, lower-cased tag (unlike the std hasher, the same on
-/// every run and platform). ASCII tags, nearly all of them, are lower-cased eight bytes at a
-/// time without allocating.
+/// every run and platform). ASCII tags, nearly all of them, are trimmed and lower-cased
+/// eight bytes at a time without allocating.
 pub(crate) fn tag_hash(tag: &str) -> u64 {
-    let tag = tag.trim();
+    trimmed_tag_hash(tag).unwrap_or_else(|| hash_bytes(&[], |w| w))
+}
+
+/// [`tag_hash`], or `None` when nothing is left after trimming.
+fn trimmed_tag_hash(tag: &str) -> Option<u64> {
     if tag.is_ascii() {
-        hash_bytes(tag.as_bytes(), ascii_lowercase_word)
+        // The ASCII characters `str::trim` removes: space and \t, \n, \x0B, \x0C, \r.
+        let bytes = tag.as_bytes().trim_ascii_start().trim_ascii_end();
+        let bytes = trim_vertical_tabs(bytes);
+        (!bytes.is_empty()).then(|| hash_bytes(bytes, ascii_lowercase_word))
     } else {
-        hash_bytes(tag.to_lowercase().as_bytes(), |w| w)
+        let tag = tag.trim();
+        (!tag.is_empty()).then(|| hash_bytes(tag.to_lowercase().as_bytes(), |w| w))
+    }
+}
+
+/// Vertical tabs are whitespace to `str::trim` but not to `trim_ascii`; rare enough that the
+/// plain trim runs again only when one is found at either end.
+fn trim_vertical_tabs(bytes: &[u8]) -> &[u8] {
+    const VT: u8 = 0x0B;
+    if bytes.first() == Some(&VT) || bytes.last() == Some(&VT) {
+        let mut rest = bytes;
+        while let [first, tail @ ..] = rest {
+            if !(first.is_ascii_whitespace() || *first == VT) {
+                break;
+            }
+            rest = tail;
+        }
+        while let [head @ .., last] = rest {
+            if !(last.is_ascii_whitespace() || *last == VT) {
+                break;
+            }
+            rest = head;
+        }
+        rest
+    } else {
+        bytes
     }
 }
 
@@ -280,13 +312,7 @@ fn hash_bytes(bytes: &[u8], normalise: impl Fn(u64) -> u64) -> u64 {
 }
 
 pub(crate) fn pack(p: &Profile) -> (Packed, Exact) {
-    let interests = Hashes::from_unsorted(
-        p.interests
-            .iter()
-            .map(|t| t.trim())
-            .filter(|t| !t.is_empty())
-            .map(tag_hash),
-    );
+    let interests = Hashes::from_unsorted(p.interests.iter().filter_map(|t| trimmed_tag_hash(t)));
     let wide = p.languages.iter().any(|&l| l >= 64);
     let mut languages = if wide {
         p.languages.clone()
@@ -390,6 +416,15 @@ mod tests {
         assert_eq!(tag_hash("\u{212A}nee"), tag_hash("knee"));
         assert_eq!(tag_hash("Éducation"), tag_hash("éducation"));
         assert_ne!(tag_hash("@[`{"), tag_hash("`{@["));
+        for padded in [
+            "\x0B falls\t",
+            "\r\nfalls \x0C",
+            "falls\x0B",
+            "\u{a0}falls ",
+        ] {
+            assert_eq!(tag_hash(padded), tag_hash("falls"), "{padded:?}");
+        }
+        assert_eq!(tag_hash(" \x0B "), tag_hash(""));
     }
 
     #[test]
