@@ -293,6 +293,32 @@ fn touch_heap_parts(profiles: &[Profile]) -> u32 {
     sum
 }
 
+/// The id table of `profiles`, whose index is the slot. Where an id occurs more than once,
+/// only its last profile is kept.
+fn slots_by_id(profiles: &mut Vec<Profile>) -> SlotTable {
+    let fill = |profiles: &[Profile]| {
+        let mut by_id = SlotTable::with_capacity(profiles.len());
+        let id_of = |s: u32| profiles.get(s as usize).map(|p| p.id);
+        for (slot, p) in profiles.iter().enumerate() {
+            by_id.insert(p.id, slot as u32, id_of);
+        }
+        by_id
+    };
+    let by_id = fill(profiles);
+    if by_id.len() == profiles.len() {
+        return by_id;
+    }
+    let id_of = |s: u32| profiles.get(s as usize).map(|p| p.id);
+    let latest: Vec<Option<u32>> = profiles.iter().map(|p| by_id.get(p.id, id_of)).collect();
+    let mut i = 0;
+    profiles.retain(|_| {
+        let keep = latest.get(i) == Some(&Some(i as u32));
+        i += 1;
+        keep
+    });
+    fill(profiles)
+}
+
 fn grid_point(slot: u32, p: &Packed) -> GridPoint {
     GridPoint {
         slot,
@@ -403,29 +429,7 @@ impl Index {
     pub fn build(config: ScoringConfig, profiles: impl IntoIterator<Item = Profile>) -> Self {
         let mut index = Self::new(config);
         let mut profiles: Vec<Profile> = profiles.into_iter().collect();
-        let mut by_id = SlotTable::with_capacity(profiles.len());
-        let fill = |by_id: &mut SlotTable, profiles: &[Profile]| {
-            let id_of = |s: u32| profiles.get(s as usize).map(|p| p.id);
-            for (slot, p) in profiles.iter().enumerate() {
-                by_id.insert(p.id, slot as u32, id_of);
-            }
-        };
-        fill(&mut by_id, &profiles);
-        if by_id.len() != profiles.len() {
-            let latest: Vec<Option<u32>> = profiles
-                .iter()
-                .map(|p| by_id.get(p.id, |s| profiles.get(s as usize).map(|p| p.id)))
-                .collect();
-            let mut i = 0;
-            profiles.retain(|_| {
-                let keep = latest.get(i) == Some(&Some(i as u32));
-                i += 1;
-                keep
-            });
-            by_id = SlotTable::with_capacity(profiles.len());
-            fill(&mut by_id, &profiles);
-        }
-        index.by_id = by_id;
+        index.by_id = slots_by_id(&mut profiles);
         // Two passes instead of a sort. The first reads only fields stored inline in each
         // profile: it finds every row's bucket and grid cell and its place in them.
         let mut sizes: Vec<Vec<u32>> = Vec::new();
@@ -487,9 +491,17 @@ impl Index {
             }
         }
         index.grid = cells.finish();
-        // Summaries last, reading each bucket's rows where they now sit together.
-        let arena = &index.arena;
-        for g in &mut index.groups {
+        index.summarise_buckets();
+        index.len = profiles.len();
+        index.profiles = profiles.into_iter().map(Some).collect();
+        index
+    }
+
+    /// Summaries of every bucket and group, from each bucket's rows where they sit together.
+    fn summarise_buckets(&mut self) {
+        let arena = &self.arena;
+        for g in &mut self.groups {
+            g.summary = Summary::default();
             for b in &mut g.buckets {
                 let mut summary = Summary::default();
                 for row in b.rows(arena).into_iter().flatten() {
@@ -499,9 +511,6 @@ impl Index {
                 g.summary.merge(&summary);
             }
         }
-        index.len = profiles.len();
-        index.profiles = profiles.into_iter().map(Some).collect();
-        index
     }
 
     pub fn config(&self) -> &ScoringConfig {
