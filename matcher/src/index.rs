@@ -319,6 +319,11 @@ fn slots_by_id(profiles: &mut Vec<Profile>) -> SlotTable {
     fill(profiles)
 }
 
+/// The id in each slot, as the id table reads it.
+fn id_in(profiles: &[Option<Profile>]) -> impl Fn(u32) -> Option<PersonId> + '_ {
+    move |s| profiles.get(s as usize)?.as_ref().map(|p| p.id)
+}
+
 fn grid_point(slot: u32, p: &Packed) -> GridPoint {
     GridPoint {
         slot,
@@ -556,7 +561,7 @@ impl Index {
     }
 
     pub(crate) fn slot_of(&self, id: PersonId) -> Option<u32> {
-        self.by_id.get(id, |s| self.profile_at(s).map(|p| p.id))
+        self.by_id.get(id, id_in(&self.profiles))
     }
 
     /// The packed and exact forms of the profile in `slot`, if the slot is in use.
@@ -574,7 +579,8 @@ impl Index {
 
     /// Inserts a new profile or replaces the one with the same id.
     pub fn upsert(&mut self, profile: Profile) {
-        self.remove(profile.id);
+        let id = profile.id;
+        self.remove(id);
         let (packed, exact) = pack(&profile);
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
@@ -615,21 +621,13 @@ impl Index {
             *x = exact;
             *r = at;
         }
-        if let Some(id) = self.profile_at(slot).map(|p| p.id) {
-            let profiles = &self.profiles;
-            self.by_id.insert(id, slot, |s| {
-                profiles.get(s as usize)?.as_ref().map(|p| p.id)
-            });
-        }
+        self.by_id.insert(id, slot, id_in(&self.profiles));
         self.len += 1;
     }
 
     /// Removes a profile; returns it if it was there.
     pub fn remove(&mut self, id: PersonId) -> Option<Profile> {
-        let profiles = &self.profiles;
-        let slot = self
-            .by_id
-            .remove(id, |s| profiles.get(s as usize)?.as_ref().map(|p| p.id))?;
+        let slot = self.by_id.remove(id, id_in(&self.profiles))?;
         let profile = self.profiles.get_mut(slot as usize)?.take()?;
         if let Some(x) = self.exact.get_mut(slot as usize) {
             *x = Exact::default();

@@ -31,10 +31,16 @@ fn postgres_base_url() -> String {
 }
 
 /// Runs each test body once on SQLite and once on PostgreSQL. Without PostgreSQL the
-/// second leg is skipped with a message, except under `CI=true`, where it fails.
+/// second leg is skipped with a message, except under `CI=true`, where it fails. A test may
+/// name a change to the settings after its app: `async fn name(app, |c| c.x = y) { .. }`.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+    () => {};
+    ($(#[$doc:meta])* async fn $name:ident($app:ident) $body:block $($rest:tt)*) => {
+        $crate::on_both_backends!($(#[$doc])* async fn $name($app, |_| {}) $body $($rest)*);
+    };
+    ($(#[$doc:meta])* async fn $name:ident($app:ident, $adjust:expr) $body:block $($rest:tt)*) => {
+        $(#[$doc])*
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -43,21 +49,23 @@ macro_rules! on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
+                let app = $crate::TestApp::spawn_configured($crate::Backend::Sqlite, $adjust).await;
                 run(&app).await;
                 app.teardown().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(app) = $crate::TestApp::spawn_postgres_or_skip().await else {
+                let Some(app) = $crate::TestApp::spawn_postgres_configured_or_skip($adjust).await
+                else {
                     return;
                 };
                 run(&app).await;
                 app.teardown().await;
             }
         }
-    )*};
+        $crate::on_both_backends!($($rest)*);
+    };
 }
 
 pub struct TestApp {

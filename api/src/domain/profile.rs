@@ -85,13 +85,7 @@ fn date(raw: &str) -> Result<NaiveDate, String> {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct ProfileInput {
-    #[schema(
-        required = true,
-        min_length = 1,
-        max_length = 80,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
-        example = "Sam Rivera"
-    )]
+    #[schema(required = true, schema_with = display_name_schema)]
     pub display_name: String,
     #[schema(required = true, schema_with = vocab::profession_schema)]
     pub profession: String,
@@ -132,6 +126,19 @@ pub struct ProfileInput {
 /// Text with something besides spaces and no control characters.
 pub const VISIBLE_TEXT: &str =
     r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
+/// A display name: 1 to 80 visible characters (see [`DisplayName`]).
+pub fn display_name_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("The name other practitioners see."))
+        .min_length(Some(1))
+        .max_length(Some(DisplayName::MAX_CHARS))
+        .pattern(Some(VISIBLE_TEXT))
+        .examples(["Sam Rivera"])
+        .build()
+}
 
 /// Up to 20 tags of 1 to 40 visible characters.
 pub fn interests_schema() -> utoipa::openapi::Array {

@@ -40,14 +40,7 @@ pub struct RegisterRequest {
     pub email: String,
     #[schema(required = true, min_length = 10, max_length = 128)]
     pub password: String,
-    /// The name other practitioners see.
-    #[schema(
-        required = true,
-        min_length = 1,
-        max_length = 80,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
-        example = "Sam Rivera"
-    )]
+    #[schema(required = true, schema_with = crate::domain::profile::display_name_schema)]
     pub display_name: String,
 }
 

@@ -125,12 +125,7 @@ pub async fn put_profile(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ProfilePatch {
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 80,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = crate::domain::profile::display_name_schema)]
     display_name: Option<String>,
     #[schema(schema_with = vocab::profession_schema)]
     profession: Option<String>,

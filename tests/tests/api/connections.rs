@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::{expect_problem, on_both_backends, Backend, Practitioner, TestApp};
+use tests::{expect_problem, on_both_backends, Practitioner, TestApp};
 
 /// Profiles that suit each other: an early-career community OT in Dubbo seeking a mentor,
 /// and an experienced one in Orange offering two places.
@@ -243,94 +243,61 @@ on_both_backends! {
     }
 }
 
-async fn spawn(backend: Backend, adjust: impl FnOnce(&mut api::config::Config)) -> Option<TestApp> {
-    match backend {
-        Backend::Sqlite => Some(TestApp::spawn_configured(backend, adjust).await),
-        Backend::Postgres => TestApp::spawn_postgres_configured_or_skip(adjust).await,
-    }
-}
+on_both_backends! {
+    async fn reminders_and_expiry_follow_the_ttl(app, |c| c.request_ttl = Duration::from_secs(4)) {
+        let a = app.practitioner_with_profile("Waiting", json!({})).await;
+        let b = app.practitioner_with_profile("Slow", json!({})).await;
+        let started = std::time::Instant::now();
+        let created: Value = request(app, &a, &b, "peer").await.json().await.unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
 
-async fn reminders_and_expiry_follow_the_ttl(backend: Backend) {
-    let Some(app) = spawn(backend, |c| c.request_ttl = Duration::from_secs(4)).await else {
-        return;
-    };
-    let a = app.practitioner_with_profile("Waiting", json!({})).await;
-    let b = app.practitioner_with_profile("Slow", json!({})).await;
-    let started = std::time::Instant::now();
-    let created: Value = request(&app, &a, &b, "peer").await.json().await.unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
-
-    app.smtp
-        .wait_for(|m| m.is_to(&b.email) && m.subject().contains("is waiting for you"))
-        .await;
-    let reminded_after = started.elapsed();
-    assert!(
-        reminded_after >= Duration::from_secs(2),
-        "reminder came too early: {reminded_after:?}"
-    );
-    let still: Value = app
-        .get(&format!("/api/v1/connections/{id}"), Some(&a.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(still["status"], "pending");
-
-    app.smtp
-        .wait_for(|m| m.is_to(&a.email) && m.subject().contains("has expired"))
-        .await;
-    assert!(started.elapsed() >= Duration::from_secs(4));
-    let expired: Value = app
-        .get(&format!("/api/v1/connections/{id}"), Some(&a.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(expired["status"], "expired");
-    let reminders = app
-        .smtp
-        .messages_to(&b.email)
-        .into_iter()
-        .filter(|m| m.subject().contains("is waiting"))
-        .count();
-    assert_eq!(reminders, 1);
-    app.teardown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reminders_and_expiry_follow_the_ttl_sqlite() {
-    reminders_and_expiry_follow_the_ttl(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reminders_and_expiry_follow_the_ttl_postgres() {
-    reminders_and_expiry_follow_the_ttl(Backend::Postgres).await;
-}
-
-async fn the_daily_request_limit_is_enforced(backend: Backend) {
-    let Some(app) = spawn(backend, |c| c.requests_per_day = 2).await else {
-        return;
-    };
-    let asker = app.practitioner_with_profile("Eager", json!({})).await;
-    for n in 0..2 {
-        let other = app
-            .practitioner_with_profile(&format!("Other {n}"), json!({}))
+        app.smtp
+            .wait_for(|m| m.is_to(&b.email) && m.subject().contains("is waiting for you"))
             .await;
-        assert_eq!(request(&app, &asker, &other, "peer").await.status(), 201);
+        let reminded_after = started.elapsed();
+        assert!(
+            reminded_after >= Duration::from_secs(2),
+            "reminder came too early: {reminded_after:?}"
+        );
+        let still: Value = app
+            .get(&format!("/api/v1/connections/{id}"), Some(&a.access_token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(still["status"], "pending");
+
+        app.smtp
+            .wait_for(|m| m.is_to(&a.email) && m.subject().contains("has expired"))
+            .await;
+        assert!(started.elapsed() >= Duration::from_secs(4));
+        let expired: Value = app
+            .get(&format!("/api/v1/connections/{id}"), Some(&a.access_token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(expired["status"], "expired");
+        let reminders = app
+            .smtp
+            .messages_to(&b.email)
+            .into_iter()
+            .filter(|m| m.subject().contains("is waiting"))
+            .count();
+        assert_eq!(reminders, 1);
     }
-    let third = app.practitioner_with_profile("Third", json!({})).await;
-    expect_problem(request(&app, &asker, &third, "peer").await, 429).await;
-    app.teardown().await;
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_daily_request_limit_is_enforced_sqlite() {
-    the_daily_request_limit_is_enforced(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_daily_request_limit_is_enforced_postgres() {
-    the_daily_request_limit_is_enforced(Backend::Postgres).await;
+    async fn the_daily_request_limit_is_enforced(app, |c| c.requests_per_day = 2) {
+        let asker = app.practitioner_with_profile("Eager", json!({})).await;
+        for n in 0..2 {
+            let other = app
+                .practitioner_with_profile(&format!("Other {n}"), json!({}))
+                .await;
+            assert_eq!(request(app, &asker, &other, "peer").await.status(), 201);
+        }
+        let third = app.practitioner_with_profile("Third", json!({})).await;
+        expect_problem(request(app, &asker, &third, "peer").await, 429).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -388,41 +355,17 @@ async fn thirty_concurrent_accepts_on_two_instances_respect_capacity() {
     a.teardown().await;
 }
 
-async fn changes_on_one_instance_reach_the_other(backend: Backend) {
-    let Some(a) = spawn(backend, |_| {}).await else {
-        return;
-    };
-    let b = a.another_instance().await;
-    let seeker = a.practitioner_with_profile("Seeker", json!({})).await;
-    let changer = a
-        .practitioner_with_profile(
-            "Changer",
-            json!({"seeking": {"peers": false, "mentor": false}}),
-        )
-        .await;
-    let before: Value = b
-        .get(
-            "/api/v1/me/suggestions?kind=peer",
-            Some(&seeker.access_token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(!suggested_ids(&before).contains(&changer.user_id));
-
-    let changed = a
-        .send(
-            Method::PATCH,
-            "/api/v1/me/profile",
-            &json!({"seeking": {"peers": true}}),
-            Some(&changer.access_token),
-        )
-        .await;
-    assert_eq!(changed.status(), 200);
-    let started = std::time::Instant::now();
-    loop {
-        let page: Value = b
+on_both_backends! {
+    async fn changes_on_one_instance_reach_the_other(a) {
+        let b = a.another_instance().await;
+        let seeker = a.practitioner_with_profile("Seeker", json!({})).await;
+        let changer = a
+            .practitioner_with_profile(
+                "Changer",
+                json!({"seeking": {"peers": false, "mentor": false}}),
+            )
+            .await;
+        let before: Value = b
             .get(
                 "/api/v1/me/suggestions?kind=peer",
                 Some(&seeker.access_token),
@@ -431,25 +374,37 @@ async fn changes_on_one_instance_reach_the_other(backend: Backend) {
             .json()
             .await
             .unwrap();
-        if suggested_ids(&page).contains(&changer.user_id) {
-            break;
+        assert!(!suggested_ids(&before).contains(&changer.user_id));
+
+        let changed = a
+            .send(
+                Method::PATCH,
+                "/api/v1/me/profile",
+                &json!({"seeking": {"peers": true}}),
+                Some(&changer.access_token),
+            )
+            .await;
+        assert_eq!(changed.status(), 200);
+        let started = std::time::Instant::now();
+        loop {
+            let page: Value = b
+                .get(
+                    "/api/v1/me/suggestions?kind=peer",
+                    Some(&seeker.access_token),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            if suggested_ids(&page).contains(&changer.user_id) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "instance B did not see the change within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "instance B did not see the change within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        b.teardown().await;
     }
-    b.teardown().await;
-    a.teardown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_on_one_instance_reach_the_other_sqlite() {
-    changes_on_one_instance_reach_the_other(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_on_one_instance_reach_the_other_postgres() {
-    changes_on_one_instance_reach_the_other(Backend::Postgres).await;
 }

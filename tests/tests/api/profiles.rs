@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::{expect_problem, on_both_backends, profile_body, Backend, TestApp, PASSWORD};
+use tests::{expect_problem, on_both_backends, profile_body, TestApp, PASSWORD};
 
 async fn me(app: &TestApp, token: &str) -> Value {
     app.get("/api/v1/me", Some(token))
@@ -370,66 +370,49 @@ on_both_backends! {
     }
 }
 
-/// Walks one observer south in 100 m steps past a fixed target: the distance shown is a
-/// multiple of 10 km and changes only where a ~5 km grid cell ends, never step by step.
-async fn walking_reveals_no_finer_distance(backend: Backend) {
-    let adjust = |c: &mut api::config::Config| c.location_changes_per_hour = 1000;
-    let app = match backend {
-        Backend::Sqlite => TestApp::spawn_configured(backend, adjust).await,
-        Backend::Postgres => match TestApp::spawn_postgres_configured_or_skip(adjust).await {
-            Some(app) => app,
-            None => return,
-        },
-    };
-    let target = app.practitioner_with_profile("Target", json!({})).await;
-    let walker = app
-        .practitioner_with_profile(
-            "Walker",
-            json!({"location": {"latitude": -32.8, "longitude": 148.6}}),
-        )
-        .await;
-    let mut seen = Vec::new();
-    for step in 0..60 {
-        let lat = -32.8 - f64::from(step) * 0.0009;
-        let moved = patch(
-            &app,
-            &walker.access_token,
-            json!({"location": {"latitude": lat, "longitude": 148.6}}),
-        )
-        .await;
-        assert_eq!(moved.status(), 200);
-        let public: Value = app
-            .get(
-                &format!("/api/v1/profiles/{}", target.user_id),
-                Some(&walker.access_token),
+on_both_backends! {
+    /// Walks one observer south in 100 m steps past a fixed target: the distance shown is a
+    /// multiple of 10 km and changes only where a ~5 km grid cell ends, never step by step.
+    async fn walking_in_100_m_steps_reveals_no_finer_distance(app, |c| c.location_changes_per_hour = 1000) {
+        let target = app.practitioner_with_profile("Target", json!({})).await;
+        let walker = app
+            .practitioner_with_profile(
+                "Walker",
+                json!({"location": {"latitude": -32.8, "longitude": 148.6}}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
-        seen.push(public["distance_km"].as_u64().unwrap());
+            .await;
+        let mut seen = Vec::new();
+        for step in 0..60 {
+            let lat = -32.8 - f64::from(step) * 0.0009;
+            let moved = patch(
+                app,
+                &walker.access_token,
+                json!({"location": {"latitude": lat, "longitude": 148.6}}),
+            )
+            .await;
+            assert_eq!(moved.status(), 200);
+            let public: Value = app
+                .get(
+                    &format!("/api/v1/profiles/{}", target.user_id),
+                    Some(&walker.access_token),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            seen.push(public["distance_km"].as_u64().unwrap());
+        }
+        assert!(seen.iter().all(|d| d % 10 == 0), "{seen:?}");
+        let changes = seen.windows(2).filter(|w| w[0] != w[1]).count();
+        assert!(
+            changes <= 3,
+            "6 km of walking changed the distance {changes} times: {seen:?}"
+        );
+        let longest_run = seen
+            .chunk_by(|a, b| a == b)
+            .map(<[u64]>::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_run >= 20, "distances flip too often: {seen:?}");
     }
-    assert!(seen.iter().all(|d| d % 10 == 0), "{seen:?}");
-    let changes = seen.windows(2).filter(|w| w[0] != w[1]).count();
-    assert!(
-        changes <= 3,
-        "6 km of walking changed the distance {changes} times: {seen:?}"
-    );
-    let longest_run = seen
-        .chunk_by(|a, b| a == b)
-        .map(<[u64]>::len)
-        .max()
-        .unwrap_or(0);
-    assert!(longest_run >= 20, "distances flip too often: {seen:?}");
-    app.teardown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn walking_in_100_m_steps_reveals_no_finer_distance_sqlite() {
-    walking_reveals_no_finer_distance(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn walking_in_100_m_steps_reveals_no_finer_distance_postgres() {
-    walking_reveals_no_finer_distance(Backend::Postgres).await;
 }
