@@ -365,15 +365,7 @@ on_both_backends! {
                 json!({"seeking": {"peers": false, "mentor": false}}),
             )
             .await;
-        let before: Value = b
-            .get(
-                "/api/v1/me/suggestions?kind=peer",
-                Some(&seeker.access_token),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let before = suggestions(&b, &seeker, "peer").await;
         assert!(!suggested_ids(&before).contains(&changer.user_id));
 
         let changed = a
@@ -387,15 +379,7 @@ on_both_backends! {
         assert_eq!(changed.status(), 200);
         let started = std::time::Instant::now();
         loop {
-            let page: Value = b
-                .get(
-                    "/api/v1/me/suggestions?kind=peer",
-                    Some(&seeker.access_token),
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
+            let page = suggestions(&b, &seeker, "peer").await;
             if suggested_ids(&page).contains(&changer.user_id) {
                 break;
             }
