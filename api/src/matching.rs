@@ -9,14 +9,14 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
-use matcher::{CodeSet, Index, IsolationConfig, Kind, LatLon, PersonId, ScoringConfig};
+use matcher::{CodeSet, Index, IsolationConfig, Kind, PersonId, ScoringConfig};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
     store::{
         connections::{self as store_connections, DECLINED},
-        entities::{blocks, connections, profiles, users},
+        entities::{blocks, connections, erasures, profiles, users},
         profiles::{self as store_profiles, StoredProfile},
     },
     vocabulary::VOCABULARY,
@@ -76,6 +76,34 @@ pub struct Matching {
     watermark: Mutex<DateTime<Utc>>,
 }
 
+/// What the directory filters on, as the index's codes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DirectoryFilter {
+    pub profession: Option<u16>,
+    pub population: Option<u16>,
+    pub setting: Option<u16>,
+    pub language: Option<u16>,
+    /// Only practitioners looking for peers.
+    pub seeking_peers: bool,
+    /// Only mentors with a free slot who are not paused.
+    pub mentor_with_free_slot: bool,
+}
+
+impl DirectoryFilter {
+    fn admits(&self, p: &matcher::Profile) -> bool {
+        p.verified
+            && p.active
+            && self.profession.is_none_or(|code| p.profession == code)
+            && self
+                .population
+                .is_none_or(|code| p.populations.contains(code))
+            && self.setting.is_none_or(|code| p.settings.contains(code))
+            && self.language.is_none_or(|code| p.languages.contains(&code))
+            && (!self.seeking_peers || p.seeking_peers)
+            && (!self.mentor_with_free_slot || (p.offering_mentoring && p.free_mentor_slots > 0))
+    }
+}
+
 /// One suggestion with its explanation.
 pub struct Suggested {
     pub user_id: Uuid,
@@ -113,10 +141,12 @@ fn to_matcher(
                 / 60
         })
         .unwrap_or(0);
+    // The index only ever sees the grid-snapped position: every score, reason, travel
+    // limit, isolation count and round proposal it computes is then as coarse as the grid.
     let mut profile = matcher::Profile::new(
         person(row.user_id),
         VOCABULARY.profession_id(&row.profession)?,
-        LatLon::new(row.latitude, row.longitude),
+        crate::privacy::snap(row.latitude, row.longitude),
     );
     profile.populations = CodeSet::from_ids(populations);
     profile.settings = CodeSet::from_ids(settings);
@@ -198,6 +228,13 @@ async fn load_relations(db: &impl ConnectionTrait) -> Result<Relations, sea_orm:
 }
 
 impl Relations {
+    fn forget(&mut self, id: Uuid) {
+        self.blocked.retain(|(a, b)| *a != id && *b != id);
+        self.live.retain(|(a, b)| *a != id && *b != id);
+        self.declined_at.retain(|(a, b), _| *a != id && *b != id);
+        self.mentored.remove(&id);
+    }
+
     fn apply(&mut self, row: &connections::Model) {
         let pair = ordered(row.requester_id, row.recipient_id);
         if row.active_pair.is_some() {
@@ -341,15 +378,30 @@ impl Matching {
         for chunk in changed.chunks(500) {
             self.refresh_users(db, chunk).await?;
         }
+        // Erased accounts have no rows left to change; their tombstones say so.
+        let erased: Vec<Uuid> = erasures::Entity::find()
+            .select_only()
+            .column(erasures::Column::UserId)
+            .filter(erasures::Column::ErasedAt.gt(since))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?;
+        for id in erased {
+            self.forget(id);
+        }
         if let Ok(mut watermark) = self.watermark.lock() {
             *watermark = now;
         }
         Ok(())
     }
 
+    /// Drops an erased person from the index and from every relation.
     pub fn forget(&self, id: Uuid) {
         if let Ok(mut index) = self.index.write() {
             index.remove(person(id));
+        }
+        if let Ok(mut relations) = self.relations.write() {
+            relations.forget(id);
         }
     }
 
@@ -385,6 +437,78 @@ impl Matching {
             .read()
             .ok()?
             .explain(person(seeker), person(candidate), kind, &VOCABULARY)
+    }
+
+    /// One page of the directory for `viewer`, from the index alone: practitioners who pass
+    /// `filter`, neither blocking nor blocked by the viewer, in order of (shown distance, id)
+    /// when `near` is given and of id otherwise, after `after`. Returns each one's id with
+    /// its shown distance (when `near`), and whether more follow. The work is bounded by the
+    /// index, never by the database.
+    pub fn directory(
+        &self,
+        viewer: Uuid,
+        filter: &DirectoryFilter,
+        near: Option<((f64, f64), u32)>,
+        after: Option<(Option<u32>, Uuid)>,
+        limit: usize,
+    ) -> (Vec<(Uuid, Option<u32>)>, bool) {
+        let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
+            return (Vec::new(), false);
+        };
+        let keep = |p: &matcher::Profile| {
+            let id = user_id(p.id);
+            id != viewer && filter.admits(p) && !relations.blocked.contains(&ordered(viewer, id))
+        };
+        // The `limit + 1` smallest keys after the cursor, kept in a bounded max-heap.
+        let mut best: std::collections::BinaryHeap<(u32, Uuid)> =
+            std::collections::BinaryHeap::with_capacity(limit + 2);
+        let mut offer = |key: (u32, Uuid)| {
+            if let Some((after_distance, after_id)) = after {
+                if key <= (after_distance.unwrap_or(0), after_id) {
+                    return;
+                }
+            }
+            if best.len() <= limit {
+                best.push(key);
+            } else if best.peek().is_some_and(|top| key < *top) {
+                best.pop();
+                best.push(key);
+            }
+        };
+        match near {
+            Some(((lat, lon), km)) => {
+                let here = crate::privacy::snap(lat, lon);
+                // Candidates a little beyond the radius; the shown distance decides.
+                let radius = km as f32 + 10.0;
+                for found in index.within(here, radius, filter.profession, keep) {
+                    let Some(p) = index.get(found.id) else {
+                        continue;
+                    };
+                    let shown = crate::privacy::public_distance_km(
+                        (lat, lon),
+                        (p.location.lat, p.location.lon),
+                    );
+                    if shown <= km {
+                        offer((shown, user_id(found.id)));
+                    }
+                }
+            }
+            None => {
+                for p in index.profiles() {
+                    if filter.profession.is_none_or(|f| f == p.profession) && keep(p) {
+                        offer((0, user_id(p.id)));
+                    }
+                }
+            }
+        }
+        let mut page = best.into_sorted_vec();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let page = page
+            .into_iter()
+            .map(|(distance, id)| (id, near.map(|_| distance)))
+            .collect();
+        (page, more)
     }
 
     pub fn isolation(&self, id: Uuid) -> Option<matcher::Isolation> {

@@ -194,3 +194,22 @@ pub async fn expired(db: &impl ConnectionTrait, connection: &Connection) -> anyh
     outbox::enqueue(db, email(&requester, "expired", rendered, Vec::new())).await?;
     Ok(())
 }
+
+/// Tells the other side of a pending request that it closed because `gone`'s account is no
+/// longer active.
+pub async fn request_closed(
+    db: &impl ConnectionTrait,
+    connection: &Connection,
+    gone: Uuid,
+) -> anyhow::Result<()> {
+    let other_id = if connection.requester_id == gone {
+        connection.recipient_id
+    } else {
+        connection.requester_id
+    };
+    let other = user(db, other_id).await?;
+    let gone = user(db, gone).await?;
+    let rendered = templates::request_closed(&other.display_name, &gone.display_name);
+    outbox::enqueue(db, email(&other, "request_closed", rendered, Vec::new())).await?;
+    Ok(())
+}

@@ -72,5 +72,7 @@ async fn tick(
         }
         tracing::info!(connection_id = %connection.id, "connection request expired");
     }
+    crate::idempotency::purge_expired(db).await?;
+    crate::store::erasures::purge_older_than(db, now - chrono::Duration::days(1)).await?;
     Ok(queued)
 }

@@ -241,6 +241,20 @@ pub fn expired(to: &str, other_name: &str) -> Rendered {
     )
 }
 
+/// A pending request closed because the other person's account is no longer active. It
+/// says nothing about why: the suspension is between them and the programme.
+pub fn request_closed(to: &str, other_name: &str) -> Rendered {
+    render(
+        "A connection request is closed",
+        &format!("Hi {to},"),
+        &[
+            &format!("The request between you and {other_name} is closed because their account is no longer active on Alongside."),
+            "Have a look at your latest suggestions: there are other practitioners who share your practice.",
+        ],
+        None,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +24,11 @@ use crate::{
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .service(web::resource("/matching-rounds").post(matching_round))
+            .service(
+                web::resource("/matching-rounds")
+                    .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
+                    .post(matching_round),
+            )
             .service(web::resource("/stats").get(stats))
             .service(web::resource("/users/{user_id}/suspend").post(suspend)),
     );
@@ -85,8 +90,23 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
         .round(matcher::round::Solver::Exact)
         .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let round_id = Uuid::now_v7();
+    // The index may lag other instances by a moment: the database has the last word on who
+    // is still here, so a round never proposes an erased or suspended person.
+    let live = live_accounts(
+        &state.db,
+        outcome
+            .proposals
+            .iter()
+            .flat_map(|(mentee, mentor, _)| [*mentee, *mentor])
+            .chain(outcome.unmatched.iter().copied())
+            .collect(),
+    )
+    .await?;
     let mut proposals = Vec::new();
     for (mentee, mentor, score) in outcome.proposals {
+        if !live.contains(&mentee) || !live.contains(&mentor) {
+            continue;
+        }
         if !dry_run {
             let explanation = state
                 .matching
@@ -121,10 +141,36 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
     Ok(RoundResult {
         round_id,
         proposals,
-        unmatched_mentee_ids: outcome.unmatched,
+        unmatched_mentee_ids: outcome
+            .unmatched
+            .into_iter()
+            .filter(|id| live.contains(id))
+            .collect(),
         total_score: crate::views::round3(outcome.total_score),
         elapsed_ms: outcome.elapsed_ms,
     })
+}
+
+/// Those of `ids` whose accounts exist, are verified and are not suspended.
+async fn live_accounts(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<std::collections::HashSet<Uuid>, ApiError> {
+    let mut live = std::collections::HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::store::profiles::ID_CHUNK) {
+        live.extend(
+            users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .filter(users::Column::Id.is_in(chunk.to_vec()))
+                .filter(users::Column::EmailVerified.eq(true))
+                .filter(users::Column::Suspended.eq(false))
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(live)
 }
 
 /// A matching round: the best assignment of waiting mentees to mentors with free slots,
@@ -311,12 +357,47 @@ pub async fn suspend(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound)?;
-    suspend_user(&state.db, found.id).await?;
+    let txn = state.db.begin().await?;
+    suspend_user(&txn, found.id).await?;
+    let closed = close_pending(&txn, found.id).await?;
+    txn.commit().await?;
+    state.outbox_wake.notify_one();
+    for row in &closed {
+        if let Err(error) = state.matching.connection_changed(&state.db, row).await {
+            tracing::warn!(%error, "the index will pick up the closed request on its next poll");
+        }
+    }
     state.matching.refresh_users(&state.db, &[found.id]).await?;
     Ok(HttpResponse::Ok().json(Suspended {
         user_id: found.id,
         suspended: true,
     }))
+}
+
+/// Withdraws every pending request to or from a suspended person, telling the other side.
+async fn close_pending(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Vec<connections::Model>, ApiError> {
+    let pending = connections::Entity::find()
+        .filter(connections::Column::Status.eq(store::PENDING))
+        .filter(
+            sea_orm::Condition::any()
+                .add(connections::Column::RequesterId.eq(id))
+                .add(connections::Column::RecipientId.eq(id)),
+        )
+        .all(db)
+        .await?;
+    let mut closed = Vec::with_capacity(pending.len());
+    for row in pending {
+        if store::transition(db, row.id, store::PENDING, store::WITHDRAWN, None).await? {
+            crate::notify::request_closed(db, &row, id).await?;
+            if let Some(updated) = store::find(db, row.id).await? {
+                closed.push(updated);
+            }
+        }
+    }
+    Ok(closed)
 }
 
 async fn suspend_user(db: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {

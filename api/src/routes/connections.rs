@@ -26,7 +26,12 @@ use crate::{
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me/suggestions").get(suggestions))
-        .service(web::resource("/connections").post(create).get(list))
+        .service(
+            web::resource("/connections")
+                .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
+                .post(create)
+                .get(list),
+        )
         .service(web::resource("/connections/{id}").get(get))
         .service(web::resource("/connections/{id}/accept").post(accept))
         .service(web::resource("/connections/{id}/decline").post(decline))
@@ -138,7 +143,7 @@ pub async fn suggestions(
     let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
     let rows = profiles::find(
         &state.db,
-        sea_orm::Condition::all().add(sea_orm::ColumnTrait::is_in(
+        profiles::visible_users().add(sea_orm::ColumnTrait::is_in(
             &crate::store::entities::profiles::Column::UserId,
             ids,
         )),

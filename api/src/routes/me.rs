@@ -3,7 +3,9 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,7 +17,7 @@ use crate::{
     isolation,
     state::AppState,
     store::{
-        entities::{outbox, refresh_tokens, users},
+        entities::{erasures, outbox, refresh_tokens, users},
         login_failures, profiles,
     },
     views::Profile,
@@ -106,12 +108,13 @@ pub struct ExportedSession {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+/// An email sent or queued to the caller, listed without its body: bodies carry one-time
+/// links (verification, password reset, unsubscribe) that must never leave in an export.
 pub struct ExportedEmail {
     pub id: Uuid,
     pub kind: String,
     pub to: String,
     pub subject: String,
-    pub text_body: String,
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -168,7 +171,6 @@ pub async fn export(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
             kind: e.kind,
             to: e.to_address,
             subject: e.subject,
-            text_body: e.text_body,
             status: e.status,
             created_at: e.created_at,
             sent_at: e.sent_at,
@@ -234,6 +236,13 @@ pub async fn delete_me(
     // (foreign keys cascade).
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
     login_failures::clear(&txn, &user.email_normalized).await?;
+    // Tells every instance to drop the person from its index.
+    erasures::ActiveModel {
+        user_id: Set(user.id),
+        erased_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
     state.matching.forget(user.id);
     tracing::info!(user_id = %user.id, "account erased");

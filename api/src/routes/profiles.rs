@@ -14,6 +14,7 @@ use crate::{
     domain::profile::{merge_patch, ProfileData, ProfileInput},
     error::ApiError,
     extract::{parse_value, AuthUser, Valid},
+    matching::DirectoryFilter,
     privacy,
     state::AppState,
     store::{
@@ -70,7 +71,8 @@ async fn save(
     user: &users::Model,
     data: ProfileData,
 ) -> Result<Profile, ApiError> {
-    let found = matcher::places::nearest(matcher::LatLon::new(
+    // Named from the snapped position, so that two people in one grid cell show one town.
+    let found = matcher::places::nearest(privacy::snap(
         data.location.latitude(),
         data.location.longitude(),
     ));
@@ -326,6 +328,11 @@ pub async fn get_profile(
     let Some(target) = target else {
         return Err(ApiError::NotFound);
     };
+    if target.id != user.id()
+        && crate::store::connections::is_blocked_either_way(&state.db, user.id(), target.id).await?
+    {
+        return Err(ApiError::NotFound);
+    }
     let stored = profiles::load(&state.db, target.id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -432,38 +439,31 @@ pub async fn directory(
     query: web::Query<DirectoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let mut condition = profiles::visible_users().add(profile_rows::Column::UserId.ne(user.id()));
     let mut errors = crate::domain::FieldParser::default();
+    let mut filter = DirectoryFilter::default();
     if let Some(ProfessionCode(code)) = &query.profession {
         if let Some(code) = errors.field("profession", check_code(code, &vocab::profession_codes()))
         {
-            condition = condition.add(profile_rows::Column::Profession.eq(code));
+            filter.profession = VOCABULARY.profession_id(&code);
         }
     }
-    let tag_filters = [
-        (
-            "population",
-            profiles::POPULATION,
-            query.population.map(|c| c.0),
-            vocab::population_codes(),
-        ),
-        (
-            "setting",
-            profiles::SETTING,
-            query.setting.map(|c| c.0),
-            vocab::setting_codes(),
-        ),
-        (
-            "language",
-            profiles::LANGUAGE,
-            query.language.map(|c| c.0),
-            vocab::language_codes(),
-        ),
-    ];
-    for (name, kind, code, allowed) in tag_filters {
-        if let Some(code) = code.and_then(|c| errors.field(name, check_code(&c, &allowed))) {
-            condition = condition.add(profiles::has_tag(kind, vec![code]));
-        }
+    if let Some(code) = query
+        .population
+        .and_then(|c| errors.field("population", check_code(&c.0, &vocab::population_codes())))
+    {
+        filter.population = VOCABULARY.population_id(&code);
+    }
+    if let Some(code) = query
+        .setting
+        .and_then(|c| errors.field("setting", check_code(&c.0, &vocab::setting_codes())))
+    {
+        filter.setting = VOCABULARY.setting_id(&code);
+    }
+    if let Some(code) = query
+        .language
+        .and_then(|c| errors.field("language", check_code(&c.0, &vocab::language_codes())))
+    {
+        filter.language = VOCABULARY.language_id(&code);
     }
     let within_km = bounded("within_km", query.within_km.as_deref(), 1, 2000);
     let limit = bounded("limit", query.limit.as_deref(), 1, 100);
@@ -486,64 +486,49 @@ pub async fn directory(
         }
     };
     match query.kind {
-        Some(DirectoryKind::Mentor) => {
-            condition = condition.add(profiles::mentor_with_free_slot(Utc::now().date_naive()));
-        }
-        Some(DirectoryKind::Peer) => {
-            condition = condition.add(profile_rows::Column::SeekingPeers.eq(true));
-        }
+        Some(DirectoryKind::Mentor) => filter.mentor_with_free_slot = true,
+        Some(DirectoryKind::Peer) => filter.seeking_peers = true,
         None => {}
     }
 
     let viewer = profiles::load(&state.db, user.id()).await?;
-    let page_size = limit as usize;
-    let (page, more) = match within_km {
+    let near = match within_km {
         Some(km) => {
             let me = viewer.as_ref().ok_or_else(no_profile)?;
-            let (lat, lon) = (me.row.latitude, me.row.longitude);
-            // Shown distances come from snapped, rounded positions: widen the box by both.
-            condition = condition.add(profiles::bounding_box(lat, lon, f64::from(km) + 15.0));
-            let mut near: Vec<(u32, profile_rows::Model)> =
-                profiles::find(&state.db, condition, None, None)
-                    .await?
-                    .into_iter()
-                    .map(|p| {
-                        (
-                            privacy::public_distance_km((lat, lon), (p.latitude, p.longitude)),
-                            p,
-                        )
-                    })
-                    .filter(|(d, _)| *d <= km)
-                    .collect();
-            near.sort_by_key(|(distance, p)| (*distance, p.user_id));
-            if let Some(Cursor {
-                distance_km,
-                user_id,
-            }) = &cursor
-            {
-                let after = (distance_km.unwrap_or(0), *user_id);
-                near.retain(|(d, p)| (*d, p.user_id) > after);
-            }
-            let more = near.len() > page_size;
-            near.truncate(page_size);
-            (near.into_iter().map(|(_, p)| p).collect::<Vec<_>>(), more)
+            Some(((me.row.latitude, me.row.longitude), km))
         }
-        None => {
-            let after = cursor.as_ref().map(|c| c.user_id);
-            let mut rows =
-                profiles::find(&state.db, condition, after, Some(limit as u64 + 1)).await?;
-            let more = rows.len() > page_size;
-            rows.truncate(page_size);
-            (rows, more)
-        }
+        None => None,
     };
+    // The page is chosen in memory from the live index (bounded work at any radius); only
+    // its rows are read, and the database still has the last word on who is visible.
+    let (chosen, more) = state.matching.directory(
+        user.id(),
+        &filter,
+        near,
+        cursor.map(|c| (c.distance_km, c.user_id)),
+        limit as usize,
+    );
+    let order: HashMap<Uuid, usize> = chosen
+        .iter()
+        .enumerate()
+        .map(|(n, (id, _))| (*id, n))
+        .collect();
+    let mut page = profiles::find(
+        &state.db,
+        profiles::visible_users()
+            .add(profile_rows::Column::UserId.is_in(order.keys().copied().collect::<Vec<_>>())),
+        None,
+        None,
+    )
+    .await?;
+    page.sort_by_key(|p| order.get(&p.user_id).copied());
     let stored = profiles::attach_tags(&state.db, page).await?;
     let items = public_profiles(&state.db, &stored, viewer.as_ref()).await?;
-    let next_cursor = match (more, items.last()) {
-        (true, Some(last)) => Some(
+    let next_cursor = match (more, chosen.last()) {
+        (true, Some((user_id, distance_km))) => Some(
             Cursor {
-                distance_km: within_km.and(last.distance_km),
-                user_id: last.user_id,
+                distance_km: *distance_km,
+                user_id: *user_id,
             }
             .encode(),
         ),

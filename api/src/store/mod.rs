@@ -2,6 +2,7 @@
 
 pub mod connections;
 pub mod entities;
+pub mod erasures;
 pub mod login_failures;
 pub mod outbox;
 pub mod profiles;

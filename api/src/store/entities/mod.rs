@@ -3,6 +3,8 @@
 pub mod blocks;
 pub mod connections;
 pub mod email_tokens;
+pub mod erasures;
+pub mod idempotency_keys;
 pub mod location_changes;
 pub mod login_failures;
 pub mod matching_rounds;
