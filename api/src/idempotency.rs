@@ -24,6 +24,18 @@ use crate::{
 };
 
 pub const HEADER: &str = "Idempotency-Key";
+
+/// The header as the OpenAPI document describes it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyKey {
+    /// Any string of up to 255 printable characters, new for each distinct request: a
+    /// retry with the same key and body within 24 hours returns the first response (with
+    /// `Idempotent-Replayed: true`) and does nothing twice.
+    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255)]
+    idempotency_key: Option<String>,
+}
 /// Set on a response that repeats a kept one.
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 pub const KEPT_HOURS: i64 = 24;

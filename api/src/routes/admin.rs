@@ -178,10 +178,13 @@ async fn live_accounts(
 #[utoipa::path(
     post, path = "/api/v1/admin/matching-rounds", tag = "admin",
     security(("bearer" = [])),
+    params(crate::idempotency::IdempotencyKey),
     request_body = RoundRequest,
     responses(
         (status = 200, description = "The round's proposals", body = RoundResult),
         (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A round with the same Idempotency-Key is still running", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body or the Idempotency-Key is invalid, or the key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn matching_round(

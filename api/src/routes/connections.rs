@@ -388,12 +388,14 @@ fn ttl(state: &AppState) -> Duration {
 #[utoipa::path(
     post, path = "/api/v1/connections", tag = "connections",
     security(("bearer" = [])),
+    params(crate::idempotency::IdempotencyKey),
     request_body = CreateConnection,
     responses(
         (status = 201, description = "The request is sent", body = ConnectionView),
         (status = 403, description = "The caller's email is not verified yet", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such practitioner to connect with", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already connected or pending, the mentor has no free slot, or the caller has no profile", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already connected or pending, the mentor has no free slot, the caller has no profile, or a request with the same Idempotency-Key is still being served", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body or the Idempotency-Key is invalid, or the key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests today", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
