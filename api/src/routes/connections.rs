@@ -143,10 +143,7 @@ pub async fn suggestions(
     let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
     let rows = profiles::find(
         &state.db,
-        profiles::visible_users().add(sea_orm::ColumnTrait::is_in(
-            &crate::store::entities::profiles::Column::UserId,
-            ids,
-        )),
+        profiles::visible_among(ids),
         None,
         None,
     )

@@ -515,8 +515,7 @@ pub async fn directory(
         .collect();
     let mut page = profiles::find(
         &state.db,
-        profiles::visible_users()
-            .add(profile_rows::Column::UserId.is_in(order.keys().copied().collect::<Vec<_>>())),
+        profiles::visible_among(order.keys().copied().collect()),
         None,
         None,
     )

@@ -175,6 +175,24 @@ pub async fn attach_tags(
 }
 
 /// Ids of verified, active accounts: the only ones anybody else may see.
+/// Those of `ids` whose accounts are visible, as one bounded query (the subquery is
+/// limited to the same ids, so it never scans every account).
+pub fn visible_among(ids: Vec<Uuid>) -> Condition {
+    Condition::all()
+        .add(profiles::Column::UserId.is_in(ids.clone()))
+        .add(
+            Expr::col((profiles::Entity, profiles::Column::UserId)).in_subquery(
+                Query::select()
+                    .column(users::Column::Id)
+                    .from(users::Entity)
+                    .and_where(Expr::col(users::Column::Id).is_in(ids))
+                    .and_where(Expr::col(users::Column::EmailVerified).eq(true))
+                    .and_where(Expr::col(users::Column::Suspended).eq(false))
+                    .to_owned(),
+            ),
+        )
+}
+
 pub fn visible_users() -> Condition {
     Condition::all().add(
         Expr::col((profiles::Entity, profiles::Column::UserId)).in_subquery(
