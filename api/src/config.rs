@@ -8,6 +8,8 @@ use std::{
 
 use rand::RngCore;
 
+use crate::store::tokens::EmailTokenPurpose;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{name} is not valid: {reason}")]
@@ -25,22 +27,44 @@ pub enum LogFormat {
     Json,
 }
 
-/// How the delivery worker paces itself; tests shorten these.
+/// How the delivery worker paces itself and when it gives an email up; tests shorten these.
 #[derive(Clone, Debug)]
 pub struct OutboxSettings {
     pub poll_interval: Duration,
+    /// The first retry waits about this long; each later one twice as long as the last.
     pub backoff_base: Duration,
+    /// The longest wait between two attempts.
     pub backoff_max: Duration,
-    pub max_attempts: i32,
+    /// How long a claim on an email lasts. A worker sends only while its lease has at least
+    /// `send_timeout` left, so no other instance takes the email over mid-send; a worker
+    /// that died releases its emails after this.
+    pub lease: Duration,
+    /// The longest one SMTP send may take before it counts as a failed attempt.
+    pub send_timeout: Duration,
+    /// The most emails claimed at once (fewer when the lease would not cover their sends).
+    pub claim_batch: u64,
+    /// How long an email is retried from when it was queued before it becomes a dead letter;
+    /// sign-in mail is retried for the life of its link instead (the two below).
+    pub retry_for: Duration,
+    pub verify_email_retry_for: Duration,
+    pub password_reset_retry_for: Duration,
 }
 
 impl Default for OutboxSettings {
     fn default() -> Self {
+        let link_life = |purpose: EmailTokenPurpose| {
+            Duration::from_secs(u64::try_from(purpose.ttl().num_seconds()).unwrap_or(0))
+        };
         Self {
             poll_interval: Duration::from_secs(2),
             backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(15 * 60),
-            max_attempts: 12,
+            backoff_max: Duration::from_secs(5 * 60),
+            lease: Duration::from_secs(2 * 60),
+            send_timeout: Duration::from_secs(20),
+            claim_batch: 5,
+            retry_for: Duration::from_secs(24 * 3600),
+            verify_email_retry_for: link_life(EmailTokenPurpose::VerifyEmail),
+            password_reset_retry_for: link_life(EmailTokenPurpose::PasswordReset),
         }
     }
 }

@@ -1,10 +1,11 @@
-//! Prometheus metrics: request counts and latencies by route pattern, email outcomes.
+//! Prometheus metrics: request counts and latencies by route pattern, email outcomes, and
+//! the outbox's queue and dead letters.
 
 use std::sync::Arc;
 
 use prometheus_client::{
     encoding::{text::encode, EncodeLabelSet},
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 
@@ -27,6 +28,9 @@ struct Inner {
     durations: Family<RouteLabels, Histogram>,
     emails_sent: Counter,
     emails_failed: Counter,
+    leases_lost: Counter,
+    queued: Gauge,
+    dead_letters: Gauge,
 }
 
 #[derive(Clone)]
@@ -56,8 +60,26 @@ impl Default for Metrics {
         let emails_failed = Counter::default();
         registry.register(
             "emails_failed",
-            "Emails given up after every retry",
+            "Emails this instance gave up at their deadline (made dead letters)",
             emails_failed.clone(),
+        );
+        let leases_lost = Counter::default();
+        registry.register(
+            "outbox_leases_lost",
+            "Delivery outcomes not recorded because another instance had taken the email over",
+            leases_lost.clone(),
+        );
+        let queued = Gauge::default();
+        registry.register(
+            "outbox_queued",
+            "Emails waiting in the outbox (all instances)",
+            queued.clone(),
+        );
+        let dead_letters = Gauge::default();
+        registry.register(
+            "outbox_dead_letters",
+            "Emails given up at their deadline and never sent (all instances)",
+            dead_letters.clone(),
         );
         Self(Arc::new(Inner {
             registry,
@@ -65,6 +87,9 @@ impl Default for Metrics {
             durations,
             emails_sent,
             emails_failed,
+            leases_lost,
+            queued,
+            dead_letters,
         }))
     }
 }
@@ -94,6 +119,18 @@ impl Metrics {
 
     pub fn email_failed(&self) {
         self.0.emails_failed.inc();
+    }
+
+    pub fn lease_lost(&self) {
+        self.0.leases_lost.inc();
+    }
+
+    /// The outbox as read from the database, so every instance shows the same figures.
+    pub fn set_outbox(&self, queued: u64, dead_letters: u64) {
+        self.0.queued.set(i64::try_from(queued).unwrap_or(i64::MAX));
+        self.0
+            .dead_letters
+            .set(i64::try_from(dead_letters).unwrap_or(i64::MAX));
     }
 
     pub fn render(&self) -> String {

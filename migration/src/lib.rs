@@ -7,6 +7,7 @@ mod helpers;
 mod m20261122_000001_accounts;
 mod m20261122_000002_profiles;
 mod m20261122_000003_connections;
+mod m20261201_000001_outbox_leases;
 mod m20261201_000004_erasures_idempotency;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_profiles::Migration),
             Box::new(m20261122_000003_connections::Migration),
+            Box::new(m20261201_000001_outbox_leases::Migration),
             Box::new(m20261201_000004_erasures_idempotency::Migration),
         ]
     }

@@ -367,7 +367,7 @@ pub fn test_config(
             poll_interval: Duration::from_millis(100),
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_millis(800),
-            max_attempts: 1000,
+            ..OutboxSettings::default()
         },
         auth_requests_per_ip_per_minute: 600,
         location_changes_per_hour: 5,

@@ -116,9 +116,24 @@ impl SmtpSink {
         *self.child.lock().await = Some(child);
     }
 
-    /// Stops the server process; mail sent meanwhile is refused.
+    /// Stops the server process; mail sent meanwhile is refused. The server is asked to stop
+    /// (SIGTERM), so a message it has already stored has also been acknowledged: a message
+    /// stored but never acknowledged would be sent again by any correct client.
     pub async fn stop(&self) {
         if let Some(mut child) = self.child.lock().await.take() {
+            if let Some(pid) = child.id() {
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status()
+                    .await;
+                if tokio::time::timeout(Duration::from_secs(5), child.wait())
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
             let _ = child.kill().await;
         }
     }

@@ -1,5 +1,7 @@
 //! Programme administration: matching rounds, figures, suspensions.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use sea_orm::{
@@ -210,7 +212,11 @@ pub struct ConnectionCounts {
 pub struct EmailCounts {
     pub queued: u64,
     pub sent: u64,
+    /// Dead letters: emails given up at their deadline (sign-in mail when its link expired,
+    /// anything else after 24 hours) and never sent.
     pub failed: u64,
+    /// The dead letters by kind of email (`verify_email`, `password_reset`, ...).
+    pub dead_letters_by_kind: BTreeMap<String, u64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -307,6 +313,7 @@ async fn figures(state: &AppState) -> Result<Stats, ApiError> {
             queued: outbox::count_by_status(db, "queued").await?,
             sent: outbox::count_by_status(db, "sent").await?,
             failed: outbox::count_by_status(db, "failed").await?,
+            dead_letters_by_kind: outbox::dead_letters_by_kind(db).await?,
         },
     })
 }

@@ -1,9 +1,11 @@
 //! The transactional outbox: handlers insert rows in their own transaction; the delivery
 //! worker claims due rows, sends them, and records the outcome.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    sea_query::{Expr, LockBehavior, LockType},
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
@@ -46,6 +48,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, email: NewEmail) -> Result<Uuid,
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
+        lease_token: Set(None),
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
@@ -55,89 +58,163 @@ pub async fn enqueue(db: &impl ConnectionTrait, email: NewEmail) -> Result<Uuid,
     Ok(id)
 }
 
-/// How long a claim lasts; a worker that dies mid-send releases its rows after this.
-const CLAIM_LEASE_SECS: i64 = 120;
-
-/// Claims up to `limit` due emails for this worker. On PostgreSQL the rows are read with
-/// `FOR UPDATE SKIP LOCKED`, so concurrent instances never pick the same row; everywhere,
-/// the lease is taken with a conditional update that only one claimant can win.
+/// Claims up to `limit` emails due at `now` for `lease`. Each claimed row gets a fresh
+/// fencing token (`lease_token`, returned on the row) that every later outcome must present,
+/// so a worker whose lease ran out and was taken over cannot record anything. On PostgreSQL
+/// the rows are read with `FOR UPDATE SKIP LOCKED`, so concurrent instances pass each other
+/// by; everywhere, a row is taken with a conditional update that only one claimant can win,
+/// and a row whose lease expired may be taken over.
 pub async fn claim_due(
     db: &DatabaseConnection,
     limit: u64,
+    now: DateTime<Utc>,
+    lease: Duration,
 ) -> Result<Vec<OutboxEmail>, sea_orm::DbErr> {
-    let now = Utc::now();
-    let txn = db.begin().await?;
-    let unleased = Condition::any()
-        .add(outbox::Column::LockedUntil.is_null())
-        .add(outbox::Column::LockedUntil.lt(now));
+    if super::is_postgres(db) {
+        let txn = db.begin().await?;
+        let claimed = claim_in(&txn, limit, now, lease, true).await?;
+        txn.commit().await?;
+        Ok(claimed)
+    } else {
+        // SQLite has one writer: no row locks, and a read transaction that turns into a
+        // write would fail when another instance wrote meanwhile; the conditional update
+        // alone decides.
+        claim_in(db, limit, now, lease, false).await
+    }
+}
+
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(outbox::Column::Status.eq("queued"))
+        .add(outbox::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(outbox::Column::LockedUntil.is_null())
+                .add(outbox::Column::LockedUntil.lt(now)),
+        )
+}
+
+async fn claim_in(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    now: DateTime<Utc>,
+    lease: Duration,
+    skip_locked: bool,
+) -> Result<Vec<OutboxEmail>, sea_orm::DbErr> {
     let mut query = Outbox::find()
-        .filter(outbox::Column::Status.eq("queued"))
-        .filter(outbox::Column::NextAttemptAt.lte(now))
-        .filter(unleased.clone())
+        .filter(claimable(now))
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit);
-    if super::is_postgres(&txn) {
+    if skip_locked {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let candidates = query.all(&txn).await?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for email in candidates {
+    let until = now
+        .checked_add_signed(lease)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let mut claimed = Vec::new();
+    for mut email in query.all(db).await? {
+        let token = Uuid::new_v4();
         let won = Outbox::update_many()
-            .col_expr(
-                outbox::Column::LockedUntil,
-                Expr::value(now + Duration::seconds(CLAIM_LEASE_SECS)),
-            )
+            .col_expr(outbox::Column::LeaseToken, Expr::value(token))
+            .col_expr(outbox::Column::LockedUntil, Expr::value(until))
             .filter(outbox::Column::Id.eq(email.id))
-            .filter(outbox::Column::Status.eq("queued"))
-            .filter(unleased.clone())
-            .exec(&txn)
+            .filter(claimable(now))
+            .exec(db)
             .await?
             .rows_affected
             == 1;
         if won {
+            email.lease_token = Some(token);
+            email.locked_until = Some(until);
             claimed.push(email);
         }
     }
-    txn.commit().await?;
     Ok(claimed)
 }
 
-pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {
-    outbox::ActiveModel {
-        id: Set(id),
-        status: Set("sent".into()),
-        sent_at: Set(Some(Utc::now())),
-        locked_until: Set(None),
-        last_error: Set(None),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(drop)
+/// An update of the row `id` that applies only while `token` holds its lease.
+fn fenced(id: Uuid, token: Uuid) -> sea_orm::UpdateMany<Outbox> {
+    Outbox::update_many()
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(outbox::Column::LeaseToken, Expr::value(None::<Uuid>))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq("queued"))
+        .filter(outbox::Column::LeaseToken.eq(token))
 }
 
-/// Records a failed attempt: schedules the next one, or gives up after `max_attempts`.
-pub async fn mark_attempt_failed(
+fn short(error: &str) -> String {
+    error.chars().take(500).collect()
+}
+
+/// Records a delivery. Returns false, changing nothing, when `token` no longer holds the
+/// lease (another instance took the email over).
+pub async fn mark_sent(
     db: &impl ConnectionTrait,
-    email: &OutboxEmail,
+    id: Uuid,
+    token: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    let result = fenced(id, token)
+        .col_expr(outbox::Column::Status, Expr::value("sent"))
+        .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+        .col_expr(outbox::Column::LastError, Expr::value(None::<String>))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records a failed attempt and schedules the next one at `next_attempt_at`. Returns false,
+/// changing nothing, when `token` no longer holds the lease.
+pub async fn reschedule(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    token: Uuid,
     error: &str,
     next_attempt_at: DateTime<Utc>,
-    max_attempts: i32,
 ) -> Result<bool, sea_orm::DbErr> {
-    let attempts = email.attempts + 1;
-    let gave_up = attempts >= max_attempts;
-    outbox::ActiveModel {
-        id: Set(email.id),
-        attempts: Set(attempts),
-        status: Set(if gave_up { "failed" } else { "queued" }.into()),
-        next_attempt_at: Set(next_attempt_at),
-        locked_until: Set(None),
-        last_error: Set(Some(error.chars().take(500).collect())),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
-    Ok(gave_up)
+    let result = fenced(id, token)
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(outbox::Column::LastError, Expr::value(short(error)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives the email up: it becomes a dead letter (`failed`). `attempted` says whether this
+/// claim tried to send it. Returns false, changing nothing, when `token` no longer holds the
+/// lease.
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    token: Uuid,
+    error: &str,
+    attempted: bool,
+) -> Result<bool, sea_orm::DbErr> {
+    let result = fenced(id, token)
+        .col_expr(outbox::Column::Status, Expr::value("failed"))
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(i32::from(attempted)),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(short(error)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Hands a claimed email back unsent, so that any instance may take it at once.
+pub async fn release(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    token: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(fenced(id, token).exec(db).await?.rows_affected == 1)
 }
 
 pub async fn count_by_status(
@@ -148,4 +225,23 @@ pub async fn count_by_status(
         .filter(outbox::Column::Status.eq(status))
         .count(db)
         .await
+}
+
+/// Dead letters (emails given up, status `failed`) by kind of email.
+pub async fn dead_letters_by_kind(
+    db: &impl ConnectionTrait,
+) -> Result<BTreeMap<String, u64>, sea_orm::DbErr> {
+    let rows: Vec<(String, i64)> = Outbox::find()
+        .select_only()
+        .column(outbox::Column::Kind)
+        .column_as(outbox::Column::Id.count(), "count")
+        .filter(outbox::Column::Status.eq("failed"))
+        .group_by(outbox::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, count)| (kind, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }
