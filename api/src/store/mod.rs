@@ -5,6 +5,7 @@ pub mod entities;
 pub mod login_failures;
 pub mod outbox;
 pub mod profiles;
+pub mod signing_keys;
 pub mod tokens;
 pub mod users;
 
