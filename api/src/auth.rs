@@ -103,7 +103,10 @@ pub fn key_id(secret: &[u8]) -> String {
 }
 
 fn looks_like_key_id(kid: &str) -> bool {
-    kid.len() == 16 && kid.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    kid.len() == 16
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// What a token is for; each kind trusts a retired key for as long as its own tokens live.
@@ -374,8 +377,7 @@ impl JwtKeys {
 /// Reads the keys: the current one (created if there is none) and every key that may still
 /// verify something.
 async fn read_ring(store: &KeyStore) -> Result<Ring, DbErr> {
-    let current =
-        signing_keys::ensure_current(&store.db, store.first_secret.as_deref()).await?;
+    let current = signing_keys::ensure_current(&store.db, store.first_secret.as_deref()).await?;
     let usable = signing_keys::usable(&store.db, Utc::now()).await?;
     Ok(Ring::from_stored(&current, &usable))
 }
@@ -425,8 +427,9 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[UNSUBSCRIBE_AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let claims: UnsubscribeClaims =
-            self.verify(token, Purpose::Unsubscribe, &validation).await?;
+        let claims: UnsubscribeClaims = self
+            .verify(token, Purpose::Unsubscribe, &validation)
+            .await?;
         (claims.typ == UNSUBSCRIBE_TYP).then_some(claims.sub)
     }
 }
@@ -466,7 +469,10 @@ mod tests {
         let id = Uuid::new_v4();
         let token = keys.issue_access(id, "practitioner").unwrap();
         assert_eq!(keys.verify_access(&token).await.unwrap().sub, id);
-        assert!(JwtKeys::new(&[8u8; 32]).verify_access(&token).await.is_none());
+        assert!(JwtKeys::new(&[8u8; 32])
+            .verify_access(&token)
+            .await
+            .is_none());
     }
 
     #[tokio::test]
@@ -540,10 +546,18 @@ mod tests {
     #[tokio::test]
     async fn a_retired_key_verifies_access_tokens_for_one_access_token_lifetime() {
         let id = Uuid::new_v4();
-        let old_token = JwtKeys::new(OLD.as_bytes()).issue_access(id, "practitioner").unwrap();
+        let old_token = JwtKeys::new(OLD.as_bytes())
+            .issue_access(id, "practitioner")
+            .unwrap();
         let current = stored(NEW, 2, None);
 
-        let recently = ring_of(&current, &[current.clone(), stored(OLD, 1, Some(chrono::Duration::minutes(10)))]);
+        let recently = ring_of(
+            &current,
+            &[
+                current.clone(),
+                stored(OLD, 1, Some(chrono::Duration::minutes(10))),
+            ],
+        );
         assert_eq!(recently.verify_access(&old_token).await.unwrap().sub, id);
         let new_token = recently.issue_access(id, "practitioner").unwrap();
         assert_eq!(
@@ -552,7 +566,13 @@ mod tests {
         );
         assert!(recently.verify_access(&new_token).await.is_some());
 
-        let long_ago = ring_of(&current, &[current.clone(), stored(OLD, 1, Some(chrono::Duration::minutes(16)))]);
+        let long_ago = ring_of(
+            &current,
+            &[
+                current.clone(),
+                stored(OLD, 1, Some(chrono::Duration::minutes(16))),
+            ],
+        );
         assert!(long_ago.verify_access(&old_token).await.is_none());
         assert!(long_ago.verify_access(&new_token).await.is_some());
     }
@@ -562,9 +582,21 @@ mod tests {
         let id = Uuid::new_v4();
         let link = JwtKeys::new(OLD.as_bytes()).issue_unsubscribe(id).unwrap();
         let current = stored(NEW, 2, None);
-        let months = ring_of(&current, &[current.clone(), stored(OLD, 1, Some(chrono::Duration::days(300)))]);
+        let months = ring_of(
+            &current,
+            &[
+                current.clone(),
+                stored(OLD, 1, Some(chrono::Duration::days(300))),
+            ],
+        );
         assert_eq!(months.verify_unsubscribe(&link).await, Some(id));
-        let over_a_year = ring_of(&current, &[current.clone(), stored(OLD, 1, Some(chrono::Duration::days(366)))]);
+        let over_a_year = ring_of(
+            &current,
+            &[
+                current.clone(),
+                stored(OLD, 1, Some(chrono::Duration::days(366))),
+            ],
+        );
         assert_eq!(over_a_year.verify_unsubscribe(&link).await, None);
     }
 
@@ -591,11 +623,25 @@ mod tests {
         };
         let unknown = sign_as(Some("00000000000000ff".into()), NEW.as_bytes());
         assert!(keys.verify_access(&unknown).await.is_none(), "unknown kid");
-        let borrowed = sign_as(Some(key_id(NEW.as_bytes())), b"an attacker's own key of thirty-two bytes");
-        assert!(keys.verify_access(&borrowed).await.is_none(), "kid of a real key, other secret");
+        let borrowed = sign_as(
+            Some(key_id(NEW.as_bytes())),
+            b"an attacker's own key of thirty-two bytes",
+        );
+        assert!(
+            keys.verify_access(&borrowed).await.is_none(),
+            "kid of a real key, other secret"
+        );
         // Tokens from before keys had ids carry none: any trusted key may verify them.
-        assert!(keys.verify_access(&sign_as(None, OLD.as_bytes())).await.is_some(), "no kid");
-        assert!(keys.verify_access(&sign_as(None, b"an attacker's own key of thirty-two bytes")).await.is_none());
+        assert!(
+            keys.verify_access(&sign_as(None, OLD.as_bytes()))
+                .await
+                .is_some(),
+            "no kid"
+        );
+        assert!(keys
+            .verify_access(&sign_as(None, b"an attacker's own key of thirty-two bytes"))
+            .await
+            .is_none());
     }
 
     #[test]

@@ -214,7 +214,10 @@ impl Config {
             Some(url) => public_url(url.trim())?,
             None => "http://localhost:8080".to_owned(),
         };
-        let smtp_url = vars.get("SMTP_URL").map(|url| smtp_url(url.trim())).transpose()?;
+        let smtp_url = vars
+            .get("SMTP_URL")
+            .map(|url| smtp_url(url.trim()))
+            .transpose()?;
         let mail_from = match vars.get("MAIL_FROM") {
             Some(from) => mail_from(from.trim())?,
             None => "Alongside <no-reply@localhost>".to_owned(),
@@ -244,7 +247,11 @@ impl Config {
                 600,
                 1..=MAX_LIMIT,
             )?,
-            location_changes_per_hour: vars.number("LOCATION_CHANGES_PER_HOUR", 5, 1..=MAX_LIMIT)?,
+            location_changes_per_hour: vars.number(
+                "LOCATION_CHANGES_PER_HOUR",
+                5,
+                1..=MAX_LIMIT,
+            )?,
             request_ttl: Duration::from_secs(u64::from(request_ttl_days) * 86_400),
             scheduler_interval: Duration::from_secs(60),
             index_refresh_interval: Duration::from_secs(2),
@@ -311,8 +318,12 @@ fn public_url(url: &str) -> Result<String, ConfigError> {
 }
 
 fn smtp_url(url: &str) -> Result<String, ConfigError> {
-    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
-        .map_err(|e| invalid("SMTP_URL", format!("must be an smtp:// or smtps:// URL: {e}")))?;
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).map_err(|e| {
+        invalid(
+            "SMTP_URL",
+            format!("must be an smtp:// or smtps:// URL: {e}"),
+        )
+    })?;
     Ok(url.to_owned())
 }
 
@@ -337,7 +348,9 @@ fn host_name(host: &str) -> Result<String, ConfigError> {
     }
     let label_ok = |label: &str| {
         (1..=63).contains(&label.len())
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     };
@@ -419,7 +432,10 @@ mod tests {
             "{error}"
         );
         let message = error.to_string();
-        assert!(message.starts_with(&format!("{name} is not valid: ")), "{message}");
+        assert!(
+            message.starts_with(&format!("{name} is not valid: ")),
+            "{message}"
+        );
         assert!(!message.contains('\n'), "{message}");
         message
     }
@@ -451,7 +467,10 @@ mod tests {
             ("PORT", " 9000 "),
             ("PUBLIC_URL", "https://alongside.example.org/"),
             ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
-            ("SMTP_URL", "smtp://user:pass@mail.example.org:587?tls=required"),
+            (
+                "SMTP_URL",
+                "smtp://user:pass@mail.example.org:587?tls=required",
+            ),
             ("MAIL_FROM", "Alongside <hello@example.org>"),
             ("REQUEST_TTL_DAYS", "365"),
             ("RUST_LOG", "info,api=debug"),
@@ -459,21 +478,33 @@ mod tests {
             ("AUTH_RATE_LIMIT_PER_MINUTE", "1000000"),
             ("LOCATION_CHANGES_PER_HOUR", "1"),
             ("CONNECTION_REQUESTS_PER_DAY", "3"),
-            ("CORS_ORIGINS", "https://App.Example.org, http://localhost:5173,https://app.example.org:443/"),
+            (
+                "CORS_ORIGINS",
+                "https://App.Example.org, http://localhost:5173,https://app.example.org:443/",
+            ),
         ])
         .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/alongside"));
         assert_eq!(c.port, 9000);
         assert_eq!(c.public_url, "https://alongside.example.org");
         assert!(c.is_https());
-        assert_eq!(c.jwt_secret.as_deref(), Some(&b"0123456789abcdef0123456789abcdef"[..]));
+        assert_eq!(
+            c.jwt_secret.as_deref(),
+            Some(&b"0123456789abcdef0123456789abcdef"[..])
+        );
         assert_eq!(c.request_ttl, Duration::from_secs(365 * 86_400));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(
             c.cors_origins,
             ["https://app.example.org", "http://localhost:5173"]
         );
-        for host in ["::1", "[::1]", "localhost", "api.internal.example.org", "10.0.0.7"] {
+        for host in [
+            "::1",
+            "[::1]",
+            "localhost",
+            "api.internal.example.org",
+            "10.0.0.7",
+        ] {
             assert!(config(&[("HOST", host)]).is_ok(), "{host}");
         }
         assert_eq!(config(&[("HOST", "[::1]")]).unwrap().host, "::1");
@@ -490,7 +521,15 @@ mod tests {
 
     #[test]
     fn request_ttl_days_is_bounded_so_it_cannot_overflow() {
-        for bad in ["99999999999", "4294967295", "366", "0", "-1", "2.5", "two weeks"] {
+        for bad in [
+            "99999999999",
+            "4294967295",
+            "366",
+            "0",
+            "-1",
+            "2.5",
+            "two weeks",
+        ] {
             let message = rejected("REQUEST_TTL_DAYS", bad);
             assert!(message.contains("from 1 to 365"), "{message}");
         }
@@ -530,12 +569,20 @@ mod tests {
 
     #[test]
     fn database_url_must_be_sqlite_or_postgres() {
-        for bad in ["mysql://db/app", "data/alongside.db", "postgres://", "postgres://:5432/app"] {
+        for bad in [
+            "mysql://db/app",
+            "data/alongside.db",
+            "postgres://",
+            "postgres://:5432/app",
+        ] {
             let message = rejected("DATABASE_URL", bad);
             assert!(!message.contains("pw"), "{message}");
         }
         let message = rejected("DATABASE_URL", "mysql://user:hunter2secret@db/app");
-        assert!(!message.contains("hunter2secret"), "the value is never echoed: {message}");
+        assert!(
+            !message.contains("hunter2secret"),
+            "the value is never echoed: {message}"
+        );
     }
 
     #[test]
@@ -548,7 +595,13 @@ mod tests {
 
     #[test]
     fn host_must_be_an_address_or_a_host_name() {
-        for bad in ["exa mple.org", "-bad.example.org", "example..org", "http://example.org", "::1::2"] {
+        for bad in [
+            "exa mple.org",
+            "-bad.example.org",
+            "example..org",
+            "http://example.org",
+            "::1::2",
+        ] {
             rejected("HOST", bad);
         }
     }
@@ -579,6 +632,9 @@ mod tests {
         ] {
             rejected("CORS_ORIGINS", bad);
         }
-        assert!(config(&[("CORS_ORIGINS", " , ")]).unwrap().cors_origins.is_empty());
+        assert!(config(&[("CORS_ORIGINS", " , ")])
+            .unwrap()
+            .cors_origins
+            .is_empty());
     }
 }

@@ -123,7 +123,7 @@ impl SecurityHeaders {
     }
 
     /// The middleware (for `App::wrap_fn`): answers allowed preflights, and puts the
-    /// headers on every other response, errors included.
+    /// headers on every other response, error responses included.
     pub fn middleware<S, B>(
         &self,
         req: ServiceRequest,
@@ -136,7 +136,6 @@ impl SecurityHeaders {
     {
         let settings = self.clone();
         let origin = req.headers().get(header::ORIGIN).cloned();
-        let request = req.request().clone();
         let pending = match self.preflight(req.request()) {
             Some(answer) => Either::Left(req.into_response(answer)),
             None => Either::Right(srv.call(req)),
@@ -144,10 +143,8 @@ impl SecurityHeaders {
         Box::pin(async move {
             let mut response = match pending {
                 Either::Left(answer) => answer,
-                Either::Right(call) => match call.await {
-                    Ok(response) => response.map_into_boxed_body(),
-                    Err(error) => ServiceResponse::from_err(error, request),
-                },
+                // Handlers' errors arrive here as responses already (with their status).
+                Either::Right(call) => call.await?.map_into_boxed_body(),
             };
             settings.apply(origin.as_ref(), response.headers_mut());
             Ok(response)
@@ -187,14 +184,26 @@ mod tests {
     #[test]
     fn hardening_headers_are_added_and_a_handlers_own_are_kept() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
         SecurityHeaders::default().apply(None, &mut headers);
-        assert_eq!(headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        assert_eq!(
+            headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
         assert_eq!(headers.get(header::REFERRER_POLICY).unwrap(), "no-referrer");
         assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "max-age=60");
-        assert_eq!(headers.get(header::CONTENT_SECURITY_POLICY).unwrap(), DEFAULT_POLICY);
+        assert_eq!(
+            headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+            DEFAULT_POLICY
+        );
         assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
-        assert!(!headers.contains_key(header::VARY), "no CORS, no Vary: Origin");
+        assert!(
+            !headers.contains_key(header::VARY),
+            "no CORS, no Vary: Origin"
+        );
 
         let mut headers = HeaderMap::new();
         let https = SecurityHeaders {
@@ -202,7 +211,10 @@ mod tests {
             ..SecurityHeaders::default()
         };
         https.apply(None, &mut headers);
-        assert_eq!(headers.get(header::STRICT_TRANSPORT_SECURITY).unwrap(), HSTS);
+        assert_eq!(
+            headers.get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
+            HSTS
+        );
     }
 
     #[test]
@@ -240,7 +252,10 @@ mod tests {
             .unwrap();
         assert_eq!(answer.status(), 204);
         assert_eq!(
-            answer.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(),
+            answer
+                .headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .unwrap(),
             "https://app.example.org"
         );
         assert!(answer

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict, Query},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 pub use super::entities::signing_keys::Model as SigningKey;
@@ -29,7 +29,10 @@ pub fn new_secret() -> String {
 
 /// Every key that may still verify something: the current ones and those retired less than
 /// a year ago, newest first.
-pub async fn usable(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<SigningKey>, DbErr> {
+pub async fn usable(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<SigningKey>, DbErr> {
     SigningKeys::find()
         .filter(
             signing_keys::Column::RetiredAt
@@ -41,21 +44,13 @@ pub async fn usable(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec
         .await
 }
 
-async fn newest_current(db: &impl ConnectionTrait) -> Result<Option<SigningKey>, DbErr> {
+/// The key of the highest generation, retired or not.
+async fn newest(db: &impl ConnectionTrait) -> Result<Option<SigningKey>, DbErr> {
     SigningKeys::find()
-        .filter(signing_keys::Column::RetiredAt.is_null())
-        .order_by_desc(signing_keys::Column::Generation)
-        .one(db)
-        .await
-}
-
-async fn next_generation(db: &impl ConnectionTrait) -> Result<i32, DbErr> {
-    let newest = SigningKeys::find()
         .order_by_desc(signing_keys::Column::Generation)
         .limit(1)
         .one(db)
-        .await?;
-    Ok(newest.map_or(1, |k| k.generation.saturating_add(1)))
+        .await
 }
 
 /// Inserts a key unless its generation (or kid) is taken; true when this call inserted it.
@@ -85,7 +80,7 @@ async fn insert_if_absent(
     Ok(db.execute(&insert).await?.rows_affected() == 1)
 }
 
-/// The key that signs: the newest one not retired, created when there is none. Instances
+/// The key that signs: the newest one, created when there is none or it is retired. Instances
 /// starting at the same moment all end up with the same key: each tries to insert the same
 /// generation, one insert wins, and everyone re-reads. `first_secret` (the secret an older
 /// version kept in the data folder) becomes the first key, so that what it signed still
@@ -95,10 +90,14 @@ pub async fn ensure_current(
     first_secret: Option<&str>,
 ) -> Result<SigningKey, DbErr> {
     for _ in 0..5 {
-        if let Some(current) = newest_current(db).await? {
-            return Ok(current);
-        }
-        let generation = next_generation(db).await?;
+        // One read decides both whether a key is current and which generation comes next,
+        // so an instance can never add a second key after another's first.
+        let newest = newest(db).await?;
+        let generation = match newest {
+            Some(key) if key.retired_at.is_none() => return Ok(key),
+            Some(key) => key.generation.saturating_add(1),
+            None => 1,
+        };
         let secret = match first_secret {
             Some(secret) if generation == 1 => secret.to_owned(),
             _ => new_secret(),
@@ -126,7 +125,9 @@ pub struct Rotated {
 pub async fn rotate(db: &DatabaseConnection, revoke: bool) -> Result<Rotated, DbErr> {
     let txn = db.begin().await?;
     let now = Utc::now();
-    let generation = next_generation(&txn).await?;
+    let generation = newest(&txn)
+        .await?
+        .map_or(1, |key| key.generation.saturating_add(1));
     let secret = new_secret();
     if !insert_if_absent(&txn, generation, &secret, now).await? {
         return Err(DbErr::Custom(

@@ -195,6 +195,7 @@ pub async fn revoke_all_for_user(
         .filter(email_tokens::Column::UserId.eq(user_id))
         .filter(email_tokens::Column::Purpose.eq(EmailTokenPurpose::PasswordReset.as_str()))
         .filter(email_tokens::Column::UsedAt.is_null())
+        .filter(email_tokens::Column::ExpiresAt.gt(now))
         .exec(db)
         .await
         .map(drop)

@@ -7,3 +7,4 @@ mod errors;
 mod operations;
 mod profiles;
 mod rounds;
+mod secrets;
