@@ -162,11 +162,6 @@ impl Application {
         self.state.db.clone()
     }
 
-    /// The keys this instance signs and verifies with.
-    pub fn jwt(&self) -> JwtKeys {
-        self.state.jwt.clone()
-    }
-
     /// Serves until SIGTERM/SIGINT or `handle().stop()`, finishing in-flight requests, then
     /// lets the worker finish the email in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
