@@ -51,6 +51,13 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Sign with a new key from now on (when JWT_SECRET is not set). The previous key still
+    /// verifies access tokens for 15 minutes and unsubscribe links for a year; with
+    /// --revoke every older key is deleted and nothing it signed works any more.
+    RotateSigningKey {
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -69,6 +76,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateAdmin { email } => create_admin(config, &email).await?,
         Command::SeedDemo { count, seed } => seed_demo(config, count, seed).await?,
         Command::MatchRound { dry_run } => match_round(config, dry_run).await?,
+        Command::RotateSigningKey { revoke } => rotate_signing_key(config, revoke).await?,
     }
     Ok(())
 }
@@ -120,7 +128,9 @@ async fn seed_demo(config: Config, count: usize, seed: u64) -> anyhow::Result<()
     )
     .await?
     .ok_or_else(|| anyhow::anyhow!("the first demo practitioner is missing"))?;
-    let token = crate::auth::JwtKeys::new(&config.jwt_secret).issue_access(user.id, &user.role)?;
+    let token = crate::auth::JwtKeys::load(&config, &db)
+        .await?
+        .issue_access(user.id, &user.role)?;
     println!(
         "seeded {} practitioners in {:.1} s",
         seeded.count,
@@ -142,7 +152,7 @@ async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
     let db = connect_and_migrate(&config).await?;
     let matching = std::sync::Arc::new(crate::matching::Matching::load(&db).await?);
     let state = crate::state::AppState {
-        jwt: crate::auth::JwtKeys::new(&config.jwt_secret),
+        jwt: crate::auth::JwtKeys::load(&config, &db).await?,
         metrics: crate::metrics::Metrics::default(),
         ip_limiter: crate::ratelimit::IpLimiter::new(config.auth_requests_per_ip_per_minute),
         outbox_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
@@ -166,5 +176,29 @@ async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
             ""
         }
     );
+    Ok(())
+}
+
+async fn rotate_signing_key(config: Config, revoke: bool) -> anyhow::Result<()> {
+    if config.jwt_secret.is_some() {
+        anyhow::bail!(
+            "JWT_SECRET is set, so it is the only signing key: rotate it by changing JWT_SECRET"
+        );
+    }
+    let db = connect_and_migrate(&config).await?;
+    // Creates the first key (from a legacy data/jwt_secret if there is one) if none exists.
+    auth::JwtKeys::load(&config, &db).await?;
+    let rotated = crate::store::signing_keys::rotate(&db, revoke).await?;
+    println!("signing with key {} from now on", rotated.current.kid);
+    if revoke {
+        println!("every older key is deleted: nothing it signed is accepted any more");
+    } else {
+        for kid in &rotated.previous {
+            println!(
+                "key {kid} is retired: it verifies access tokens for 15 more minutes and \
+                 unsubscribe links for a year"
+            );
+        }
+    }
     Ok(())
 }

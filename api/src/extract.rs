@@ -150,7 +150,11 @@ impl FromRequest for AuthUser {
             let unauthorized = || ApiError::Unauthorized("A valid access token is required.");
             let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
             let token = token.ok_or_else(unauthorized)?;
-            let claims = state.jwt.verify_access(&token).ok_or_else(unauthorized)?;
+            let claims = state
+                .jwt
+                .verify_access(&token)
+                .await
+                .ok_or_else(unauthorized)?;
             let user = users::find_by_id(&state.db, claims.sub)
                 .await
                 .map_err(ApiError::from)?

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod idempotency;
 pub mod isolation;
 pub mod matching;

@@ -18,11 +18,11 @@ use crate::{
 pub async fn run(
     db: DatabaseConnection,
     config: Config,
+    jwt: JwtKeys,
     matching: Arc<Matching>,
     wake_outbox: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let jwt = JwtKeys::new(&config.jwt_secret);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(config.scheduler_interval) => {}

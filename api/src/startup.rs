@@ -1,12 +1,12 @@
 //! Building the application (database, worker, HTTP server) apart from running it, so that
 //! tests can bind port 0 and read the real port.
 
-use std::{net::TcpListener, sync::Arc};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     dev::{Server, ServerHandle, Service},
     http::header::{self, HeaderValue},
-    middleware::{DefaultHeaders, ErrorHandlers},
+    middleware::ErrorHandlers,
     web, App, HttpServer,
 };
 use sea_orm::DatabaseConnection;
@@ -21,6 +21,7 @@ use crate::{
     config::{redact_url, Config},
     email::{transport::Mailer, worker::Worker},
     error::{json_payload_error, render_problem, ApiError},
+    headers::SecurityHeaders,
     matching::Matching,
     metrics::Metrics,
     ratelimit::IpLimiter,
@@ -31,6 +32,10 @@ use crate::{
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How often each instance re-reads the signing keys (a token naming an unknown key makes
+/// it re-read them at once).
+pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -47,6 +52,8 @@ pub enum StartupError {
     Mail(anyhow::Error),
     #[error("cannot load profiles into the matching index: {0}")]
     Index(sea_orm::DbErr),
+    #[error("cannot load the signing keys: {0}")]
+    Keys(sea_orm::DbErr),
 }
 
 pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, StartupError> {
@@ -72,8 +79,11 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = connect_and_migrate(&config).await?;
+        let jwt = JwtKeys::load(&config, &db)
+            .await
+            .map_err(StartupError::Keys)?;
         let matching = Arc::new(Matching::load(&db).await.map_err(StartupError::Index)?);
-        let address = format!("{}:{}", config.host, config.port);
+        let address = listen_address(&config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
             address: address.clone(),
             source,
@@ -103,9 +113,14 @@ impl Application {
             config.index_refresh_interval,
             stop_rx.clone(),
         ));
+        let key_refresher = tokio::spawn(
+            jwt.clone()
+                .run_refresher(KEY_REFRESH_INTERVAL, stop_rx.clone()),
+        );
         let scheduler = tokio::spawn(crate::scheduler::run(
             db.clone(),
             config.clone(),
+            jwt.clone(),
             matching.clone(),
             outbox_wake.clone(),
             stop_rx.clone(),
@@ -114,7 +129,7 @@ impl Application {
 
         let state = web::Data::new(AppState {
             db,
-            jwt: JwtKeys::new(&config.jwt_secret),
+            jwt,
             ip_limiter: IpLimiter::new(config.auth_requests_per_ip_per_minute),
             metrics,
             outbox_wake,
@@ -129,7 +144,7 @@ impl Application {
             port,
             server,
             worker,
-            background: vec![refresher, scheduler],
+            background: vec![refresher, key_refresher, scheduler],
             stop_worker,
             state,
         })
@@ -162,6 +177,15 @@ impl Application {
     }
 }
 
+/// `host:port`, with an IPv6 address in brackets.
+fn listen_address(host: &str, port: u16) -> String {
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 fn message_id_domain(public_url: &str) -> String {
     public_url
         .split("://")
@@ -173,8 +197,13 @@ fn message_id_domain(public_url: &str) -> String {
 }
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let security = SecurityHeaders {
+        hsts: state.config.is_https(),
+        cors_origins: state.config.cors_origins.clone(),
+    };
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
+        let security = security.clone();
         App::new()
             .app_data(state.clone())
             .app_data(
@@ -193,13 +222,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             }))
             .wrap(ErrorHandlers::new().default_handler(render_problem))
-            .wrap(
-                DefaultHeaders::new()
-                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                    .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::REFERRER_POLICY, "no-referrer"))
-                    .add((header::CACHE_CONTROL, "no-store")),
-            )
+            .wrap_fn(move |req, srv| security.middleware(req, srv))
             .wrap_fn(move |req, srv| {
                 let started = std::time::Instant::now();
                 let method = req.method().to_string();

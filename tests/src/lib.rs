@@ -357,7 +357,7 @@ pub fn test_config(
         host: "127.0.0.1".into(),
         port: 0,
         public_url: "http://localhost:8080".into(),
-        jwt_secret: JWT_SECRET.to_vec(),
+        jwt_secret: Some(JWT_SECRET.to_vec()),
         smtp_url,
         mail_from: "Alongside <no-reply@alongside.test>".into(),
         request_ttl_days: 14,
@@ -375,6 +375,7 @@ pub fn test_config(
         scheduler_interval: Duration::from_millis(200),
         index_refresh_interval: Duration::from_millis(500),
         requests_per_day: 20,
+        cors_origins: Vec::new(),
     }
 }
 

@@ -55,7 +55,11 @@ pub async fn unsubscribe(
     query: web::Query<UnsubscribeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = valid_length(query.token.as_deref())?;
-    let user_id = state.jwt.verify_unsubscribe(token).ok_or_else(bad_token)?;
+    let user_id = state
+        .jwt
+        .verify_unsubscribe(token)
+        .await
+        .ok_or_else(bad_token)?;
     if crate::store::users::find_by_id(&state.db, user_id)
         .await?
         .is_some()

@@ -6,6 +6,7 @@ pub mod erasures;
 pub mod login_failures;
 pub mod outbox;
 pub mod profiles;
+pub mod signing_keys;
 pub mod tokens;
 pub mod users;
 

@@ -176,14 +176,26 @@ pub async fn revoke_family(
         .map(drop)
 }
 
+/// Signs a person out everywhere (a password reset, a suspension): every refresh token is
+/// revoked and every outstanding password-reset link is spent, so that nobody holding an
+/// older link can set the password again. Verification links are left alone.
 pub async fn revoke_all_for_user(
     db: &impl ConnectionTrait,
     user_id: Uuid,
 ) -> Result<(), sea_orm::DbErr> {
+    let now = Utc::now();
     RefreshTokens::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::UserId.eq(user_id))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    EmailTokens::update_many()
+        .col_expr(email_tokens::Column::UsedAt, Expr::value(now))
+        .filter(email_tokens::Column::UserId.eq(user_id))
+        .filter(email_tokens::Column::Purpose.eq(EmailTokenPurpose::PasswordReset.as_str()))
+        .filter(email_tokens::Column::UsedAt.is_null())
+        .filter(email_tokens::Column::ExpiresAt.gt(now))
         .exec(db)
         .await
         .map(drop)

@@ -7,4 +7,5 @@ mod errors;
 mod operations;
 mod profiles;
 mod rounds;
+mod secrets;
 mod trust;

@@ -13,4 +13,5 @@ pub mod outbox;
 pub mod profile_tags;
 pub mod profiles;
 pub mod refresh_tokens;
+pub mod signing_keys;
 pub mod users;
