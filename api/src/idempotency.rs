@@ -61,15 +61,14 @@ fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-fn caller(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
+async fn caller(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value
         .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    state
-        .jwt
-        .verify_access(token.trim())
-        .map(|claims| claims.sub)
+        .or_else(|| value.strip_prefix("bearer "))?
+        .trim()
+        .to_owned();
+    state.jwt.verify_access(&token).await.map(|claims| claims.sub)
 }
 
 fn problem(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
@@ -116,7 +115,7 @@ pub async fn keyed(
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
     // Without a valid caller the handler answers 401 on its own; nothing is kept.
-    let Some(user_id) = caller(&req, &state) else {
+    let Some(user_id) = caller(&req, &state).await else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
     let (http_req, mut payload) = req.into_parts();
