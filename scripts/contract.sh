@@ -85,6 +85,11 @@ for _ in $(seq 1 100); do
   curl -fs "$base/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+if ! curl -fs "$base/healthz" >/dev/null 2>&1; then
+  echo "contract: the server did not start:" >&2
+  tail -n 50 "$work/server.log" >&2
+  exit 1
+fi
 
 if ! "$py" "$root/contract/drive.py" "$work/python" "$base" "$work/mail"; then
   echo "contract: server log:" >&2
