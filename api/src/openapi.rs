@@ -76,7 +76,7 @@ use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe}
 pub struct ApiDoc;
 
 /// Adds the problem responses every operation of a kind can give, so that each handler
-/// lists only the ones particular to it.
+/// lists only the ones particular to it; gives public operations an explicit `security: []`.
 struct CommonResponses;
 
 fn problem(description: &str) -> RefOr<Response> {
