@@ -3,7 +3,7 @@
 # SQLite database, using the committed openapi.yaml.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/target/debug/alongside"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/alongside"
 st="$root/.venv/bin/st"
 work=$(mktemp -d)
 port=$("$root/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

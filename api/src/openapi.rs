@@ -9,6 +9,9 @@ use utoipa::{
     Modify, OpenApi,
 };
 
+use serde_norway::{Mapping, Value};
+use std::collections::BTreeSet;
+
 use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe};
 
 #[derive(OpenApi)]
@@ -19,6 +22,7 @@ use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe}
         version = "1.0.0",
         license(name = "MIT", identifier = "MIT"),
     ),
+    servers((url = "/", description = "The server that serves this document")),
     paths(
         health::healthz,
         health::readyz,
@@ -72,7 +76,7 @@ use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe}
 pub struct ApiDoc;
 
 /// Adds the problem responses every operation of a kind can give, so that each handler
-/// lists only the ones particular to it.
+/// lists only the ones particular to it; gives public operations an explicit `security: []`.
 struct CommonResponses;
 
 fn problem(description: &str) -> RefOr<Response> {
@@ -128,8 +132,12 @@ impl Modify for CommonResponses {
                         "Some fields are invalid; `errors` names each one",
                     );
                 }
-                if operation.security.is_some() {
-                    add(operation, "401", "Missing, invalid or expired access token");
+                match &operation.security {
+                    Some(requirements) if !requirements.is_empty() => {
+                        add(operation, "401", "Missing, invalid or expired access token");
+                    }
+                    // Public: said explicitly, so that no client or linter guesses.
+                    _ => operation.security = Some(Vec::new()),
                 }
                 let has_path_parameter = operation
                     .parameters
@@ -139,13 +147,273 @@ impl Modify for CommonResponses {
                 if has_path_parameter {
                     add(operation, "404", "No such resource");
                 }
+                let has_client_error = operation
+                    .responses
+                    .responses
+                    .keys()
+                    .any(|status| status.starts_with('4'));
+                if !has_client_error {
+                    // Operations with nothing to refuse still share the HTTP layer's refusals.
+                    operation.responses.responses.insert(
+                        "4XX".to_owned(),
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "The HTTP request could not be read (malformed, or its request \
+                                     line or headers too long); no body",
+                                )
+                                .build(),
+                        ),
+                    );
+                }
             }
         }
     }
 }
 
+/// The document as `openapi.yaml` holds it: what utoipa generates, made exact for validators
+/// and client generators (see [`refine`]), written as YAML that YAML 1.1 parsers read the
+/// same way as YAML 1.2 ones.
 pub fn yaml() -> anyhow::Result<String> {
-    Ok(ApiDoc::openapi().to_yaml()?)
+    let document = document()?;
+    let text = serde_norway::to_string(&document)?;
+    Ok(quote_yaml_1_1_scalars(
+        &text,
+        &yaml_1_1_ambiguous_strings(&document),
+    ))
+}
+
+fn document() -> anyhow::Result<Value> {
+    let mut document = serde_norway::to_value(ApiDoc::openapi())?;
+    refine(&mut document)?;
+    Ok(document)
+}
+
+/// Request types read absent fields as their `Default` (`#[serde(default)]`), so that a
+/// missing field gets the same 422 naming it as a bad one; utoipa then gives each property a
+/// `default`, which for a required property is meaningless (and often invalid: `''` for a
+/// password of at least 10 characters), and for an optional one is `null`, which says no
+/// more than that it is optional (and makes some generators require it). This drops those,
+/// unwraps the one-branch `oneOf` utoipa wraps a defaulted `$ref` in, and names the members
+/// of enums whose values are not identifiers (time zones such as `Etc/GMT+0` and
+/// `Etc/GMT-0`) with `x-enum-varnames`, so that generated enums have one distinct member per
+/// value.
+fn refine(node: &mut Value) -> anyhow::Result<()> {
+    match node {
+        Value::Mapping(map) => {
+            drop_meaningless_defaults(map);
+            unwrap_single_one_of(map);
+            name_enum_members(map)?;
+            for (_, child) in map.iter_mut() {
+                refine(child)?;
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                refine(item)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn drop_meaningless_defaults(schema: &mut Mapping) {
+    let required: Vec<Value> = match schema.get("required") {
+        Some(Value::Sequence(names)) => names.clone(),
+        _ => Vec::new(),
+    };
+    let Some(Value::Mapping(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        let Value::Mapping(property) = property else {
+            continue;
+        };
+        if required.contains(name) || property.get("default").is_some_and(Value::is_null) {
+            property.remove("default");
+        }
+    }
+}
+
+/// `{oneOf: [X]}` (with at most a description beside it) is X.
+fn unwrap_single_one_of(schema: &mut Mapping) {
+    let single =
+        matches!(schema.get("oneOf"), Some(Value::Sequence(branches)) if branches.len() == 1);
+    let only_described = schema
+        .keys()
+        .all(|key| matches!(key.as_str(), Some("oneOf" | "description")));
+    if !single || !only_described {
+        return;
+    }
+    let Some(Value::Sequence(mut branches)) = schema.remove("oneOf") else {
+        return;
+    };
+    let Some(Value::Mapping(branch)) = branches.pop() else {
+        return;
+    };
+    let description = schema.remove("description");
+    *schema = branch;
+    if let Some(description) = description {
+        schema.insert("description".into(), description);
+    }
+}
+
+fn name_enum_members(schema: &mut Mapping) -> anyhow::Result<()> {
+    let Some(Value::Sequence(values)) = schema.get("enum") else {
+        return Ok(());
+    };
+    let Some(values) = values.iter().map(Value::as_str).collect::<Option<Vec<_>>>() else {
+        return Ok(());
+    };
+    let identifiers = values
+        .iter()
+        .all(|v| v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if identifiers {
+        return Ok(());
+    }
+    let names: Vec<String> = values.iter().map(|v| member_name(v)).collect();
+    let distinct: BTreeSet<&String> = names.iter().collect();
+    anyhow::ensure!(
+        distinct.len() == names.len(),
+        "two enum values get the same member name: {names:?}"
+    );
+    let position = schema.keys().position(|k| k.as_str() == Some("enum"));
+    let entries: Vec<(Value, Value)> = std::mem::take(schema).into_iter().collect();
+    for (index, (key, value)) in entries.into_iter().enumerate() {
+        schema.insert(key, value);
+        if Some(index) == position {
+            schema.insert(
+                "x-enum-varnames".into(),
+                Value::Sequence(names.iter().map(|n| n.as_str().into()).collect()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// An upper-case identifier for an enum value: `Etc/GMT+10` is `ETC_GMT_PLUS_10`,
+/// `Etc/GMT-10` is `ETC_GMT_MINUS_10`, `America/Port-au-Prince` is `AMERICA_PORT_AU_PRINCE`.
+fn member_name(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let mut name = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_is_digit = chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        match c {
+            c if c.is_ascii_alphanumeric() => name.push(c.to_ascii_uppercase()),
+            '+' => name.push_str("_PLUS_"),
+            '-' if next_is_digit => name.push_str("_MINUS_"),
+            _ => name.push('_'),
+        }
+    }
+    let mut words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
+    if words
+        .first()
+        .is_none_or(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        words.insert(0, "VALUE");
+    }
+    words.join("_")
+}
+
+/// Every string (key or value) that a YAML 1.1 parser would read as something else when
+/// written plain: `no` (Norwegian) as false, `on` as true, `1_000` as a number, and so on.
+/// YAML 1.2 writers such as serde_norway leave these plain.
+fn yaml_1_1_ambiguous_strings(node: &Value) -> BTreeSet<String> {
+    fn visit(node: &Value, found: &mut BTreeSet<String>) {
+        match node {
+            Value::String(s) if is_yaml_1_1_non_string(s) && written_plain(s) => {
+                found.insert(s.clone());
+            }
+            Value::Sequence(items) => items.iter().for_each(|i| visit(i, found)),
+            Value::Mapping(map) => {
+                for (key, value) in map {
+                    visit(key, found);
+                    visit(value, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = BTreeSet::new();
+    visit(node, &mut found);
+    found
+}
+
+/// Whether serde_norway writes `s` unquoted (it quotes what YAML 1.2 reads as non-strings).
+fn written_plain(s: &str) -> bool {
+    serde_norway::to_string(s).is_ok_and(|text| text.trim_end() == s)
+}
+
+fn is_yaml_1_1_non_string(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~", "=",
+        "<<",
+    ];
+    if WORDS.contains(&s) {
+        return true;
+    }
+    // Numbers in YAML 1.1's wider syntax (underscores, 0b…, sexagesimal 1:30, .5, 1e3):
+    // quote anything that starts like a number and uses only number characters.
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let starts_like_number = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    starts_like_number
+        && s.matches('.').count() <= 1
+        && unsigned
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, '_' | ':' | '.' | 'x' | 'o' | '+' | '-'))
+}
+
+/// Single-quotes the plain scalars in `text` that are one of `strings`, where they stand as a
+/// whole key (`no:`) or a whole value (`- no`, `key: no`); block scalars are left alone.
+fn quote_yaml_1_1_scalars(text: &str, strings: &BTreeSet<String>) -> String {
+    let quoted = |s: &str| format!("'{s}'");
+    let mut out = String::with_capacity(text.len());
+    let mut block_indent: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches('\n');
+        let indent = content.len() - content.trim_start().len();
+        if let Some(block) = block_indent {
+            if content.trim().is_empty() || indent > block {
+                out.push_str(line);
+                continue;
+            }
+            block_indent = None;
+        }
+        let mut rest = content.trim_start();
+        let mut head = content[..indent].to_owned();
+        while let Some(after) = rest.strip_prefix("- ") {
+            head.push_str("- ");
+            rest = after;
+        }
+        let rewritten = if strings.contains(rest) {
+            format!("{head}{}", quoted(rest))
+        } else if let Some((key, value)) = rest.split_once(": ") {
+            let key = if strings.contains(key) {
+                quoted(key)
+            } else {
+                key.to_owned()
+            };
+            let value = if strings.contains(value) {
+                quoted(value)
+            } else {
+                value.to_owned()
+            };
+            format!("{head}{key}: {value}")
+        } else if let Some(key) = rest.strip_suffix(':').filter(|k| strings.contains(*k)) {
+            format!("{head}{}:", quoted(key))
+        } else {
+            content.to_owned()
+        };
+        let scalar = rest.rsplit_once(": ").map_or(rest, |(_, value)| value);
+        if scalar.starts_with(['|', '>']) && scalar.len() <= 3 {
+            block_indent = Some(indent);
+        }
+        out.push_str(&rewritten);
+        out.push_str(&line[content.len()..]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -167,5 +435,69 @@ mod tests {
              run `UPDATE_OPENAPI=1 cargo test -p api openapi` and review the diff"
         );
         assert_eq!(crate::routes::health::OPENAPI_YAML, committed);
+    }
+
+    /// Quoting for YAML 1.1 changes how the text is written, never what it says.
+    #[test]
+    fn the_yaml_reads_back_as_the_document() {
+        let document = super::document().unwrap();
+        let read: super::Value = serde_norway::from_str(&super::yaml().unwrap()).unwrap();
+        assert_eq!(read, document);
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_and_numbers_are_quoted_where_they_stand_plain() {
+        let text = "enum:\n- nb\n- no\n- 'yes'\nno: on\ndescription: |-\n  no\n  - no\nlist:\n- - no\n- key: 1_000\n";
+        let strings = ["no", "yes", "on", "1_000"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            super::quote_yaml_1_1_scalars(text, &strings),
+            "enum:\n- nb\n- 'no'\n- 'yes'\n'no': 'on'\ndescription: |-\n  no\n  - no\nlist:\n- - 'no'\n- key: '1_000'\n"
+        );
+        for s in [
+            "no",
+            "ON",
+            "y",
+            "1_000",
+            "1:30",
+            "0b101",
+            "2024-01-01",
+            ".5",
+            "~",
+        ] {
+            assert!(super::is_yaml_1_1_non_string(s), "{s}");
+        }
+        for s in [
+            "nb",
+            "none",
+            "Norway",
+            "Etc/GMT+1",
+            "en",
+            "ok",
+            "UTC",
+            "3.1.0",
+        ] {
+            assert!(!super::is_yaml_1_1_non_string(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn enum_member_names_are_distinct_identifiers() {
+        assert_eq!(super::member_name("Etc/GMT+0"), "ETC_GMT_PLUS_0");
+        assert_eq!(super::member_name("Etc/GMT-0"), "ETC_GMT_MINUS_0");
+        assert_eq!(super::member_name("GMT0"), "GMT0");
+        assert_eq!(
+            super::member_name("America/Port-au-Prince"),
+            "AMERICA_PORT_AU_PRINCE"
+        );
+        assert_eq!(super::member_name("W-SU"), "W_SU");
+        let names: Vec<String> = crate::vocabulary::timezone_names()
+            .into_iter()
+            .map(super::member_name)
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
     }
 }
