@@ -8,6 +8,8 @@ use std::{
 
 use rand::RngCore;
 
+use crate::ratelimit::TrustedProxies;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{name} is not valid: {reason}")]
@@ -70,6 +72,10 @@ pub struct Config {
     pub index_refresh_interval: Duration,
     /// Connection requests one practitioner may send in a day.
     pub requests_per_day: u32,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// Password hashes computed at once (`PASSWORD_HASH_WORKERS`).
+    pub password_hash_workers: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -105,7 +111,18 @@ fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Con
 where
     T::Err: std::fmt::Display,
 {
-    match var(name) {
+    parse_setting(name, var(name), default)
+}
+
+fn parse_setting<T: std::str::FromStr>(
+    name: &'static str,
+    raw: Option<String>,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match raw {
         None => Ok(default),
         Some(raw) => raw
             .trim()
@@ -172,6 +189,19 @@ impl Config {
             scheduler_interval: Duration::from_secs(60),
             index_refresh_interval: Duration::from_secs(2),
             requests_per_day: parsed("CONNECTION_REQUESTS_PER_DAY", 20)?,
+            trusted_proxies: parsed("TRUSTED_PROXIES", TrustedProxies::default())?,
+            password_hash_workers: match parsed(
+                "PASSWORD_HASH_WORKERS",
+                crate::auth::default_password_workers(),
+            )? {
+                0 => {
+                    return Err(ConfigError::Invalid {
+                        name: "PASSWORD_HASH_WORKERS",
+                        reason: "must be at least 1".into(),
+                    })
+                }
+                workers => workers,
+            },
         })
     }
 
@@ -230,6 +260,28 @@ mod tests {
             "postgres://***@db:5432/app"
         );
         assert_eq!(redact_url("sqlite://data/a.db"), "sqlite://data/a.db");
+    }
+
+    #[test]
+    fn a_bad_trusted_proxy_is_one_line_naming_the_setting() {
+        let error = parse_setting(
+            "TRUSTED_PROXIES",
+            Some("10.0.0.0/8, 10.1.0.0/33".into()),
+            TrustedProxies::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            error,
+            "TRUSTED_PROXIES is not valid: `10.1.0.0/33` is not an IP address or CIDR range"
+        );
+        let good = parse_setting(
+            "TRUSTED_PROXIES",
+            Some("10.0.0.0/8".into()),
+            TrustedProxies::default(),
+        )
+        .unwrap();
+        assert!(good.contains("10.2.3.4".parse().unwrap()));
     }
 
     #[test]

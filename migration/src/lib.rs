@@ -7,6 +7,7 @@ mod helpers;
 mod m20261122_000001_accounts;
 mod m20261122_000002_profiles;
 mod m20261122_000003_connections;
+mod m20261201_000002_limits;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_profiles::Migration),
             Box::new(m20261122_000003_connections::Migration),
+            Box::new(m20261201_000002_limits::Migration),
         ]
     }
 }

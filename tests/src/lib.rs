@@ -375,6 +375,8 @@ pub fn test_config(
         scheduler_interval: Duration::from_millis(200),
         index_refresh_interval: Duration::from_millis(500),
         requests_per_day: 20,
+        trusted_proxies: Default::default(),
+        password_hash_workers: api::auth::default_password_workers(),
     }
 }
 
