@@ -154,7 +154,11 @@ async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
     let state = crate::state::AppState {
         jwt: crate::auth::JwtKeys::load(&config, &db).await?,
         metrics: crate::metrics::Metrics::default(),
-        ip_limiter: crate::ratelimit::IpLimiter::new(config.auth_requests_per_ip_per_minute),
+        ip_limiter: crate::ratelimit::IpLimiter::new(
+            config.auth_requests_per_ip_per_minute,
+            config.trusted_proxies.clone(),
+        ),
+        passwords: crate::auth::PasswordPool::new(config.password_hash_workers),
         outbox_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
         matching,
         db,

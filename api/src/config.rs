@@ -5,8 +5,7 @@ use std::{
     time::Duration,
 };
 
-
-use crate::store::tokens::EmailTokenPurpose;
+use crate::{ratelimit::TrustedProxies, store::tokens::EmailTokenPurpose};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{name} is not valid: {reason}")]
@@ -96,6 +95,10 @@ pub struct Config {
     pub requests_per_day: u32,
     /// Origins allowed to call the API from a browser (`CORS_ORIGINS`); none by default.
     pub cors_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// Password hashes computed at once (`PASSWORD_HASH_WORKERS`).
+    pub password_hash_workers: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -141,6 +144,8 @@ pub const VARIABLES: &[&str] = &[
     "LOCATION_CHANGES_PER_HOUR",
     "CONNECTION_REQUESTS_PER_DAY",
     "CORS_ORIGINS",
+    "TRUSTED_PROXIES",
+    "PASSWORD_HASH_WORKERS",
 ];
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -281,6 +286,19 @@ impl Config {
             index_refresh_interval: Duration::from_secs(2),
             requests_per_day: vars.number("CONNECTION_REQUESTS_PER_DAY", 20, 1..=MAX_LIMIT)?,
             cors_origins,
+            trusted_proxies: match vars.get("TRUSTED_PROXIES") {
+                None => TrustedProxies::default(),
+                Some(raw) => raw.trim().parse().map_err(
+                    |e: <TrustedProxies as std::str::FromStr>::Err| {
+                        invalid("TRUSTED_PROXIES", e.to_string())
+                    },
+                )?,
+            },
+            password_hash_workers: vars.number(
+                "PASSWORD_HASH_WORKERS",
+                crate::auth::default_password_workers(),
+                1..=1024,
+            )?,
         })
     }
 
@@ -536,6 +554,18 @@ mod tests {
         assert!(config(&[("MAIL_FROM", "no-reply@example.org")]).is_ok());
         assert!(config(&[("SMTP_URL", "smtps://mail.example.org")]).is_ok());
         assert!(config(&[("REQUEST_TTL_DAYS", "1")]).is_ok());
+    }
+
+    #[test]
+    fn a_bad_trusted_proxy_is_one_line_naming_the_setting() {
+        let message = rejected("TRUSTED_PROXIES", "10.0.0.0/8, 10.1.0.0/33");
+        assert_eq!(
+            message,
+            "TRUSTED_PROXIES is not valid: `10.1.0.0/33` is not an IP address or CIDR range"
+        );
+        let good = config(&[("TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap();
+        assert!(good.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        assert!(rejected("PASSWORD_HASH_WORKERS", "0").contains("PASSWORD_HASH_WORKERS"));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the service is not ready")]
     Unavailable,
+    /// Every password worker is busy; the client should retry shortly.
+    #[error("the service is busy")]
+    Busy { retry_after_secs: u64 },
     #[error("The request body is too large.")]
     PayloadTooLarge,
     #[error("The request body must be application/json.")]
@@ -78,6 +81,7 @@ impl ApiError {
             Self::NotFound => "not-found",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable => "unavailable",
+            Self::Busy { .. } => "busy",
             Self::PayloadTooLarge => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Unexpected(_) => "internal-error",
@@ -95,6 +99,9 @@ impl ApiError {
             }
             Self::NotFound => "The resource does not exist.".into(),
             Self::Unavailable => "The service cannot reach its database.".into(),
+            Self::Busy { retry_after_secs } => {
+                format!("The service is busy; try again in {retry_after_secs} seconds.")
+            }
             Self::Unexpected(_) => "Something went wrong on our side; it has been logged.".into(),
             other => other.to_string(),
         }
@@ -121,6 +128,17 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+impl From<crate::auth::PasswordWorkError> for ApiError {
+    fn from(error: crate::auth::PasswordWorkError) -> Self {
+        match error {
+            crate::auth::PasswordWorkError::Busy => Self::Busy {
+                retry_after_secs: crate::auth::BUSY_RETRY_AFTER_SECS,
+            },
+            crate::auth::PasswordWorkError::Failed(e) => Self::Unexpected(e),
+        }
+    }
+}
+
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     fn from(error: sea_orm::TransactionError<ApiError>) -> Self {
         match error {
@@ -140,7 +158,7 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -153,7 +171,7 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(PROBLEM_JSON);
-        if let Self::TooManyRequests { retry_after_secs } = self {
+        if let Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let Self::Unauthorized(_) = self {

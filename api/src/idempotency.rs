@@ -68,7 +68,11 @@ async fn caller(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
         .or_else(|| value.strip_prefix("bearer "))?
         .trim()
         .to_owned();
-    state.jwt.verify_access(&token).await.map(|claims| claims.sub)
+    state
+        .jwt
+        .verify_access(&token)
+        .await
+        .map(|claims| claims.sub)
 }
 
 fn problem(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {

@@ -1,48 +1,221 @@
 //! A loose per-address limit on the authentication endpoints. A clinic behind one address
 //! must still be able to sign up and sign in its whole staff, so the default is generous;
-//! it only stops floods. Per-account limits on failed sign-ins live in the database.
+//! it only stops floods. Per-account limits on failed sign-ins are in
+//! `store::login_failures`.
+//!
+//! The client's address is the peer's, unless the peer is one of `TRUSTED_PROXIES`: then it
+//! is the rightmost address in `X-Forwarded-For` that is not itself a trusted proxy (the
+//! hops to its left were written by the client and prove nothing). An IPv6 client is
+//! counted by its /64, the block one household or host is usually given, so that rotating
+//! through it gains nothing. The counts live in the database, so every instance shares them.
 
 use std::{
-    collections::HashMap,
-    net::IpAddr,
-    sync::Mutex,
-    time::{Duration, Instant},
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    str::FromStr,
+    sync::atomic::{AtomicU64, Ordering},
 };
 
-const WINDOW: Duration = Duration::from_secs(60);
+use actix_web::HttpRequest;
+use chrono::{Duration, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::store::{
+    limits::{self, Counter},
+    login_failures,
+};
+
+pub const WINDOW_SECS: i64 = 60;
+
+/// Every this many checks an instance removes counters whose window has ended.
+const SWEEP_EVERY: u64 = 1024;
+
+/// An address or a CIDR range (`10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(network), IpAddr::V4(ip)) => {
+                mask_v4(ip, self.prefix) == mask_v4(network, self.prefix)
+            }
+            (IpAddr::V6(network), IpAddr::V6(ip)) => {
+                mask_v6(ip, self.prefix) == mask_v6(network, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn mask_v4(ip: Ipv4Addr, prefix: u8) -> u32 {
+    u32::from(ip)
+        .checked_shr(32 - u32::from(prefix))
+        .unwrap_or(0)
+}
+
+fn mask_v6(ip: Ipv6Addr, prefix: u8) -> u128 {
+    u128::from(ip)
+        .checked_shr(128 - u32::from(prefix))
+        .unwrap_or(0)
+}
+
+impl FromStr for IpRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let invalid = || format!("`{text}` is not an IP address or CIDR range");
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network = address
+            .parse::<IpAddr>()
+            .map_err(|_| invalid())?
+            .to_canonical();
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(invalid)?,
+        };
+        Ok(Self { network, prefix })
+    }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated addresses and CIDR ranges; empty trusts nobody.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpRange>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|range| range.contains(ip))
+    }
+}
+
+impl FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(IpRange::from_str)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+        .map(|ip| ip.to_canonical())
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the rightmost hop
+/// of `X-Forwarded-For` (all its values, in order) that is not a trusted proxy. When every
+/// hop is trusted it is the leftmost; an unreadable hop stops the walk at the hop to its
+/// right.
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl IntoIterator<Item = &'a str>,
+    trusted: &TrustedProxies,
+) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted.contains(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded_for
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .collect();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        match parse_hop(hop) {
+            Some(ip) => {
+                client = ip;
+                if !trusted.contains(ip) {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    client
+}
+
+/// The key an address is counted under: an IPv4 address, or the /64 of an IPv6 one.
+pub fn address_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => {
+            let network = Ipv6Addr::from(u128::from(ip) & (u128::MAX << 64));
+            format!("{network}/64")
+        }
+    }
+}
 
 pub struct IpLimiter {
     per_window: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    trusted: TrustedProxies,
+    checks: AtomicU64,
 }
 
 impl IpLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32, trusted: TrustedProxies) -> Self {
         Self {
             per_window: per_minute,
-            windows: Mutex::new(HashMap::new()),
+            trusted,
+            checks: AtomicU64::new(0),
         }
     }
 
-    /// Counts one request; `Err(seconds)` when the address has used its minute.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let now = Instant::now();
-        let Ok(mut windows) = self.windows.lock() else {
-            return Ok(());
-        };
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+    /// The client's address (see [`client_address`]); `None` without a peer address.
+    pub fn client(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok());
+        Some(client_address(peer, forwarded, &self.trusted))
+    }
+
+    /// Counts one request from `ip`; `Ok(Err(seconds))` when its minute is used up.
+    pub async fn check(
+        &self,
+        db: &impl ConnectionTrait,
+        ip: IpAddr,
+    ) -> Result<Result<(), u64>, DbErr> {
+        let window = Duration::seconds(WINDOW_SECS);
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            sweep(db, window).await;
         }
-        let entry = windows.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
+        let count = limits::hit(db, Counter::Address, &address_key(ip), window).await?;
+        if count.count > i64::from(self.per_window) {
+            return Ok(Err(count.retry_after_secs(window)));
         }
-        if entry.1 >= self.per_window {
-            let left = WINDOW.saturating_sub(now.duration_since(entry.0));
-            return Err(left.as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
+        Ok(Ok(()))
+    }
+}
+
+async fn sweep(db: &impl ConnectionTrait, window: Duration) {
+    let swept = async {
+        let addresses = limits::sweep(db, Counter::Address, Utc::now() - window).await?;
+        let accounts = login_failures::sweep(db).await?;
+        Ok::<_, DbErr>(addresses + accounts)
+    };
+    match swept.await {
+        Ok(removed) => tracing::debug!(removed, "ended rate-limit windows removed"),
+        Err(error) => tracing::warn!(%error, "cannot remove ended rate-limit windows"),
     }
 }
 
@@ -50,16 +223,85 @@ impl IpLimiter {
 mod tests {
     use super::*;
 
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
     #[test]
-    fn limits_each_address_separately() {
-        let limiter = IpLimiter::new(3);
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        for _ in 0..3 {
-            assert!(limiter.check(a).is_ok());
+    fn ipv6_addresses_in_one_64_share_a_key() {
+        assert_eq!(
+            address_key(ip("2001:db8:1:2::1")),
+            address_key(ip("2001:db8:1:2:ffff:eeee:dddd:cccc"))
+        );
+        assert_eq!(address_key(ip("2001:db8:1:2::1")), "2001:db8:1:2::/64");
+        assert_ne!(
+            address_key(ip("2001:db8:1:2::1")),
+            address_key(ip("2001:db8:1:3::1"))
+        );
+    }
+
+    #[test]
+    fn ipv4_addresses_are_counted_one_by_one() {
+        assert_eq!(address_key(ip("203.0.113.7")), "203.0.113.7");
+        assert_ne!(
+            address_key(ip("203.0.113.7")),
+            address_key(ip("203.0.113.8"))
+        );
+        assert_eq!(address_key(ip("::ffff:203.0.113.7")), "203.0.113.7");
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_ranges() {
+        let trusted: TrustedProxies = " 10.0.0.0/8, 127.0.0.1 ,2001:db8::/32,".parse().unwrap();
+        assert!(trusted.contains(ip("10.200.3.4")));
+        assert!(trusted.contains(ip("127.0.0.1")));
+        assert!(!trusted.contains(ip("127.0.0.2")));
+        assert!(trusted.contains(ip("2001:db8:ffff::1")));
+        assert!(!trusted.contains(ip("2001:db9::1")));
+        assert!(trusted.contains(ip("::ffff:10.1.1.1")));
+        assert_eq!(
+            "".parse::<TrustedProxies>().unwrap(),
+            TrustedProxies::default()
+        );
+        let all: TrustedProxies = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains(ip("8.8.8.8")));
+        for bad in [
+            "10.0.0.0/33",
+            "nonsense",
+            "10.0.0/8",
+            "::1/129",
+            "10.0.0.1/-1",
+        ] {
+            let error = bad.parse::<TrustedProxies>().unwrap_err();
+            assert!(error.contains(bad), "{error}");
         }
-        let retry = limiter.check(a).unwrap_err();
-        assert!((1..=60).contains(&retry));
-        assert!(limiter.check(b).is_ok());
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        let direct = client_address(ip("198.51.100.1"), ["203.0.113.7"], &trusted);
+        assert_eq!(direct, ip("198.51.100.1"));
+        let proxied = client_address(ip("10.0.0.2"), ["203.0.113.7"], &trusted);
+        assert_eq!(proxied, ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        let peer = ip("10.0.0.2");
+        // The client wrote the left part itself.
+        let spoofed = client_address(peer, ["1.1.1.1, 203.0.113.7, 10.0.0.9"], &trusted);
+        assert_eq!(spoofed, ip("203.0.113.7"));
+        let split = client_address(peer, ["1.1.1.1", "203.0.113.7:4711, 10.0.0.9"], &trusted);
+        assert_eq!(split, ip("203.0.113.7"));
+        let v6 = client_address(peer, ["[2001:db8::1]:443"], &trusted);
+        assert_eq!(v6, ip("2001:db8::1"));
+        let all_trusted = client_address(peer, ["10.0.0.7, 10.0.0.9"], &trusted);
+        assert_eq!(all_trusted, ip("10.0.0.7"));
+        let garbled = client_address(peer, ["203.0.113.7, garbage, 10.0.0.9"], &trusted);
+        assert_eq!(garbled, ip("10.0.0.9"));
+        let missing = client_address(peer, [], &trusted);
+        assert_eq!(missing, peer);
     }
 }

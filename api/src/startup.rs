@@ -17,7 +17,7 @@ use tokio::{
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::{
-    auth::JwtKeys,
+    auth::{JwtKeys, PasswordPool},
     config::{redact_url, Config},
     email::{transport::Mailer, worker::Worker},
     error::{json_payload_error, render_problem, ApiError},
@@ -84,7 +84,7 @@ impl Application {
             .map_err(StartupError::Keys)?;
         let matching = Arc::new(Matching::load(&db).await.map_err(StartupError::Index)?);
         let address = listen_address(&config.host, config.port);
-        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Listen {
+        let listener = listen(&address).map_err(|source| StartupError::Listen {
             address: address.clone(),
             source,
         })?;
@@ -130,7 +130,11 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             jwt,
-            ip_limiter: IpLimiter::new(config.auth_requests_per_ip_per_minute),
+            ip_limiter: IpLimiter::new(
+                config.auth_requests_per_ip_per_minute,
+                config.trusted_proxies.clone(),
+            ),
+            passwords: PasswordPool::new(config.password_hash_workers),
             metrics,
             outbox_wake,
             matching,
@@ -184,6 +188,37 @@ fn listen_address(host: &str, port: u16) -> String {
     } else {
         format!("{host}:{port}")
     }
+}
+
+/// Connections the kernel keeps waiting for `accept` (std's default is 128). A burst of
+/// clients beyond it has its connection attempts dropped and retried a second later, health
+/// checks included; this is what actix uses when it binds itself.
+const LISTEN_BACKLOG: i32 = 2048;
+
+/// Binds like `TcpListener::bind`, with a longer queue of waiting connections.
+fn listen(address: &str) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let mut last_error = None;
+    for addr in std::net::ToSocketAddrs::to_socket_addrs(address)? {
+        let bound = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .and_then(|socket| {
+                #[cfg(unix)]
+                socket.set_reuse_address(true)?;
+                socket.bind(&addr.into())?;
+                socket.listen(LISTEN_BACKLOG)?;
+                Ok(socket)
+            });
+        match bound {
+            Ok(socket) => return Ok(socket.into()),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 fn message_id_domain(public_url: &str) -> String {

@@ -4,7 +4,11 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
-    auth::JwtKeys, config::Config, matching::Matching, metrics::Metrics, ratelimit::IpLimiter,
+    auth::{JwtKeys, PasswordPool},
+    config::Config,
+    matching::Matching,
+    metrics::Metrics,
+    ratelimit::IpLimiter,
 };
 
 /// What every handler can reach.
@@ -14,6 +18,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub metrics: Metrics,
     pub ip_limiter: IpLimiter,
+    /// Every password hash and verification of a request runs here.
+    pub passwords: PasswordPool,
     /// Wakes the delivery worker as soon as a transaction has queued an email.
     pub outbox_wake: Arc<Notify>,
     pub matching: Arc<Matching>,

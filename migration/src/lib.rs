@@ -8,6 +8,7 @@ mod m20261122_000001_accounts;
 mod m20261122_000002_profiles;
 mod m20261122_000003_connections;
 mod m20261201_000001_outbox_leases;
+mod m20261201_000002_limits;
 mod m20261201_000003_signing_keys;
 mod m20261201_000004_erasures_idempotency;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_profiles::Migration),
             Box::new(m20261122_000003_connections::Migration),
             Box::new(m20261201_000001_outbox_leases::Migration),
+            Box::new(m20261201_000002_limits::Migration),
             Box::new(m20261201_000003_signing_keys::Migration),
             Box::new(m20261201_000004_erasures_idempotency::Migration),
         ]

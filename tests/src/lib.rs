@@ -376,6 +376,8 @@ pub fn test_config(
         index_refresh_interval: Duration::from_millis(500),
         requests_per_day: 20,
         cors_origins: Vec::new(),
+        trusted_proxies: Default::default(),
+        password_hash_workers: api::auth::default_password_workers(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Registration, email verification, sign-in, token refresh, sign-out and password reset.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest, HttpResponse};
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +14,8 @@ use crate::{
     extract::{ParseBody, Valid},
     state::AppState,
     store::{
-        login_failures, outbox,
+        login_failures::{self, Attempt},
+        outbox,
         tokens::{self, EmailTokenPurpose, Rotation},
         users::{self, NewUser, User},
     },
@@ -164,14 +165,79 @@ pub struct PasswordResetDone {
     pub password_reset: bool,
 }
 
-fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    match req.peer_addr() {
-        Some(addr) => state
-            .ip_limiter
-            .check(addr.ip())
-            .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs }),
-        None => Ok(()),
+async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(client) = state.ip_limiter.client(req) else {
+        return Ok(());
+    };
+    state
+        .ip_limiter
+        .check(&state.db, client)
+        .await?
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
+}
+
+/// The cookie by which a client that signed in to an account before is recognised
+/// (OWASP's device cookie): its failed sign-ins have their own budget, so a stranger's
+/// failures never lock the owner out.
+pub const DEVICE_COOKIE: &str = "alongside_device";
+const DEVICE_COOKIE_PATH: &str = "/api/v1/auth";
+
+fn device_cookie(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == DEVICE_COOKIE)
+        .map(|(_, value)| value.trim().trim_matches('"'))
+        .filter(|value| {
+            (1..=100).contains(&value.len())
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+}
+
+fn set_device_cookie(state: &AppState, token: &str) -> String {
+    let max_age = login_failures::DEVICE_TTL_DAYS * 24 * 3600;
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{DEVICE_COOKIE}={token}; Max-Age={max_age}; Path={DEVICE_COOKIE_PATH}; HttpOnly; SameSite=Strict{secure}"
+    )
+}
+
+/// A place in the password pool, taken before the request body is even read: when the pool
+/// is full the request is refused at once, before it costs anything else (and, for a
+/// sign-in, before it is counted as an attempt).
+pub struct PasswordTurn(auth::Admission);
+
+impl FromRequest for PasswordTurn {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => state
+                .passwords
+                .admit()
+                .map(PasswordTurn)
+                .map_err(ApiError::from),
+            None => Err(ApiError::unexpected(anyhow::anyhow!("no state"))),
+        })
     }
+}
+
+/// Which failure budget a sign-in attempt was counted against.
+enum Budget {
+    /// The account's budget for clients it does not know.
+    Account,
+    /// The budget of this device cookie of the account.
+    Device(String),
 }
 
 fn wrong_credentials() -> ApiError {
@@ -200,14 +266,17 @@ fn email_taken() -> ApiError {
         (status = 201, description = "Account created; a verification email is on its way", body = RegisterResponse),
         (status = 409, description = "The email is already registered", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every password worker is busy; try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
+    PasswordTurn(turn): PasswordTurn,
     Valid(body): Valid<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_by_ip(&state, &req)?;
+    limit_by_ip(&state, &req).await?;
     let Registration {
         email,
         password,
@@ -216,7 +285,7 @@ pub async fn register(
     if users::find_by_email(&state.db, &email).await?.is_some() {
         return Err(email_taken());
     }
-    let password_hash = auth::hash_password_blocking(password.expose().to_owned()).await?;
+    let password_hash = turn.hash(password.expose().to_owned()).await?;
 
     let txn = state.db.begin().await?;
     let user = users::insert(
@@ -305,42 +374,49 @@ async fn issue_pair(
 }
 
 /// Signs in with email and password.
+///
+/// A successful sign-in sets a device cookie: sign-ins that present it have their own
+/// budget of failed attempts (5 in 15 minutes), so failures from other clients, which share
+/// the account's budget (10 in 15 minutes), never lock this one out.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
+    params(
+        ("alongside_device" = Option<String>, Cookie, description = "The device cookie set by an earlier successful sign-in to this account"),
+    ),
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 200, description = "Signed in", body = TokenPair,
+            headers(("Set-Cookie" = String, description = "`alongside_device`: HttpOnly, SameSite=Strict, Path=/api/v1/auth, 180 days; Secure when the service is served over https"))),
         (status = 401, description = "Unknown email or wrong password (one message for both)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is suspended", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this account, or too many requests from this address", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account from clients it does not know (or from this device), or too many requests from this address", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Every password worker is busy; try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    PasswordTurn(turn): PasswordTurn,
     Valid(body): Valid<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_by_ip(&state, &req)?;
+    limit_by_ip(&state, &req).await?;
     let email_key = body.email.trim().to_lowercase();
-    if let Some(retry_after_secs) = login_failures::lockout_remaining(&state.db, &email_key).await?
-    {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
     let user = match Email::parse(&body.email) {
         Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,
     };
-    let verified = auth::verify_password_blocking(
-        body.password,
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await;
+    let budget = take_attempt(&state, &req, &email_key, user.as_ref()).await?;
+    let verified = turn
+        .verify(
+            body.password,
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     let user = match user {
         Some(user) if verified => user,
-        _ => {
-            login_failures::record_failure(&state.db, &email_key).await?;
-            return Err(wrong_credentials());
-        }
+        _ => return Err(wrong_credentials()),
     };
     if user.suspended {
         return Err(ApiError::Forbidden {
@@ -348,9 +424,41 @@ pub async fn login(
             detail: "This account is suspended. Contact the programme administrator.".into(),
         });
     }
-    login_failures::clear(&state.db, &email_key).await?;
+    let device = match budget {
+        Budget::Account => {
+            login_failures::clear(&state.db, &email_key).await?;
+            None
+        }
+        Budget::Device(token) => Some(token),
+    };
+    let device = login_failures::remember_device(&state.db, user.id, device.as_deref()).await?;
     let pair = issue_pair(&state, &state.db, &user, Uuid::now_v7()).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::SET_COOKIE, set_device_cookie(&state, &device)))
+        .json(pair))
+}
+
+/// Counts a sign-in attempt, before the password is checked, against the budget of the
+/// client's device cookie when it is one of this account's, and otherwise against the
+/// account's budget for clients it does not know; 429 when that budget is used up.
+async fn take_attempt(
+    state: &AppState,
+    req: &HttpRequest,
+    email_key: &str,
+    user: Option<&User>,
+) -> Result<Budget, ApiError> {
+    let refused = |retry_after_secs| Err(ApiError::TooManyRequests { retry_after_secs });
+    if let (Some(user), Some(token)) = (user, device_cookie(req)) {
+        match login_failures::take_device_attempt(&state.db, &token, user.id).await? {
+            Some(Attempt::Allowed) => return Ok(Budget::Device(token)),
+            Some(Attempt::Refused { retry_after_secs }) => return refused(retry_after_secs),
+            None => {}
+        }
+    }
+    match login_failures::take_attempt(&state.db, email_key).await? {
+        Attempt::Allowed => Ok(Budget::Account),
+        Attempt::Refused { retry_after_secs } => refused(retry_after_secs),
+    }
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a
@@ -419,7 +527,7 @@ pub async fn password_reset(
     req: HttpRequest,
     Valid(body): Valid<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_by_ip(&state, &req)?;
+    limit_by_ip(&state, &req).await?;
     let user = match Email::parse(&body.email) {
         Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,
@@ -440,25 +548,37 @@ pub async fn password_reset(
 }
 
 /// Sets a new password with the token from the reset link and signs out every session.
+///
+/// It works whatever the account's sign-in lock-out, and ends it.
 #[utoipa::path(
     post, path = "/api/v1/auth/password-reset/confirm", tag = "auth",
     request_body = PasswordResetConfirmRequest,
     responses(
-        (status = 200, description = "The password is changed and every refresh token revoked", body = PasswordResetDone),
+        (status = 200, description = "The password is changed, every refresh token and device cookie revoked, and the sign-in lock-out ended", body = PasswordResetDone),
         (status = 400, description = "The token is invalid, expired or used", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every password worker is busy; the token is still valid, try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     Valid(body): Valid<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let password_hash = auth::hash_password_blocking(body.new_password.expose().to_owned()).await?;
+    // The token first: only its holder gets to spend a password worker.
+    tokens::peek_email_token(&state.db, &body.token, EmailTokenPurpose::PasswordReset)
+        .await?
+        .ok_or_else(bad_token)?;
+    let password_hash = state
+        .passwords
+        .hash(body.new_password.expose().to_owned())
+        .await?;
     let txn = state.db.begin().await?;
     let user_id = tokens::consume_email_token(&txn, &body.token, EmailTokenPurpose::PasswordReset)
         .await?
         .ok_or_else(bad_token)?;
     users::set_password(&txn, user_id, password_hash).await?;
     tokens::revoke_all_for_user(&txn, user_id).await?;
+    login_failures::forget_devices(&txn, user_id).await?;
     if let Some(user) = users::find_by_id(&txn, user_id).await? {
         login_failures::clear(&txn, &user.email_normalized).await?;
     }

@@ -141,13 +141,7 @@ pub async fn suggestions(
         .ok_or_else(no_profile)?;
     let found = state.matching.suggest(user.id(), kind, limit as usize);
     let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
-    let rows = profiles::find(
-        &state.db,
-        profiles::visible_among(ids),
-        None,
-        None,
-    )
-    .await?;
+    let rows = profiles::find(&state.db, profiles::visible_among(ids), None, None).await?;
     let stored = profiles::attach_tags(&state.db, rows).await?;
     let public: HashMap<Uuid, PublicProfile> = public_profiles(&state.db, &stored, Some(&me))
         .await?
@@ -354,9 +348,32 @@ async fn mentor_has_room(
         && taken < u64::try_from(row.mentoring_capacity.max(0)).unwrap_or(0))
 }
 
-/// Inserts a pending connection and queues the request email, in one transaction.
+/// Refuses a practitioner's own request beyond `CONNECTION_REQUESTS_PER_DAY` in the last
+/// 24 hours (round proposals do not count).
+async fn check_daily_requests(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    requester_id: Uuid,
+) -> Result<(), ApiError> {
+    let sent_today =
+        store::requests_since(db, requester_id, Utc::now() - Duration::days(1)).await?;
+    if sent_today >= u64::from(state.config.requests_per_day) {
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: 3600,
+        });
+    }
+    Ok(())
+}
+
+/// Inserts a pending connection and queues the request email, in one transaction. A
+/// practitioner's own request is counted against the daily limit under their account's row
+/// lock in the same transaction, so simultaneous requests are counted one after another.
 async fn open_connection(state: &AppState, new: NewConnection) -> Result<Connection, ApiError> {
     let txn = state.db.begin().await?;
+    if new.round_id.is_none() {
+        crate::store::lock_account(&txn, new.requester_id).await?;
+        check_daily_requests(state, &txn, new.requester_id).await?;
+    }
     let row = store::insert(&txn, new)
         .await
         .map_err(|e| match e.sql_err() {
@@ -435,13 +452,9 @@ pub async fn create(
     if store::is_blocked_either_way(&state.db, me.id, recipient.id).await? {
         return Err(ApiError::NotFound);
     }
-    let sent_today =
-        store::requests_since(&state.db, me.id, Utc::now() - Duration::days(1)).await?;
-    if sent_today >= u64::from(state.config.requests_per_day) {
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: 3600,
-        });
-    }
+    // A quick look first; the count that decides is taken again in the transaction that
+    // writes the request.
+    check_daily_requests(&state, &state.db, me.id).await?;
     if body.kind == ConnectionKind::Mentorship
         && !mentor_has_room(&state.db, &recipient_profile).await?
     {

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth,
     error::ApiError,
     extract::{AuthUser, Valid},
     isolation,
@@ -215,6 +214,8 @@ crate::extract::opaque_body!(DeleteAccountRequest);
     responses(
         (status = 204, description = "The account and its data are erased"),
         (status = 403, description = "The password is not correct", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every password worker is busy; try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn delete_me(
@@ -223,8 +224,10 @@ pub async fn delete_me(
     Valid(body): Valid<DeleteAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = user.0;
-    let confirmed =
-        auth::verify_password_blocking(body.password, Some(user.password_hash.clone())).await;
+    let confirmed = state
+        .passwords
+        .verify(body.password, Some(user.password_hash.clone()))
+        .await?;
     if !confirmed {
         return Err(ApiError::Forbidden {
             code: "wrong-password",

@@ -83,6 +83,9 @@ async fn save(
     };
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    // Simultaneous saves of one profile take turns, so the location changes of the last
+    // hour are counted with every earlier change already written.
+    crate::store::lock_account(&txn, user.id).await?;
     let previous = profile_rows::Entity::find_by_id(user.id).one(&txn).await?;
     let moved = previous.is_none_or(|p| {
         p.latitude != data.location.latitude() || p.longitude != data.location.longitude()

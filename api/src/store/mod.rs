@@ -3,6 +3,7 @@
 pub mod connections;
 pub mod entities;
 pub mod erasures;
+pub mod limits;
 pub mod login_failures;
 pub mod outbox;
 pub mod profiles;
@@ -35,4 +36,22 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 pub fn is_postgres(db: &impl sea_orm::ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
+}
+
+/// Takes the account's row lock (`FOR UPDATE` on PostgreSQL) until the transaction ends, so
+/// that a per-account limit counted and then written in that transaction is counted one
+/// request after another, on every instance. SQLite needs none: a transaction there is
+/// serializable (one writer; a transaction that read before another's write cannot write).
+pub async fn lock_account(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: uuid::Uuid,
+) -> Result<(), DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    if is_postgres(db) {
+        entities::users::Entity::find_by_id(user_id)
+            .lock(sea_orm::sea_query::LockType::Update)
+            .one(db)
+            .await?;
+    }
+    Ok(())
 }

@@ -57,6 +57,22 @@ pub async fn create_email_token(
     Ok(token)
 }
 
+/// The user of a valid, unused token, without using it up (a cheap check before slow work).
+pub async fn peek_email_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: EmailTokenPurpose,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let now = Utc::now();
+    Ok(EmailTokens::find()
+        .filter(email_tokens::Column::TokenHash.eq(hash_token(token)))
+        .filter(email_tokens::Column::Purpose.eq(purpose.as_str()))
+        .one(db)
+        .await?
+        .filter(|found| found.used_at.is_none() && found.expires_at > now)
+        .map(|found| found.user_id))
+}
+
 /// Marks a valid, unused token as used and returns its user. The conditional update makes
 /// two concurrent uses of one token succeed at most once.
 pub async fn consume_email_token(

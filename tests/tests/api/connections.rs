@@ -392,3 +392,24 @@ on_both_backends! {
         b.teardown().await;
     }
 }
+
+/// The daily limit holds when the requests arrive at the same moment.
+mod simultaneous_requests {
+    use futures_util::future::join_all;
+
+    use super::*;
+
+    on_both_backends! {
+        async fn thirty_at_once_never_pass_the_daily_limit(app, |c| c.requests_per_day = 5) {
+            let asker = app.practitioner_with_profile("Eager", json!({})).await;
+            let mut others = Vec::new();
+            for n in 0..30 {
+                others.push(app.practitioner_with_profile(&format!("Other {n}"), json!({})).await);
+            }
+            let requests = others.iter().map(|other| request(app, &asker, other, "peer"));
+            let statuses: Vec<u16> = join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
+            assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
+            assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
+        }
+    }
+}

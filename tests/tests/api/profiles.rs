@@ -416,3 +416,30 @@ on_both_backends! {
         assert!(longest_run >= 20, "distances flip too often: {seen:?}");
     }
 }
+
+/// The hourly location limit holds when the moves arrive at the same moment.
+mod simultaneous_moves {
+    use futures_util::future::join_all;
+
+    use super::*;
+
+    on_both_backends! {
+        async fn thirty_at_once_never_pass_the_hourly_limit(app, |c| c.location_changes_per_hour = 6) {
+            // Creating the profile is the first of the six.
+            let who = app.practitioner_with_profile("Restless", json!({})).await;
+            let moves: Vec<Value> = (1..=30)
+                .map(|n| profile_body(json!({"location": {"latitude": -32.2569 + f64::from(n) * 0.01, "longitude": 148.6011}})))
+                .collect();
+            let statuses: Vec<u16> = join_all(moves.iter().map(|body| app.put_profile(&who, body)))
+                .await
+                .iter()
+                .map(|r| r.status().as_u16())
+                .collect();
+            assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
+            assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
+            let account = me(app, &who.access_token).await;
+            let latitude = account["profile"]["location"]["latitude"].as_f64().unwrap();
+            assert!(latitude > -32.2569, "the profile holds one of the moves");
+        }
+    }
+}
