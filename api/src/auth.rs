@@ -129,6 +129,10 @@ impl PasswordPool {
                 tracing::error!(%error, "cannot start a password thread");
             }
         }
+        // The dummy hash is ready before the first sign-in needs it.
+        let _ = jobs.send(Box::new(|| {
+            LazyLock::force(&DUMMY_HASH);
+        }));
         Self {
             admitted: Arc::new(Semaphore::new(workers * (1 + WAITING_PER_WORKER))),
             jobs,
