@@ -76,6 +76,9 @@ pub struct Matching {
     watermark: Mutex<DateTime<Utc>>,
 }
 
+/// Beyond this radius the directory scans the index once instead of asking the grid.
+const WIDE_RADIUS_KM: u32 = 300;
+
 /// What the directory filters on, as the index's codes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DirectoryFilter {
@@ -477,19 +480,33 @@ impl Matching {
         };
         match near {
             Some(((lat, lon), km)) => {
-                let here = crate::privacy::snap(lat, lon);
-                // Candidates a little beyond the radius; the shown distance decides.
-                let radius = km as f32 + 10.0;
-                for found in index.within(here, radius, filter.profession, keep) {
-                    let Some(p) = index.get(found.id) else {
-                        continue;
-                    };
-                    let shown = crate::privacy::public_distance_km(
-                        (lat, lon),
-                        (p.location.lat, p.location.lon),
-                    );
-                    if shown <= km {
-                        offer((shown, user_id(found.id)));
+                let shown = |p: &matcher::Profile| {
+                    crate::privacy::public_distance_km((lat, lon), (p.location.lat, p.location.lon))
+                };
+                if km <= WIDE_RADIUS_KM {
+                    // Candidates a little beyond the radius from the spatial grid; the shown
+                    // distance decides.
+                    let here = crate::privacy::snap(lat, lon);
+                    let radius = km as f32 + 10.0;
+                    for found in index.within(here, radius, filter.profession, keep) {
+                        let Some(p) = index.get(found.id) else {
+                            continue;
+                        };
+                        let distance = shown(p);
+                        if distance <= km {
+                            offer((distance, user_id(found.id)));
+                        }
+                    }
+                } else {
+                    // A wide radius covers much of the population: one pass is cheaper than
+                    // collecting and sorting every grid hit.
+                    for p in index.profiles() {
+                        if filter.profession.is_none_or(|f| f == p.profession) && keep(p) {
+                            let distance = shown(p);
+                            if distance <= km {
+                                offer((distance, user_id(p.id)));
+                            }
+                        }
                     }
                 }
             }

@@ -22,6 +22,11 @@ impl MigrationTrait for Migration {
         manager
             .create_index(index("idx_erasures_at", "erasures", &["erased_at"]))
             .await?;
+        // Every instance asks every couple of seconds which profiles changed; without this
+        // index that is a scan of every profile (and SQLite has one connection).
+        manager
+            .create_index(index("idx_profiles_updated", "profiles", &["updated_at"]))
+            .await?;
 
         // Responses kept for `Idempotency-Key` retries: one row per (user, key), claimed
         // before the work and completed with the response after it.
@@ -52,6 +57,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_profiles_updated")
+                    .table("profiles")
+                    .to_owned(),
+            )
+            .await?;
         for table in ["idempotency_keys", "erasures"] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())
