@@ -132,6 +132,7 @@ pub async fn keyed(
     let now = Utc::now();
     match claim(db, user_id, &key, &operation, &request_hash, now).await {
         Ok(Claim::Ours) => {}
+        Ok(Claim::Released) => return Ok(problem(req, in_use())),
         Ok(Claim::Kept(row)) => {
             if row.request_hash != request_hash {
                 return Ok(problem(
@@ -193,6 +194,8 @@ pub async fn keyed(
 enum Claim {
     Ours,
     Kept(idempotency_keys::Model),
+    /// Another request held the key a moment ago and let it go.
+    Released,
 }
 
 /// Claims `key` for this request, or finds what an earlier request with it left.
@@ -234,16 +237,7 @@ async fn claim(
             match Keys::find_by_id((user_id, key.to_owned())).one(db).await? {
                 Some(row) => Ok(Claim::Kept(row)),
                 // Released between our insert and our read: the caller may simply retry.
-                None => Ok(Claim::Kept(idempotency_keys::Model {
-                    user_id,
-                    key: key.to_owned(),
-                    operation: operation.to_owned(),
-                    request_hash: request_hash.to_owned(),
-                    status: None,
-                    body: None,
-                    created_at: now,
-                    expires_at: now,
-                })),
+                None => Ok(Claim::Released),
             }
         }
         Err(error) => Err(error),
