@@ -74,9 +74,13 @@ pub const WAITING_PER_WORKER: usize = 8;
 /// Seconds a client is asked to wait when the pool is full.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
-/// The default number of password workers: one per core.
+/// The default number of password workers: one per core but one, so that a core is always
+/// left for answering requests during a flood of sign-ins.
 pub fn default_password_workers() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .saturating_sub(1)
+        .max(1)
 }
 
 #[derive(Debug, thiserror::Error)]
