@@ -150,21 +150,18 @@ async fn seed_demo(config: Config, count: usize, seed: u64) -> anyhow::Result<()
 
 async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
     let db = connect_and_migrate(&config).await?;
-    let matching = std::sync::Arc::new(crate::matching::Matching::load(&db).await?);
-    let state = crate::state::AppState {
+    let matching = std::sync::Arc::new(crate::index::Matching::load(&db).await?);
+    let core = crate::service::Core {
         jwt: crate::auth::JwtKeys::load(&config, &db).await?,
         metrics: crate::metrics::Metrics::default(),
-        ip_limiter: crate::ratelimit::IpLimiter::new(
-            config.auth_requests_per_ip_per_minute,
-            config.trusted_proxies.clone(),
-        ),
         passwords: crate::auth::PasswordPool::new(config.password_hash_workers),
         outbox_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
-        matching,
+        index: matching,
+        reads: db.clone(),
         db,
         config,
     };
-    let result = crate::routes::admin::run_round(&state, dry_run)
+    let result = crate::service::admin::run_round(&core, dry_run)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&result)?);

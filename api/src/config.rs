@@ -5,7 +5,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{ratelimit::TrustedProxies, store::tokens::EmailTokenPurpose};
+use crate::{domain::address::TrustedProxies, store::tokens::EmailTokenPurpose};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{name} is not valid: {reason}")]

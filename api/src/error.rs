@@ -1,14 +1,8 @@
-//! One error type for every handler, rendered as an RFC 9457 problem document.
+//! The one error type of the services, and every problem code the API can answer with.
+//! The HTTP layer renders it as an RFC 9457 problem document (`http::problem`).
 
 use std::collections::BTreeMap;
 
-use actix_web::{
-    body::BoxBody,
-    dev::ServiceResponse,
-    http::{header, StatusCode},
-    middleware::ErrorHandlerResponse,
-    HttpResponse, ResponseError,
-};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -20,7 +14,7 @@ pub type FieldErrors = BTreeMap<String, Vec<String>>;
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
-    /// A relative URI naming the kind of problem; stable, safe to branch on.
+    /// A relative URI naming the kind of problem (see [`ProblemCode`]).
     #[serde(rename = "type")]
     pub problem_type: String,
     pub title: String,
@@ -31,20 +25,225 @@ pub struct Problem {
     pub errors: Option<FieldErrors>,
 }
 
+/// Every kind of problem the API answers with: the last part of its `type`
+/// (`/problems/{slug}`), its HTTP status and what it means. Clients branch on these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProblemCode {
+    ValidationError,
+    BadRequest,
+    MalformedJson,
+    InvalidToken,
+    Unauthorized,
+    AccountSuspended,
+    AdminOnly,
+    EmailNotVerified,
+    NotYourMove,
+    WrongPassword,
+    NotFound,
+    MethodNotAllowed,
+    EmailTaken,
+    ConnectionExists,
+    MentorUnavailable,
+    MentorFull,
+    InvalidStatus,
+    ProfileRequired,
+    CannotSuspendSelf,
+    IdempotencyKeyInUse,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    InternalError,
+    Unavailable,
+    Busy,
+}
+
+impl ProblemCode {
+    pub const ALL: [Self; 26] = [
+        Self::ValidationError,
+        Self::BadRequest,
+        Self::MalformedJson,
+        Self::InvalidToken,
+        Self::Unauthorized,
+        Self::AccountSuspended,
+        Self::AdminOnly,
+        Self::EmailNotVerified,
+        Self::NotYourMove,
+        Self::WrongPassword,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::EmailTaken,
+        Self::ConnectionExists,
+        Self::MentorUnavailable,
+        Self::MentorFull,
+        Self::InvalidStatus,
+        Self::ProfileRequired,
+        Self::CannotSuspendSelf,
+        Self::IdempotencyKeyInUse,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::TooManyRequests,
+        Self::InternalError,
+        Self::Unavailable,
+        Self::Busy,
+    ];
+
+    /// The slug, status and meaning of each code: the one table the document, the contract
+    /// and the responses are checked against.
+    const fn describe(self) -> (&'static str, u16, &'static str) {
+        match self {
+            Self::ValidationError => (
+                "validation-error",
+                422,
+                "Some fields are invalid; `errors` lists each with its messages.",
+            ),
+            Self::BadRequest => ("bad-request", 400, "The request could not be understood."),
+            Self::MalformedJson => ("malformed-json", 400, "The body is not valid JSON."),
+            Self::InvalidToken => (
+                "invalid-token",
+                400,
+                "The emailed or unsubscribe link is invalid, expired or used.",
+            ),
+            Self::Unauthorized => (
+                "unauthorized",
+                401,
+                "A valid access token (or the right credentials) is required.",
+            ),
+            Self::AccountSuspended => ("account-suspended", 403, "The account is suspended."),
+            Self::AdminOnly => (
+                "admin-only",
+                403,
+                "Only programme administrators can do this.",
+            ),
+            Self::EmailNotVerified => (
+                "email-not-verified",
+                403,
+                "The caller must verify their email first.",
+            ),
+            Self::NotYourMove => (
+                "not-your-move",
+                403,
+                "Only the other party of the connection can do this.",
+            ),
+            Self::WrongPassword => (
+                "wrong-password",
+                403,
+                "The password given to confirm is not correct.",
+            ),
+            Self::NotFound => ("not-found", 404, "Nothing the caller may see exists here."),
+            Self::MethodNotAllowed => (
+                "method-not-allowed",
+                405,
+                "The path does not support the method.",
+            ),
+            Self::EmailTaken => (
+                "email-taken",
+                409,
+                "An account with this email already exists.",
+            ),
+            Self::ConnectionExists => (
+                "connection-exists",
+                409,
+                "A pending or accepted connection between the two already exists.",
+            ),
+            Self::MentorUnavailable => (
+                "mentor-unavailable",
+                409,
+                "The mentor is not taking mentees (not offering, paused or full).",
+            ),
+            Self::MentorFull => (
+                "mentor-full",
+                409,
+                "Accepting would take the mentor past the mentees they offered.",
+            ),
+            Self::InvalidStatus => (
+                "invalid-status",
+                409,
+                "The connection is not in a status that allows this.",
+            ),
+            Self::ProfileRequired => ("profile-required", 409, "The caller needs a profile first."),
+            Self::CannotSuspendSelf => (
+                "cannot-suspend-self",
+                409,
+                "An administrator cannot suspend their own account.",
+            ),
+            Self::IdempotencyKeyInUse => (
+                "idempotency-key-in-use",
+                409,
+                "A request with the same Idempotency-Key is still being served.",
+            ),
+            Self::PayloadTooLarge => ("payload-too-large", 413, "The request body is too large."),
+            Self::UnsupportedMediaType => (
+                "unsupported-media-type",
+                415,
+                "The request body must be application/json.",
+            ),
+            Self::TooManyRequests => (
+                "too-many-requests",
+                429,
+                "Too many requests; wait `Retry-After` seconds.",
+            ),
+            Self::InternalError => (
+                "internal-error",
+                500,
+                "Something went wrong on the service's side; it is logged.",
+            ),
+            Self::Unavailable => ("unavailable", 503, "The service cannot reach its database."),
+            Self::Busy => (
+                "busy",
+                503,
+                "Every password worker is busy; retry after `Retry-After` seconds.",
+            ),
+        }
+    }
+
+    pub const fn slug(self) -> &'static str {
+        self.describe().0
+    }
+
+    pub const fn status(self) -> u16 {
+        self.describe().1
+    }
+
+    /// What the code means, as documented.
+    pub const fn meaning(self) -> &'static str {
+        self.describe().2
+    }
+
+    /// The problem's `title`: its status's standard reason phrase.
+    pub const fn title(self) -> &'static str {
+        match self.status() {
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            409 => "Conflict",
+            413 => "Payload Too Large",
+            415 => "Unsupported Media Type",
+            422 => "Unprocessable Entity",
+            429 => "Too Many Requests",
+            503 => "Service Unavailable",
+            _ => "Internal Server Error",
+        }
+    }
+
+    /// The problem's `type`.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.slug())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the request has invalid fields")]
     Validation(FieldErrors),
+    /// A rule refused the request; the code says which, and carries the status.
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    Refused { code: ProblemCode, detail: String },
     #[error("{0}")]
     Unauthorized(&'static str),
-    #[error("{detail}")]
-    Forbidden { code: &'static str, detail: String },
     #[error("not found")]
     NotFound,
-    #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the service is not ready")]
@@ -67,24 +266,39 @@ impl ApiError {
         Self::Validation(errors)
     }
 
+    pub fn refused(code: ProblemCode, detail: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn unexpected(error: impl Into<anyhow::Error>) -> Self {
         Self::Unexpected(error.into())
     }
 
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            Self::Validation(_) => "validation-error",
-            Self::BadRequest { code, .. }
-            | Self::Forbidden { code, .. }
-            | Self::Conflict { code, .. } => code,
-            Self::Unauthorized(_) => "unauthorized",
-            Self::NotFound => "not-found",
-            Self::TooManyRequests { .. } => "too-many-requests",
-            Self::Unavailable => "unavailable",
-            Self::Busy { .. } => "busy",
-            Self::PayloadTooLarge => "payload-too-large",
-            Self::UnsupportedMediaType => "unsupported-media-type",
-            Self::Unexpected(_) => "internal-error",
+            Self::Validation(_) => ProblemCode::ValidationError,
+            Self::Refused { code, .. } => *code,
+            Self::Unauthorized(_) => ProblemCode::Unauthorized,
+            Self::NotFound => ProblemCode::NotFound,
+            Self::TooManyRequests { .. } => ProblemCode::TooManyRequests,
+            Self::Unavailable => ProblemCode::Unavailable,
+            Self::Busy { .. } => ProblemCode::Busy,
+            Self::PayloadTooLarge => ProblemCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ProblemCode::UnsupportedMediaType,
+            Self::Unexpected(_) => ProblemCode::InternalError,
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for the answers that say so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 
@@ -108,16 +322,28 @@ impl ApiError {
     }
 
     pub fn problem(&self) -> Problem {
-        let status = self.status_code();
-        Problem {
-            problem_type: format!("/problems/{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail: self.detail(),
-            errors: match self {
+        let code = self.code();
+        Problem::new(
+            code,
+            self.detail(),
+            match self {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
             },
+        )
+    }
+}
+
+impl Problem {
+    /// A problem document for `code`; its title is the status's standard reason phrase.
+    pub fn new(code: ProblemCode, detail: impl Into<String>, errors: Option<FieldErrors>) -> Self {
+        let status = code.status();
+        Self {
+            problem_type: code.uri(),
+            title: code.title().to_owned(),
+            status,
+            detail: detail.into(),
+            errors,
         }
     }
 }
@@ -148,110 +374,17 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let Self::Unexpected(error) = self {
-            tracing::error!(error = ?error, "request failed");
-        }
-        let mut response = HttpResponse::build(self.status_code());
-        response.content_type(PROBLEM_JSON);
-        if let Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
-        }
-        if let Self::Unauthorized(_) = self {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
-        response.json(self.problem())
-    }
-}
-
-/// A problem for a status that actix produced itself (unknown route, wrong method, ...).
-fn problem_for_status(status: StatusCode) -> Problem {
-    let (code, detail) = match status {
-        StatusCode::NOT_FOUND => ("not-found", "No resource exists at this path."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method-not-allowed",
-            "This path does not support the request method.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported-media-type",
-            "The request body must be application/json.",
-        ),
-        s if s.is_server_error() => ("internal-error", "Something went wrong on our side."),
-        _ => ("bad-request", "The request could not be understood."),
-    };
-    Problem {
-        problem_type: format!("/problems/{code}"),
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
-        status: status.as_u16(),
-        detail: detail.to_owned(),
-        errors: None,
-    }
-}
-
-/// Replaces any error response that is not already a problem document, so clients see one
-/// error format whatever produced the error.
-pub fn render_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
-    let status = res.status();
-    let (req, old) = res.into_parts();
-    let mut builder = HttpResponse::build(status);
-    for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            builder.insert_header((name.clone(), value.clone()));
-        }
-    }
-    let body = serde_json::to_string(&problem_for_status(status)).unwrap_or_default();
-    let response: HttpResponse<BoxBody> = builder.content_type(PROBLEM_JSON).body(body);
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, response).map_into_right_body::<B>(),
-    ))
-}
-
-/// Body-level errors from actix's JSON extractor.
-pub fn json_payload_error(error: actix_web::error::JsonPayloadError) -> ApiError {
-    use actix_web::error::JsonPayloadError as E;
-    match error {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
-        E::ContentType => ApiError::UnsupportedMediaType,
-        E::Deserialize(e) => ApiError::BadRequest {
-            code: "malformed-json",
-            detail: format!("The body is not valid JSON: {e}"),
-        },
-        _ => ApiError::BadRequest {
-            code: "bad-request",
-            detail: "The request body could not be read.".into(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_problem_code_is_listed_once_with_its_own_slug() {
+        let mut slugs: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.slug()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), ProblemCode::ALL.len());
+    }
 
     #[test]
     fn validation_problem_lists_every_field() {

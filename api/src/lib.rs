@@ -1,4 +1,8 @@
 //! Alongside: connects allied-health practitioners who work alone with peers and mentors.
+//!
+//! The layers, each depending only on those below it (see ARCHITECTURE.md):
+//! `http` (actix handlers, wire types) → `service` (each capability's rules) → `store`,
+//! `index`, `email` (storage, the live matching index, delivery) → `domain` (pure types).
 
 pub mod auth;
 pub mod cli;
@@ -6,21 +10,15 @@ pub mod config;
 pub mod domain;
 pub mod email;
 pub mod error;
-pub mod extract;
-pub mod headers;
-pub mod idempotency;
+pub mod http;
+pub mod index;
 pub mod isolation;
-pub mod matching;
 pub mod metrics;
-pub mod notify;
-pub mod openapi;
 pub mod privacy;
-pub mod ratelimit;
-pub mod routes;
 pub mod scheduler;
 pub mod seed;
+pub mod service;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod views;

@@ -10,8 +10,9 @@ use tokio::sync::{watch, Notify};
 use crate::{
     auth::JwtKeys,
     config::Config,
-    matching::Matching,
-    notify::{self, Mailing},
+    domain::connection::{self, Action, Actor, ConnectionStatus},
+    index::Matching,
+    service::notifications::{self as notify, Mailing},
     store::connections,
 };
 
@@ -60,7 +61,9 @@ async fn tick(
     queued += due.len();
 
     let txn = db.begin().await?;
-    let expired = connections::claim_expired(&txn, now).await?;
+    let expiry = connection::apply(ConnectionStatus::Pending, Action::Expire, Actor::Service)
+        .map_err(|refusal| anyhow::anyhow!("expiry refused: {refusal:?}"))?;
+    let expired = connections::claim_expired(&txn, expiry, now).await?;
     for connection in &expired {
         notify::expired(&txn, connection).await?;
     }
@@ -72,7 +75,7 @@ async fn tick(
         }
         tracing::info!(connection_id = %connection.id, "connection request expired");
     }
-    crate::idempotency::purge_expired(db).await?;
+    crate::http::idempotency::purge_expired(db).await?;
     crate::store::erasures::purge_older_than(db, now - chrono::Duration::days(1)).await?;
     Ok(queued)
 }

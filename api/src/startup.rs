@@ -20,13 +20,15 @@ use crate::{
     auth::{JwtKeys, PasswordPool},
     config::{redact_url, Config},
     email::{transport::Mailer, worker::Worker},
-    error::{json_payload_error, render_problem, ApiError},
-    headers::SecurityHeaders,
-    matching::Matching,
+    error::ApiError,
+    http,
+    http::headers::SecurityHeaders,
+    http::problem::{json_payload_error, render_problem},
+    http::ratelimit::IpLimiter,
+    http::state::AppState,
+    index::Matching,
     metrics::Metrics,
-    ratelimit::IpLimiter,
-    routes,
-    state::AppState,
+    service::Core,
     store,
 };
 
@@ -79,6 +81,12 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = connect_and_migrate(&config).await?;
+        let reads = store::connect_readers(&config.database_url, &db)
+            .await
+            .map_err(|source| StartupError::Database {
+                url: redact_url(&config.database_url),
+                source,
+            })?;
         let jwt = JwtKeys::load(&config, &db)
             .await
             .map_err(StartupError::Keys)?;
@@ -107,9 +115,9 @@ impl Application {
             wake: outbox_wake.clone(),
             metrics: metrics.clone(),
         };
-        let refresher = tokio::spawn(crate::matching::run_refresher(
+        let refresher = tokio::spawn(crate::index::run_refresher(
             matching.clone(),
-            db.clone(),
+            reads.clone(),
             config.index_refresh_interval,
             stop_rx.clone(),
         ));
@@ -128,17 +136,20 @@ impl Application {
         let worker = tokio::spawn(worker.run(stop_rx));
 
         let state = web::Data::new(AppState {
-            db,
-            jwt,
             ip_limiter: IpLimiter::new(
                 config.auth_requests_per_ip_per_minute,
                 config.trusted_proxies.clone(),
             ),
-            passwords: PasswordPool::new(config.password_hash_workers),
-            metrics,
-            outbox_wake,
-            matching,
-            config,
+            core: Core {
+                db,
+                reads,
+                jwt,
+                passwords: PasswordPool::new(config.password_hash_workers),
+                metrics,
+                outbox_wake,
+                index: matching,
+                config,
+            },
         });
         let server = run(listener, state.clone()).map_err(|source| StartupError::Listen {
             address: format!("port {port}"),
@@ -252,7 +263,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
                     .error_handler(|error, _| ApiError::field("query", error.to_string()).into()),
             )
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-            .configure(routes::configure)
+            .configure(http::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             }))

@@ -1,5 +1,7 @@
 //! Newtypes that parse request input once; handlers hold only valid values.
 
+pub mod address;
+pub mod connection;
 pub mod profile;
 
 use validator::ValidateEmail;

@@ -1,12 +1,12 @@
-//! A practitioner's profile as clients send it (`ProfileInput`), and the parsed value that
-//! the rest of the service holds (`ProfileData`).
+//! A practitioner's profile once parsed (`ProfileData`), the value types requests and
+//! responses share, and the rules each field is parsed by.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{DisplayName, FieldParser};
-use crate::vocabulary::{self as vocab, check_code};
+use super::DisplayName;
+use crate::vocabulary::check_code;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LocationInput {
@@ -64,7 +64,7 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
     }
 }
 
-fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
@@ -73,54 +73,11 @@ fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
 }
 
 /// A calendar date written exactly as YYYY-MM-DD.
-fn date(raw: &str) -> Result<NaiveDate, String> {
+pub fn date(raw: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
         .filter(|d| d.format("%Y-%m-%d").to_string() == raw)
         .ok_or_else(|| "must be a date written as YYYY-MM-DD".to_owned())
-}
-
-/// What a practitioner says about their practice. All fields are required on PUT except
-/// `interests`, `bio` and `max_travel_km`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct ProfileInput {
-    #[schema(required = true, schema_with = display_name_schema)]
-    pub display_name: String,
-    #[schema(required = true, schema_with = vocab::profession_schema)]
-    pub profession: String,
-    #[schema(required = true, schema_with = vocab::populations_schema)]
-    pub populations: Vec<String>,
-    #[schema(required = true, schema_with = vocab::settings_schema)]
-    pub settings: Vec<String>,
-    #[schema(required = true)]
-    pub location: LocationInput,
-    #[serde(deserialize_with = "whole_number")]
-    #[schema(required = true, minimum = 0, maximum = 60)]
-    pub years_experience: i64,
-    /// ISO 639-1 codes.
-    #[schema(required = true, schema_with = vocab::languages_schema)]
-    pub languages: Vec<String>,
-    /// Free tags, compared without regard to case.
-    #[schema(schema_with = interests_schema)]
-    pub interests: Vec<String>,
-    #[schema(max_length = 1000)]
-    pub bio: Option<String>,
-    #[schema(required = true, schema_with = vocab::timezone_schema)]
-    pub timezone: String,
-    #[schema(required = true, schema_with = vocab::meeting_modes_schema)]
-    pub meeting_modes: Vec<String>,
-    /// How far the practitioner will travel to meet in person.
-    #[serde(deserialize_with = "optional_whole_number")]
-    #[schema(minimum = 0, maximum = 1000)]
-    pub max_travel_km: Option<i64>,
-    /// The only one of their profession at work.
-    #[schema(required = true)]
-    pub works_alone: bool,
-    #[schema(required = true)]
-    pub seeking: Seeking,
-    #[schema(required = true)]
-    pub mentoring: MentoringInput,
 }
 
 /// Text with something besides spaces and no control characters.
@@ -222,7 +179,7 @@ pub struct ProfileData {
     pub mentoring_paused_until: Option<NaiveDate>,
 }
 
-fn int_in(value: i64, min: i64, max: i64) -> Result<i32, String> {
+pub fn int_in(value: i64, min: i64, max: i64) -> Result<i32, String> {
     if (min..=max).contains(&value) {
         i32::try_from(value).map_err(|e| e.to_string())
     } else {
@@ -231,7 +188,7 @@ fn int_in(value: i64, min: i64, max: i64) -> Result<i32, String> {
 }
 
 /// A list of codes from one controlled list: `min..=max` entries, no duplicates.
-fn code_list(
+pub fn code_list(
     codes: &[String],
     allowed: &[&str],
     min: usize,
@@ -252,7 +209,7 @@ fn code_list(
 }
 
 /// Trimmed, 1 to 40 characters each, at most 20, duplicates (ignoring case) dropped.
-fn interest_tags(tags: &[String]) -> Result<Vec<String>, String> {
+pub fn interest_tags(tags: &[String]) -> Result<Vec<String>, String> {
     if tags.len() > 20 {
         return Err("must have at most 20 entries".into());
     }
@@ -272,77 +229,11 @@ fn interest_tags(tags: &[String]) -> Result<Vec<String>, String> {
     Ok(kept)
 }
 
-fn bio(bio: Option<String>) -> Result<Option<String>, String> {
+pub fn bio(bio: Option<String>) -> Result<Option<String>, String> {
     match bio {
         Some(bio) if bio.chars().count() > 1000 => Err("must be at most 1000 characters".into()),
         Some(bio) if bio.trim().is_empty() => Ok(None),
         other => Ok(other),
-    }
-}
-
-impl crate::extract::ParseBody for ProfileInput {
-    type Parsed = ProfileData;
-
-    fn parse(self, fields: &mut FieldParser) -> Option<ProfileData> {
-        let display_name = fields.field("display_name", DisplayName::parse(&self.display_name));
-        let profession = fields.field(
-            "profession",
-            check_code(&self.profession, &vocab::profession_codes()),
-        );
-        let populations = fields.field(
-            "populations",
-            code_list(&self.populations, &vocab::population_codes(), 1, 10),
-        );
-        let settings = fields.field(
-            "settings",
-            code_list(&self.settings, &vocab::setting_codes(), 1, 10),
-        );
-        let location = fields.field("location", Coordinates::parse(self.location));
-        let years = fields.field("years_experience", int_in(self.years_experience, 0, 60));
-        let languages = fields.field(
-            "languages",
-            code_list(&self.languages, &vocab::language_codes(), 1, 10),
-        );
-        let interests = fields.field("interests", interest_tags(&self.interests));
-        let bio = fields.field("bio", bio(self.bio));
-        let timezone = fields.field(
-            "timezone",
-            check_code(&self.timezone, &vocab::timezone_names()),
-        );
-        let modes = fields.field(
-            "meeting_modes",
-            code_list(&self.meeting_modes, &vocab::meeting_mode_codes(), 1, 2),
-        );
-        let max_travel = match self.max_travel_km {
-            Some(km) => fields.field("max_travel_km", int_in(km, 0, 1000).map(Some)),
-            None => Some(None),
-        };
-        let capacity = fields.field("mentoring.capacity", int_in(self.mentoring.capacity, 0, 20));
-        let paused_until = match &self.mentoring.paused_until {
-            Some(raw) => fields.field("mentoring.paused_until", date(raw).map(Some)),
-            None => Some(None),
-        };
-        let modes = modes?;
-        Some(ProfileData {
-            display_name: display_name?,
-            profession: profession?,
-            populations: populations?,
-            settings: settings?,
-            location: location?,
-            years_experience: years?,
-            languages: languages?,
-            interests: interests?,
-            bio: bio?,
-            timezone: timezone?,
-            meets_virtual: modes.iter().any(|m| m == "virtual"),
-            meets_in_person: modes.iter().any(|m| m == "in_person"),
-            max_travel_km: max_travel?,
-            works_alone: self.works_alone,
-            seeking: self.seeking,
-            mentoring_offering: self.mentoring.offering,
-            mentoring_capacity: capacity?,
-            mentoring_paused_until: paused_until?,
-        })
     }
 }
 
@@ -367,98 +258,5 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::{error::ApiError, extract::parse_value};
-
-    pub fn valid() -> serde_json::Value {
-        json!({
-            "display_name": "Sam Rivera",
-            "profession": "occupational_therapy",
-            "populations": ["older_adults", "neurology"],
-            "settings": ["community", "home_visits"],
-            "location": {"latitude": -32.2569, "longitude": 148.6011},
-            "years_experience": 4,
-            "languages": ["en"],
-            "interests": ["Falls prevention", " falls PREVENTION ", "Driving"],
-            "timezone": "Australia/Sydney",
-            "meeting_modes": ["virtual", "in_person"],
-            "max_travel_km": 100,
-            "works_alone": true,
-            "seeking": {"peers": true, "mentor": true},
-            "mentoring": {"offering": false, "capacity": 0}
-        })
-    }
-
-    fn errors_of(body: serde_json::Value) -> Vec<String> {
-        match parse_value::<ProfileInput>(body) {
-            Err(ApiError::Validation(errors)) => errors.into_keys().collect(),
-            Err(other) => panic!("unexpected {other:?}"),
-            Ok(_) => Vec::new(),
-        }
-    }
-
-    #[test]
-    fn a_full_profile_parses_and_tags_are_deduplicated() {
-        let parsed = parse_value::<ProfileInput>(valid()).unwrap();
-        assert_eq!(parsed.interests, ["Falls prevention", "Driving"]);
-        assert!(parsed.meets_in_person && parsed.meets_virtual);
-    }
-
-    #[test]
-    fn each_bound_names_its_field() {
-        let cases = [
-            ("display_name", json!("")),
-            ("profession", json!("astrology")),
-            ("populations", json!([])),
-            ("populations", json!(["older_adults", "older_adults"])),
-            ("settings", json!(["moon_base"])),
-            ("years_experience", json!(61)),
-            ("languages", json!(["xx"])),
-            ("interests", json!(["x".repeat(41)])),
-            ("bio", json!("x".repeat(1001))),
-            ("timezone", json!("Mars/Base")),
-            ("meeting_modes", json!(["carrier_pigeon"])),
-            ("max_travel_km", json!(1001)),
-        ];
-        for (field, value) in cases {
-            let mut body = valid();
-            body[field] = value;
-            assert_eq!(errors_of(body), [field], "{field}");
-        }
-        let mut body = valid();
-        body["location"]["latitude"] = json!(91.0);
-        assert_eq!(errors_of(body), ["location"]);
-        let mut body = valid();
-        body["mentoring"]["capacity"] = json!(21);
-        assert_eq!(errors_of(body), ["mentoring.capacity"]);
-    }
-
-    #[test]
-    fn missing_fields_are_all_named() {
-        let errors = errors_of(json!({"display_name": "Sam"}));
-        for field in [
-            "profession",
-            "populations",
-            "location",
-            "timezone",
-            "seeking",
-            "mentoring",
-        ] {
-            assert!(errors.contains(&field.to_owned()), "{field} in {errors:?}");
-        }
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        let mut doc = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1]});
-        merge_patch(&mut doc, &json!({"a": null, "b": {"c": 5}, "e": [2, 3]}));
-        assert_eq!(doc, json!({"b": {"c": 5, "d": 3}, "e": [2, 3]}));
     }
 }

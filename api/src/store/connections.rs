@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::{Expr, LockType},
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -16,13 +16,11 @@ use super::entities::{
 
 pub use connections::Model as Connection;
 
-pub const PENDING: &str = "pending";
-pub const ACCEPTED: &str = "accepted";
-pub const DECLINED: &str = "declined";
-pub const WITHDRAWN: &str = "withdrawn";
-pub const ENDED: &str = "ended";
-pub const EXPIRED: &str = "expired";
-pub const STATUSES: [&str; 6] = [PENDING, ACCEPTED, DECLINED, WITHDRAWN, ENDED, EXPIRED];
+use crate::domain::connection::{
+    ConnectionKind, ConnectionStatus,
+    ConnectionStatus::{Accepted, Declined, Pending},
+    DeclineReason, Transition,
+};
 
 /// The same key for (a, b) and (b, a).
 pub fn pair_key(a: Uuid, b: Uuid) -> String {
@@ -34,7 +32,7 @@ pub fn pair_key(a: Uuid, b: Uuid) -> String {
 }
 
 pub struct NewConnection {
-    pub kind: &'static str,
+    pub kind: ConnectionKind,
     pub requester_id: Uuid,
     pub recipient_id: Uuid,
     pub message: Option<String>,
@@ -52,8 +50,8 @@ pub async fn insert(
     let key = pair_key(new.requester_id, new.recipient_id);
     connections::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(new.kind.to_owned()),
-        status: Set(PENDING.to_owned()),
+        kind: Set(new.kind),
+        status: Set(Pending),
         requester_id: Set(new.requester_id),
         recipient_id: Set(new.recipient_id),
         active_pair: Set(Some(key.clone())),
@@ -81,19 +79,18 @@ pub async fn find(
     Connections::find_by_id(id).one(db).await
 }
 
-/// Moves a connection from `from` to `to`; false when it was no longer in `from` (someone
-/// else got there first).
+/// Makes a transition the state machine allowed; false when the connection was no longer
+/// in its `from` status (someone else got there first).
 pub async fn transition(
     db: &impl ConnectionTrait,
     id: Uuid,
-    from: &str,
-    to: &str,
-    decline: Option<(Option<String>, Option<String>)>,
+    Transition { from, to }: Transition,
+    decline: Option<(Option<DeclineReason>, Option<String>)>,
 ) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
-    let live = to == PENDING || to == ACCEPTED;
+    let live = to.is_live();
     let mut update = Connections::update_many()
-        .col_expr(connections::Column::Status, Expr::value(to))
+        .col_expr(connections::Column::Status, Expr::value(to.as_str()))
         .col_expr(connections::Column::UpdatedAt, Expr::value(now));
     if !live {
         update = update.col_expr(
@@ -101,17 +98,20 @@ pub async fn transition(
             Expr::value(Option::<String>::None),
         );
     }
-    if from == PENDING && (to == ACCEPTED || to == DECLINED) {
+    if from == Pending && (to == Accepted || to == Declined) {
         update = update.col_expr(connections::Column::RespondedAt, Expr::value(now));
     }
     if let Some((reason, note)) = decline {
         update = update
-            .col_expr(connections::Column::DeclineReason, Expr::value(reason))
+            .col_expr(
+                connections::Column::DeclineReason,
+                Expr::value(reason.map(|r| r.to_value())),
+            )
             .col_expr(connections::Column::DeclineNote, Expr::value(note));
     }
     let result = update
         .filter(connections::Column::Id.eq(id))
-        .filter(connections::Column::Status.eq(from))
+        .filter(connections::Column::Status.eq(from.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -135,8 +135,8 @@ pub async fn accepted_mentees(
 ) -> Result<u64, sea_orm::DbErr> {
     Connections::find()
         .filter(connections::Column::RecipientId.eq(mentor_id))
-        .filter(connections::Column::Kind.eq("mentorship"))
-        .filter(connections::Column::Status.eq(ACCEPTED))
+        .filter(connections::Column::Kind.eq(ConnectionKind::Mentorship.as_str()))
+        .filter(connections::Column::Status.eq(Accepted.as_str()))
         .count(db)
         .await
 }
@@ -150,8 +150,8 @@ pub async fn accepted_counts(
         .select_only()
         .column(connections::Column::RecipientId)
         .filter(connections::Column::RecipientId.is_in(mentors.to_vec()))
-        .filter(connections::Column::Kind.eq("mentorship"))
-        .filter(connections::Column::Status.eq(ACCEPTED))
+        .filter(connections::Column::Kind.eq(ConnectionKind::Mentorship.as_str()))
+        .filter(connections::Column::Status.eq(Accepted.as_str()))
         .into_tuple::<Uuid>()
         .all(db)
         .await?;
@@ -197,7 +197,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     direction: Option<Direction>,
-    status: Option<&str>,
+    status: Option<ConnectionStatus>,
     before: Option<Uuid>,
     limit: Option<u64>,
 ) -> Result<Vec<Connection>, sea_orm::DbErr> {
@@ -216,7 +216,7 @@ pub async fn list(
         .filter(parties)
         .order_by_desc(connections::Column::Id);
     if let Some(status) = status {
-        query = query.filter(connections::Column::Status.eq(status));
+        query = query.filter(connections::Column::Status.eq(status.as_str()));
     }
     if let Some(before) = before {
         query = query.filter(connections::Column::Id.lt(before));
@@ -349,7 +349,7 @@ pub async fn claim_reminders(
     now: DateTime<Utc>,
 ) -> Result<Vec<Connection>, sea_orm::DbErr> {
     let due = Connections::find()
-        .filter(connections::Column::Status.eq(PENDING))
+        .filter(connections::Column::Status.eq(Pending.as_str()))
         .filter(connections::Column::RemindedAt.is_null())
         .filter(connections::Column::CreatedAt.lte(now - ttl / 2))
         .limit(100)
@@ -361,7 +361,7 @@ pub async fn claim_reminders(
             .col_expr(connections::Column::RemindedAt, Expr::value(now))
             .filter(connections::Column::Id.eq(connection.id))
             .filter(connections::Column::RemindedAt.is_null())
-            .filter(connections::Column::Status.eq(PENDING))
+            .filter(connections::Column::Status.eq(Pending.as_str()))
             .exec(db)
             .await?
             .rows_affected
@@ -376,17 +376,18 @@ pub async fn claim_reminders(
 /// Pending requests at the end of their time, moved to `expired` one by one.
 pub async fn claim_expired(
     db: &impl ConnectionTrait,
+    expiry: Transition,
     now: DateTime<Utc>,
 ) -> Result<Vec<Connection>, sea_orm::DbErr> {
     let due = Connections::find()
-        .filter(connections::Column::Status.eq(PENDING))
+        .filter(connections::Column::Status.eq(expiry.from.as_str()))
         .filter(connections::Column::ExpiresAt.lte(now))
         .limit(100)
         .all(db)
         .await?;
     let mut expired = Vec::new();
     for connection in due {
-        if transition(db, connection.id, PENDING, EXPIRED, None).await? {
+        if transition(db, connection.id, expiry, None).await? {
             expired.push(connection);
         }
     }
@@ -395,10 +396,10 @@ pub async fn claim_expired(
 
 pub async fn count_by_status(
     db: &impl ConnectionTrait,
-    status: &str,
+    status: ConnectionStatus,
 ) -> Result<u64, sea_orm::DbErr> {
     Connections::find()
-        .filter(connections::Column::Status.eq(status))
+        .filter(connections::Column::Status.eq(status.as_str()))
         .count(db)
         .await
 }

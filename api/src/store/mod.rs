@@ -30,6 +30,34 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// A pool for reads outside any transaction. On SQLite the database is put in WAL mode and
+/// read through a few connections of their own, so that a read never queues behind the
+/// writer, a background refresh or another read; an in-memory SQLite database and
+/// PostgreSQL (whose pool already serves reads in parallel) read through `writer`.
+pub async fn connect_readers(
+    url: &str,
+    writer: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !url.starts_with("sqlite:") || in_memory {
+        return Ok(writer.clone());
+    }
+    use sea_orm::ConnectionTrait;
+    writer.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(SQLITE_READERS)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
+/// Readers of an SQLite database: enough that requests on every core and the index's
+/// refresh never wait for each other.
+const SQLITE_READERS: u32 = 4;
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     migration::Migrator::up(db, None).await
 }

@@ -44,7 +44,7 @@ on_both_backends! {
             assert!(*count <= profile["mentoring"]["available_slots"].as_i64().unwrap(), "capacity of {mentor} exceeded");
         }
 
-        let matching = api::matching::Matching::load(&app.db).await.unwrap();
+        let matching = api::index::Matching::load(&app.db).await.unwrap();
         let exact = matching.round(matcher::round::Solver::Exact).unwrap();
         let greedy = matching.round(matcher::round::Solver::Greedy).unwrap();
         assert!(exact.objective + 1e-9 >= greedy.objective, "exact {} < greedy {}", exact.objective, greedy.objective);

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::connection::{ConnectionKind, ConnectionStatus, DeclineReason};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "connections")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: ConnectionKind,
+    pub status: ConnectionStatus,
     pub requester_id: Uuid,
     pub recipient_id: Uuid,
     pub active_pair: Option<String>,
@@ -14,7 +16,7 @@ pub struct Model {
     pub message: Option<String>,
     pub score: Option<f64>,
     pub reasons: Json,
-    pub decline_reason: Option<String>,
+    pub decline_reason: Option<DeclineReason>,
     pub decline_note: Option<String>,
     pub round_id: Option<Uuid>,
     pub created_at: DateTimeUtc,

@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use crate::{
     auth::hash_token,
-    error::ApiError,
-    state::AppState,
+    error::{ApiError, ProblemCode},
+    http::state::AppState,
     store::entities::idempotency_keys::{self, Entity as Keys},
 };
 
@@ -96,10 +96,10 @@ fn kept(row: &idempotency_keys::Model) -> Option<HttpResponse> {
 }
 
 fn in_use() -> ApiError {
-    ApiError::Conflict {
-        code: "idempotency-key-in-use",
-        detail: "A request with this Idempotency-Key is still being served; retry shortly.".into(),
-    }
+    ApiError::refused(
+        ProblemCode::IdempotencyKeyInUse,
+        "A request with this Idempotency-Key is still being served; retry shortly.",
+    )
 }
 
 /// The middleware for the resources that honour the header.

@@ -1,70 +1,39 @@
-//! Programme administration: matching rounds, figures, suspensions.
+//! Programme administration: matching rounds, figures, suspensions. Only administrators
+//! reach these; [`require_admin`] says so.
 
 use std::collections::BTreeMap;
 
-use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    error::ApiError,
-    extract::{AuthUser, Valid},
-    state::AppState,
+    domain::connection::{self, Action, Actor, ConnectionKind, ConnectionStatus},
+    error::{ApiError, ProblemCode},
+    service::{connections as requests, notifications, Core},
     store::{
         connections as store,
         entities::{connections, matching_rounds, profiles, users},
         outbox, tokens,
+        users::User,
     },
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/admin")
-            .service(
-                web::resource("/matching-rounds")
-                    .wrap(actix_web::middleware::from_fn(crate::idempotency::keyed))
-                    .post(matching_round),
-            )
-            .service(web::resource("/stats").get(stats))
-            .service(web::resource("/users/{user_id}/suspend").post(suspend)),
-    );
-}
-
-fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
-    if user.0.role == "admin" {
+pub fn require_admin(user: &User) -> Result<(), ApiError> {
+    if user.role == "admin" {
         Ok(())
     } else {
-        Err(ApiError::Forbidden {
-            code: "admin-only",
-            detail: "Only programme administrators can do this.".into(),
-        })
+        Err(ApiError::refused(
+            ProblemCode::AdminOnly,
+            "Only programme administrators can do this.",
+        ))
     }
 }
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RoundKind {
-    #[default]
-    Mentorship,
-}
-
-#[derive(Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct RoundRequest {
-    #[schema(required = true)]
-    pub kind: RoundKind,
-    /// Compute and report without creating connections or sending emails.
-    #[schema(required = true)]
-    pub dry_run: bool,
-}
-
-crate::extract::opaque_body!(RoundRequest);
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoundProposal {
@@ -86,16 +55,17 @@ pub struct RoundResult {
 
 /// Runs a round over everyone waiting for a mentor and, unless it is a dry run, proposes
 /// each pair as a pending connection with an email to the mentor.
-pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, ApiError> {
-    let outcome = state
-        .matching
+#[tracing::instrument(skip(core))]
+pub async fn run_round(core: &Core, dry_run: bool) -> Result<RoundResult, ApiError> {
+    let outcome = core
+        .index
         .round(matcher::round::Solver::Exact)
         .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let round_id = Uuid::now_v7();
     // The index may lag other instances by a moment: the database has the last word on who
     // is still here, so a round never proposes an erased or suspended person.
     let live = live_accounts(
-        &state.db,
+        &core.db,
         outcome
             .proposals
             .iter()
@@ -110,16 +80,9 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
             continue;
         }
         if !dry_run {
-            let explanation = state
-                .matching
-                .explain(mentee, mentor, matcher::Kind::Mentor);
-            let created =
-                crate::routes::connections::propose(state, mentee, mentor, round_id, explanation)
-                    .await;
-            match created {
-                Ok(()) => {}
-                Err(ApiError::Conflict { .. }) => continue,
-                Err(other) => return Err(other),
+            let explanation = core.index.explain(mentee, mentor, matcher::Kind::Mentor);
+            if !requests::propose(core, mentee, mentor, round_id, explanation.as_ref()).await? {
+                continue;
             }
         }
         proposals.push(RoundProposal {
@@ -130,7 +93,7 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
     }
     matching_rounds::ActiveModel {
         id: Set(round_id),
-        kind: Set("mentorship".into()),
+        kind: Set(ConnectionKind::Mentorship.as_str().to_owned()),
         dry_run: Set(dry_run),
         proposals: Set(i32::try_from(proposals.len()).unwrap_or(i32::MAX)),
         unmatched: Set(i32::try_from(outcome.unmatched.len()).unwrap_or(i32::MAX)),
@@ -138,7 +101,7 @@ pub async fn run_round(state: &AppState, dry_run: bool) -> Result<RoundResult, A
         elapsed_ms: Set(outcome.elapsed_ms),
         created_at: Set(Utc::now()),
     }
-    .insert(&state.db)
+    .insert(&core.db)
     .await?;
     Ok(RoundResult {
         round_id,
@@ -173,30 +136,6 @@ async fn live_accounts(
         );
     }
     Ok(live)
-}
-
-/// A matching round: the best assignment of waiting mentees to mentors with free slots,
-/// the most isolated first when mentors are scarce.
-#[utoipa::path(
-    post, path = "/api/v1/admin/matching-rounds", tag = "admin",
-    security(("bearer" = [])),
-    params(crate::idempotency::IdempotencyKey),
-    request_body = RoundRequest,
-    responses(
-        (status = 200, description = "The round's proposals", body = RoundResult),
-        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A round with the same Idempotency-Key is still running", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The body or the Idempotency-Key is invalid, or the key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn matching_round(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    Valid(body): Valid<RoundRequest>,
-) -> Result<HttpResponse, ApiError> {
-    require_admin(&user)?;
-    let result = run_round(&state, body.dry_run).await?;
-    Ok(HttpResponse::Ok().json(result))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -237,8 +176,9 @@ pub struct Stats {
     pub emails: EmailCounts,
 }
 
-async fn figures(state: &AppState) -> Result<Stats, ApiError> {
-    let db = &state.db;
+/// The programme's figures.
+pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
+    let db = &core.db;
     let practitioners = profiles::Entity::find().count(db).await?;
     let verified = users::Entity::find()
         .filter(users::Column::EmailVerified.eq(true))
@@ -273,13 +213,13 @@ async fn figures(state: &AppState) -> Result<Stats, ApiError> {
             capacity.saturating_sub(taken.get(&m.user_id).copied().unwrap_or(0))
         })
         .sum();
-    let count = |status: &'static str| store::count_by_status(db, status);
+    let count = |status| store::count_by_status(db, status);
     let counts = ConnectionCounts {
-        pending: count(store::PENDING).await?,
-        accepted: count(store::ACCEPTED).await?,
-        declined: count(store::DECLINED).await?,
-        expired: count(store::EXPIRED).await?,
-        ended: count(store::ENDED).await?,
+        pending: count(ConnectionStatus::Pending).await?,
+        accepted: count(ConnectionStatus::Accepted).await?,
+        declined: count(ConnectionStatus::Declined).await?,
+        expired: count(ConnectionStatus::Expired).await?,
+        ended: count(ConnectionStatus::Ended).await?,
     };
     let answered = counts.accepted + counts.ended + counts.declined + counts.expired;
     let acceptance_rate =
@@ -303,7 +243,7 @@ async fn figures(state: &AppState) -> Result<Stats, ApiError> {
     Ok(Stats {
         practitioners,
         verified,
-        isolated: state.matching.isolated_count() as u64,
+        isolated: core.index.isolated_count() as u64,
         mentors_offering: mentors.len() as u64,
         open_mentor_slots: open_slots,
         connections: counts,
@@ -318,79 +258,43 @@ async fn figures(state: &AppState) -> Result<Stats, ApiError> {
     })
 }
 
-/// The programme's figures.
-#[utoipa::path(
-    get, path = "/api/v1/admin/stats", tag = "admin",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Figures", body = Stats),
-        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    require_admin(&user)?;
-    Ok(HttpResponse::Ok().json(figures(&state).await?))
-}
-
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Suspended {
     pub user_id: Uuid,
     pub suspended: bool,
 }
 
-/// Suspends an account: it cannot sign in, its sessions end, and it is never suggested.
-#[utoipa::path(
-    post, path = "/api/v1/admin/users/{user_id}/suspend", tag = "admin",
-    security(("bearer" = [])),
-    params(("user_id" = Uuid, Path, description = "The account to suspend")),
-    responses(
-        (status = 200, description = "Suspended", body = Suspended),
-        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Administrators cannot suspend themselves", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn suspend(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    require_admin(&user)?;
-    let target = path.into_inner();
-    if target == user.id() {
-        return Err(ApiError::Conflict {
-            code: "cannot-suspend-self",
-            detail: "Administrators cannot suspend their own account.".into(),
-        });
+/// Suspends an account: it cannot sign in, its sessions end, its pending requests close
+/// (the other side is told), and it is never suggested.
+#[tracing::instrument(skip(core, admin), fields(admin_id = %admin.id))]
+pub async fn suspend(core: &Core, admin: &User, target: Uuid) -> Result<Suspended, ApiError> {
+    if target == admin.id {
+        return Err(ApiError::refused(
+            ProblemCode::CannotSuspendSelf,
+            "Administrators cannot suspend their own account.",
+        ));
     }
     let found = users::Entity::find_by_id(target)
-        .one(&state.db)
+        .one(&core.db)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let txn = state.db.begin().await?;
-    suspend_user(&txn, found.id).await?;
-    let closed = close_pending(&txn, found.id).await?;
-    txn.commit().await?;
-    state.outbox_wake.notify_one();
-    for row in &closed {
-        if let Err(error) = state.matching.connection_changed(&state.db, row).await {
-            tracing::warn!(%error, "the index will pick up the closed request on its next poll");
-        }
+    let mut write = core.write().await?;
+    suspend_user(write.db(), found.id).await?;
+    for closed in close_pending(write.db(), found.id).await? {
+        write.connection_changed(closed);
     }
-    state.matching.refresh_users(&state.db, &[found.id]).await?;
-    Ok(HttpResponse::Ok().json(Suspended {
+    write.users_changed(&[found.id]);
+    write.commit().await?;
+    Ok(Suspended {
         user_id: found.id,
         suspended: true,
-    }))
+    })
 }
 
 /// Withdraws every pending request to or from a suspended person, telling the other side.
-async fn close_pending(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<Vec<connections::Model>, ApiError> {
+async fn close_pending(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, ApiError> {
     let pending = connections::Entity::find()
-        .filter(connections::Column::Status.eq(store::PENDING))
+        .filter(connections::Column::Status.eq(ConnectionStatus::Pending.as_str()))
         .filter(
             sea_orm::Condition::any()
                 .add(connections::Column::RequesterId.eq(id))
@@ -400,11 +304,10 @@ async fn close_pending(
         .await?;
     let mut closed = Vec::with_capacity(pending.len());
     for row in pending {
-        if store::transition(db, row.id, store::PENDING, store::WITHDRAWN, None).await? {
-            crate::notify::request_closed(db, &row, id).await?;
-            if let Some(updated) = store::find(db, row.id).await? {
-                closed.push(updated);
-            }
+        let close = connection::apply(row.status, Action::Close, Actor::Service)?;
+        if store::transition(db, row.id, close, None).await? {
+            notifications::request_closed(db, &row, id).await?;
+            closed.push(row.id);
         }
     }
     Ok(closed)

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, http::state::AppState};
 
 /// The API description, identical to `openapi.yaml` at the repository root (a test keeps
 /// the two and the code in step).

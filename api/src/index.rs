@@ -14,8 +14,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::{
+    domain::connection::{ConnectionKind, ConnectionStatus},
     store::{
-        connections::{self as store_connections, DECLINED},
+        connections as store_connections,
         entities::{blocks, connections, erasures, profiles, users},
         profiles::{self as store_profiles, StoredProfile},
     },
@@ -218,7 +219,7 @@ async fn load_relations(db: &impl ConnectionTrait) -> Result<Relations, sea_orm:
                 .add(connections::Column::ActivePair.is_not_null())
                 .add(
                     sea_orm::Condition::all()
-                        .add(connections::Column::Status.eq(DECLINED))
+                        .add(connections::Column::Status.eq(ConnectionStatus::Declined.as_str()))
                         .add(connections::Column::UpdatedAt.gt(since)),
                 ),
         )
@@ -242,16 +243,16 @@ impl Relations {
         let pair = ordered(row.requester_id, row.recipient_id);
         if row.active_pair.is_some() {
             self.live.insert(pair);
-            if row.kind == "mentorship" {
+            if row.kind == ConnectionKind::Mentorship {
                 self.mentored.insert(row.requester_id);
             }
         } else {
             self.live.remove(&pair);
-            if row.kind == "mentorship" {
+            if row.kind == ConnectionKind::Mentorship {
                 self.mentored.remove(&row.requester_id);
             }
         }
-        if row.status == DECLINED {
+        if row.status == ConnectionStatus::Declined {
             let at = row.responded_at.unwrap_or(row.updated_at);
             self.declined_at.insert(pair, at);
         }

@@ -1,24 +1,20 @@
 //! Registration, email verification, sign-in, token refresh, sign-out and password reset.
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest, HttpResponse};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{self, ACCESS_TOKEN_TTL_SECS},
+    auth,
     domain::{DisplayName, Email, FieldParser, Password},
-    email::templates,
     error::ApiError,
-    extract::{ParseBody, Valid},
-    state::AppState,
-    store::{
-        login_failures::{self, Attempt},
-        outbox,
-        tokens::{self, EmailTokenPurpose, Rotation},
-        users::{self, NewUser, User},
+    http::{
+        extract::{ParseBody, Valid},
+        state::AppState,
     },
+    service::accounts::{self, Registration, TokenPair},
+    store::login_failures,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -43,12 +39,6 @@ pub struct RegisterRequest {
     pub password: String,
     #[schema(required = true, schema_with = crate::domain::profile::display_name_schema)]
     pub display_name: String,
-}
-
-pub struct Registration {
-    email: Email,
-    password: Password,
-    display_name: DisplayName,
 }
 
 impl ParseBody for RegisterRequest {
@@ -93,18 +83,6 @@ pub struct LoginRequest {
     pub email: String,
     #[schema(required = true, max_length = 1024)]
     pub password: String,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct TokenPair {
-    /// A JWT for the `Authorization: Bearer` header.
-    pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: String,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    /// Opaque; exchange it at `/auth/refresh` for a new pair. Single use.
-    pub refresh_token: String,
 }
 
 #[derive(Default, Deserialize, ToSchema)]
@@ -153,7 +131,7 @@ impl ParseBody for PasswordResetConfirmRequest {
     }
 }
 
-crate::extract::opaque_body!(
+crate::http::extract::opaque_body!(
     TokenRequest,
     LoginRequest,
     RefreshRequest,
@@ -232,32 +210,6 @@ impl FromRequest for PasswordTurn {
     }
 }
 
-/// Which failure budget a sign-in attempt was counted against.
-enum Budget {
-    /// The account's budget for clients it does not know.
-    Account,
-    /// The budget of this device cookie of the account.
-    Device(String),
-}
-
-fn wrong_credentials() -> ApiError {
-    ApiError::Unauthorized("The email or password is not correct.")
-}
-
-fn bad_token() -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid-token",
-        detail: "The link is invalid, has expired, or has already been used.".into(),
-    }
-}
-
-fn email_taken() -> ApiError {
-    ApiError::Conflict {
-        code: "email-taken",
-        detail: "An account with this email already exists.".into(),
-    }
-}
-
 /// Creates an account and emails a verification link.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "auth",
@@ -277,60 +229,12 @@ pub async fn register(
     Valid(body): Valid<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limit_by_ip(&state, &req).await?;
-    let Registration {
-        email,
-        password,
-        display_name: name,
-    } = body;
-    if users::find_by_email(&state.db, &email).await?.is_some() {
-        return Err(email_taken());
-    }
-    let password_hash = turn.hash(password.expose().to_owned()).await?;
-
-    let txn = state.db.begin().await?;
-    let user = users::insert(
-        &txn,
-        NewUser {
-            email: &email,
-            password_hash,
-            display_name: &name,
-            role: "practitioner",
-            email_verified: false,
-        },
-    )
-    .await
-    .map_err(|e| {
-        if users::is_duplicate_email(&e) {
-            email_taken()
-        } else {
-            e.into()
-        }
-    })?;
-    let token = tokens::create_email_token(&txn, user.id, EmailTokenPurpose::VerifyEmail).await?;
-    let rendered =
-        templates::verify_email(&user.display_name, &state.link("/verify-email", &token));
-    outbox::enqueue(&txn, outgoing(&user, "verify_email", rendered)).await?;
-    txn.commit().await?;
-    state.outbox_wake.notify_one();
-
-    tracing::info!(user_id = %user.id, "account registered");
+    let user = accounts::register(&state, turn, body).await?;
     Ok(HttpResponse::Created().json(RegisterResponse {
         user_id: user.id,
         email: user.email,
         email_verified: false,
     }))
-}
-
-fn outgoing(user: &User, kind: &'static str, rendered: templates::Rendered) -> outbox::NewEmail {
-    outbox::NewEmail {
-        user_id: Some(user.id),
-        kind,
-        to_address: user.email.clone(),
-        subject: rendered.subject,
-        text_body: rendered.text,
-        html_body: rendered.html,
-        headers: Vec::new(),
-    }
 }
 
 /// Confirms an email address with the token from the verification link.
@@ -346,31 +250,10 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     Valid(body): Valid<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let txn = state.db.begin().await?;
-    let user_id = tokens::consume_email_token(&txn, &body.token, EmailTokenPurpose::VerifyEmail)
-        .await?
-        .ok_or_else(bad_token)?;
-    users::mark_verified(&txn, user_id).await?;
-    txn.commit().await?;
-    state.matching.refresh_users(&state.db, &[user_id]).await?;
+    accounts::verify_email(&state, &body.token).await?;
     Ok(HttpResponse::Ok().json(VerifyEmailResponse {
         email_verified: true,
     }))
-}
-
-async fn issue_pair(
-    state: &AppState,
-    db: &impl sea_orm::ConnectionTrait,
-    user: &User,
-    family_id: Uuid,
-) -> Result<TokenPair, ApiError> {
-    let refresh_token = tokens::create_refresh_token(db, user.id, family_id).await?;
-    Ok(TokenPair {
-        access_token: state.jwt.issue_access(user.id, &user.role)?,
-        token_type: "Bearer".into(),
-        expires_in: ACCESS_TOKEN_TTL_SECS,
-        refresh_token,
-    })
 }
 
 /// Signs in with email and password.
@@ -402,63 +285,20 @@ pub async fn login(
     Valid(body): Valid<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limit_by_ip(&state, &req).await?;
-    let email_key = body.email.trim().to_lowercase();
-    let user = match Email::parse(&body.email) {
-        Ok(email) => users::find_by_email(&state.db, &email).await?,
-        Err(_) => None,
-    };
-    let budget = take_attempt(&state, &req, &email_key, user.as_ref()).await?;
-    let verified = turn
-        .verify(
-            body.password,
-            user.as_ref().map(|u| u.password_hash.clone()),
-        )
-        .await?;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => return Err(wrong_credentials()),
-    };
-    if user.suspended {
-        return Err(ApiError::Forbidden {
-            code: "account-suspended",
-            detail: "This account is suspended. Contact the programme administrator.".into(),
-        });
-    }
-    let device = match budget {
-        Budget::Account => {
-            login_failures::clear(&state.db, &email_key).await?;
-            None
-        }
-        Budget::Device(token) => Some(token),
-    };
-    let device = login_failures::remember_device(&state.db, user.id, device.as_deref()).await?;
-    let pair = issue_pair(&state, &state.db, &user, Uuid::now_v7()).await?;
+    let signed_in = accounts::sign_in(
+        &state,
+        turn,
+        &body.email,
+        body.password,
+        device_cookie(&req),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::SET_COOKIE, set_device_cookie(&state, &device)))
-        .json(pair))
-}
-
-/// Counts a sign-in attempt, before the password is checked, against the budget of the
-/// client's device cookie when it is one of this account's, and otherwise against the
-/// account's budget for clients it does not know; 429 when that budget is used up.
-async fn take_attempt(
-    state: &AppState,
-    req: &HttpRequest,
-    email_key: &str,
-    user: Option<&User>,
-) -> Result<Budget, ApiError> {
-    let refused = |retry_after_secs| Err(ApiError::TooManyRequests { retry_after_secs });
-    if let (Some(user), Some(token)) = (user, device_cookie(req)) {
-        match login_failures::take_device_attempt(&state.db, &token, user.id).await? {
-            Some(Attempt::Allowed) => return Ok(Budget::Device(token)),
-            Some(Attempt::Refused { retry_after_secs }) => return refused(retry_after_secs),
-            None => {}
-        }
-    }
-    match login_failures::take_attempt(&state.db, email_key).await? {
-        Attempt::Allowed => Ok(Budget::Account),
-        Attempt::Refused { retry_after_secs } => refused(retry_after_secs),
-    }
+        .insert_header((
+            header::SET_COOKIE,
+            set_device_cookie(&state, &signed_in.device),
+        ))
+        .json(signed_in.tokens))
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a
@@ -475,24 +315,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     Valid(body): Valid<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let invalid = || ApiError::Unauthorized("The refresh token is not valid.");
-    let txn = state.db.begin().await?;
-    let (user_id, family_id) = match tokens::rotate_refresh_token(&txn, &body.refresh_token).await?
-    {
-        Rotation::Rotated { user_id, family_id } => (user_id, family_id),
-        Rotation::Invalid => return Err(invalid()),
-        Rotation::Reused => {
-            txn.commit().await?;
-            tracing::warn!("a spent refresh token was presented; its family is revoked");
-            return Err(invalid());
-        }
-    };
-    let user = users::find_by_id(&txn, user_id)
-        .await?
-        .filter(|u| !u.suspended)
-        .ok_or_else(invalid)?;
-    let pair = issue_pair(&state, &txn, &user, family_id).await?;
-    txn.commit().await?;
+    let pair: TokenPair = accounts::refresh(&state, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
@@ -507,9 +330,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     Valid(body): Valid<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(family_id) = tokens::family_of(&state.db, &body.refresh_token).await? {
-        tokens::revoke_family(&state.db, family_id, chrono::Utc::now()).await?;
-    }
+    accounts::sign_out(&state, &body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -528,20 +349,7 @@ pub async fn password_reset(
     Valid(body): Valid<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limit_by_ip(&state, &req).await?;
-    let user = match Email::parse(&body.email) {
-        Ok(email) => users::find_by_email(&state.db, &email).await?,
-        Err(_) => None,
-    };
-    if let Some(user) = user.filter(|u| !u.suspended) {
-        let txn = state.db.begin().await?;
-        let token =
-            tokens::create_email_token(&txn, user.id, EmailTokenPurpose::PasswordReset).await?;
-        let rendered =
-            templates::password_reset(&user.display_name, &state.link("/reset-password", &token));
-        outbox::enqueue(&txn, outgoing(&user, "password_reset", rendered)).await?;
-        txn.commit().await?;
-        state.outbox_wake.notify_one();
-    }
+    accounts::request_password_reset(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         status: "accepted".into(),
     }))
@@ -564,25 +372,7 @@ pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     Valid(body): Valid<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    // The token first: only its holder gets to spend a password worker.
-    tokens::peek_email_token(&state.db, &body.token, EmailTokenPurpose::PasswordReset)
-        .await?
-        .ok_or_else(bad_token)?;
-    let password_hash = state
-        .passwords
-        .hash(body.new_password.expose().to_owned())
-        .await?;
-    let txn = state.db.begin().await?;
-    let user_id = tokens::consume_email_token(&txn, &body.token, EmailTokenPurpose::PasswordReset)
-        .await?
-        .ok_or_else(bad_token)?;
-    users::set_password(&txn, user_id, password_hash).await?;
-    tokens::revoke_all_for_user(&txn, user_id).await?;
-    login_failures::forget_devices(&txn, user_id).await?;
-    if let Some(user) = users::find_by_id(&txn, user_id).await? {
-        login_failures::clear(&txn, &user.email_normalized).await?;
-    }
-    txn.commit().await?;
+    accounts::reset_password(&state, &body.token, body.new_password).await?;
     Ok(HttpResponse::Ok().json(PasswordResetDone {
         password_reset: true,
     }))

@@ -1,11 +1,21 @@
-//! HTTP routes, one module per resource.
+//! The HTTP layer: routes (one module per capability), extractors, problem documents,
+//! security headers and the OpenAPI document. Handlers extract, call one service function
+//! and map its result to a response.
 
+pub mod accounts;
 pub mod admin;
-pub mod auth;
 pub mod connections;
+pub mod extract;
+pub mod headers;
 pub mod health;
+pub mod idempotency;
 pub mod me;
+pub mod openapi;
+pub mod problem;
+pub mod profile_input;
 pub mod profiles;
+pub mod ratelimit;
+pub mod state;
 pub mod unsubscribe;
 
 use actix_web::web;
@@ -15,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     unsubscribe::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
-            .configure(auth::configure)
+            .configure(accounts::configure)
             .configure(me::configure)
             .configure(profiles::configure)
             .configure(connections::configure)

@@ -4,7 +4,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{email::templates::escape_html, error::ApiError, state::AppState, store::connections};
+use crate::{
+    email::templates::escape_html,
+    error::{ApiError, ProblemCode},
+    http::state::AppState,
+    service::notifications,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -35,10 +40,10 @@ fn valid_length(token: Option<&str>) -> Result<&str, ApiError> {
 }
 
 fn bad_token() -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid-token",
-        detail: "The unsubscribe link is invalid or has expired.".into(),
-    }
+    ApiError::refused(
+        ProblemCode::InvalidToken,
+        "The unsubscribe link is invalid or has expired.",
+    )
 }
 
 /// Stops optional emails (connection requests, reminders, digests) for the link's owner.
@@ -55,21 +60,8 @@ pub async fn unsubscribe(
     query: web::Query<UnsubscribeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = valid_length(query.token.as_deref())?;
-    let user_id = state
-        .jwt
-        .verify_unsubscribe(token)
-        .await
-        .ok_or_else(bad_token)?;
-    if crate::store::users::find_by_id(&state.db, user_id)
-        .await?
-        .is_some()
-    {
-        let prefs = connections::Preferences {
-            connection_requests: false,
-            match_digest: false,
-        };
-        connections::set_preferences(&state.db, user_id, prefs).await?;
-        tracing::info!(%user_id, "unsubscribed from optional emails");
+    if !notifications::unsubscribe(&state, token).await? {
+        return Err(bad_token());
     }
     Ok(HttpResponse::Ok().json(Unsubscribed { unsubscribed: true }))
 }

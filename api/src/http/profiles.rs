@@ -1,25 +1,23 @@
 //! Profiles: writing one's own, reading others', the directory, and the vocabulary.
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpResponse};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use chrono::{Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    domain::profile::{merge_patch, ProfileData, ProfileInput},
+    domain::profile::merge_patch,
     error::ApiError,
-    extract::{parse_value, AuthUser, Valid},
-    matching::DirectoryFilter,
-    privacy,
-    state::AppState,
-    store::{
-        entities::{profiles as profile_rows, users},
-        profiles::{self, PlaceName, StoredProfile},
+    http::profile_input::ProfileInput,
+    http::{
+        extract::{parse_value, AuthUser, Valid},
+        state::AppState,
+    },
+    index::DirectoryFilter,
+    service::{
+        matching::{self, PageEnd},
+        profiles,
     },
     views::{Profile, PublicProfile},
     vocabulary::{
@@ -39,69 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/vocabulary").get(vocabulary));
 }
 
-pub(crate) fn no_profile() -> ApiError {
-    ApiError::Conflict {
-        code: "profile-required",
-        detail: "Create your profile with PUT /api/v1/me/profile first.".into(),
-    }
-}
-
-/// Refuses a location change beyond the hourly allowance.
-async fn check_location_allowance(
-    state: &AppState,
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> Result<(), ApiError> {
-    let now = Utc::now();
-    let changes = profiles::location_changes_since(db, user_id, now - Duration::hours(1)).await?;
-    let allowed = usize::try_from(state.config.location_changes_per_hour).unwrap_or(usize::MAX);
-    if changes.len() >= allowed {
-        let oldest = changes.first().copied().unwrap_or(now);
-        let retry = (oldest + Duration::hours(1) - now).num_seconds().max(1);
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: u64::try_from(retry).unwrap_or(1),
-        });
-    }
-    Ok(())
-}
-
-/// Writes the caller's profile in one transaction and returns the owner's view.
-async fn save(
-    state: &AppState,
-    user: &users::Model,
-    data: ProfileData,
-) -> Result<Profile, ApiError> {
-    // Named from the snapped position, so that two people in one grid cell show one town.
-    let found = matcher::places::nearest(privacy::snap(
-        data.location.latitude(),
-        data.location.longitude(),
-    ));
-    let place = PlaceName {
-        name: found.name,
-        region: found.region,
-        country_code: found.country_code,
-    };
-    let now = Utc::now();
-    let txn = state.db.begin().await?;
-    // Simultaneous saves of one profile take turns, so the location changes of the last
-    // hour are counted with every earlier change already written.
-    crate::store::lock_account(&txn, user.id).await?;
-    let previous = profile_rows::Entity::find_by_id(user.id).one(&txn).await?;
-    let moved = previous.is_none_or(|p| {
-        p.latitude != data.location.latitude() || p.longitude != data.location.longitude()
-    });
-    if moved {
-        check_location_allowance(state, &txn, user.id).await?;
-        profiles::record_location_change(&txn, user.id, now).await?;
-    }
-    profiles::save(&txn, user.id, &data, place, now).await?;
-    let stored = profiles::load(&txn, user.id)
-        .await?
-        .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("profile vanished after saving")))?;
-    txn.commit().await?;
-    Ok(Profile::new(&stored, data.display_name.as_str()))
-}
-
 /// Creates or replaces the caller's profile.
 #[utoipa::path(
     put, path = "/api/v1/me/profile", tag = "profiles",
@@ -117,11 +52,7 @@ pub async fn put_profile(
     user: AuthUser,
     Valid(data): Valid<ProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let profile = save(&state, &user.0, data).await?;
-    state
-        .matching
-        .refresh_users(&state.db, &[user.id()])
-        .await?;
+    let profile = profiles::save(&state, &user.0, data).await?;
     Ok(HttpResponse::Ok().json(profile))
 }
 
@@ -211,19 +142,12 @@ pub async fn patch_profile(
     if !patch.is_object() {
         return Err(ApiError::field("body", "must be a JSON object"));
     }
-    let existing = profiles::load(&state.db, user.id())
-        .await?
-        .ok_or_else(no_profile)?;
-    let current = Profile::new(&existing, &user.0.display_name);
+    let current = profiles::own(&state, &user.0).await?;
     let mut document = serde_json::to_value(stored_input(&current))
         .map_err(|e| ApiError::unexpected(anyhow::Error::from(e)))?;
     merge_patch(&mut document, &patch);
     let data = parse_value::<ProfileInput>(document)?;
-    let profile = save(&state, &user.0, data).await?;
-    state
-        .matching
-        .refresh_users(&state.db, &[user.id()])
-        .await?;
+    let profile = profiles::save(&state, &user.0, data).await?;
     Ok(HttpResponse::Ok().json(profile))
 }
 
@@ -248,62 +172,6 @@ fn stored_input(profile: &Profile) -> ProfileInput {
     }
 }
 
-/// Display names of the given accounts.
-async fn names(
-    db: &impl ConnectionTrait,
-    ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, String>, sea_orm::DbErr> {
-    Ok(users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect())
-}
-
-/// Free mentoring places of each profile: capacity less accepted mentees.
-pub async fn available_slots(
-    db: &impl ConnectionTrait,
-    profiles: &[StoredProfile],
-) -> Result<HashMap<Uuid, i32>, sea_orm::DbErr> {
-    let mentors: Vec<Uuid> = profiles
-        .iter()
-        .filter(|p| p.row.mentoring_offering)
-        .map(|p| p.row.user_id)
-        .collect();
-    let taken = crate::store::connections::accepted_counts(db, &mentors).await?;
-    Ok(profiles
-        .iter()
-        .map(|p| {
-            let taken = taken.get(&p.row.user_id).copied().unwrap_or(0);
-            let taken = i32::try_from(taken).unwrap_or(i32::MAX);
-            (p.row.user_id, (p.row.mentoring_capacity - taken).max(0))
-        })
-        .collect())
-}
-
-pub async fn public_profiles(
-    db: &impl ConnectionTrait,
-    stored: &[StoredProfile],
-    viewer: Option<&StoredProfile>,
-) -> Result<Vec<PublicProfile>, sea_orm::DbErr> {
-    let names = names(db, stored.iter().map(|p| p.row.user_id).collect()).await?;
-    let slots = available_slots(db, stored).await?;
-    Ok(stored
-        .iter()
-        .map(|p| {
-            let id = p.row.user_id;
-            PublicProfile::new(
-                p,
-                names.get(&id).map_or("", String::as_str),
-                viewer,
-                slots.get(&id).copied().unwrap_or(0),
-            )
-        })
-        .collect())
-}
-
 /// A practitioner's public profile. Unverified and suspended accounts, and accounts without
 /// a profile, are not found (except by their owner).
 #[utoipa::path(
@@ -320,28 +188,7 @@ pub async fn get_profile(
     user: AuthUser,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let target_id = path.into_inner();
-    let target = if target_id == user.id() {
-        Some(user.0.clone())
-    } else {
-        crate::store::users::find_by_id(&state.db, target_id)
-            .await?
-            .filter(|u| u.email_verified && !u.suspended)
-    };
-    let Some(target) = target else {
-        return Err(ApiError::NotFound);
-    };
-    if target.id != user.id()
-        && crate::store::connections::is_blocked_either_way(&state.db, user.id(), target.id).await?
-    {
-        return Err(ApiError::NotFound);
-    }
-    let stored = profiles::load(&state.db, target.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let viewer = profiles::load(&state.db, user.id()).await?;
-    let mut public = public_profiles(&state.db, &[stored], viewer.as_ref()).await?;
-    let profile = public.pop().ok_or(ApiError::NotFound)?;
+    let profile: PublicProfile = profiles::public(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(profile))
 }
 
@@ -395,17 +242,18 @@ fn bounded(name: &str, raw: Option<&str>, min: u32, max: u32) -> Result<Option<u
     }
 }
 
-/// The last item of a page: its shown distance (when sorted by distance) and its id.
-struct Cursor {
-    distance_km: Option<u32>,
-    user_id: Uuid,
-}
+/// The opaque cursor of a directory page: where the previous page ended.
+struct Cursor(PageEnd);
 
 impl Cursor {
     fn encode(&self) -> String {
-        let raw = match self.distance_km {
-            Some(d) => format!("{d}:{}", self.user_id),
-            None => format!("-:{}", self.user_id),
+        let Self(PageEnd {
+            distance_km,
+            user_id,
+        }) = self;
+        let raw = match distance_km {
+            Some(d) => format!("{d}:{user_id}"),
+            None => format!("-:{user_id}"),
         };
         URL_SAFE_NO_PAD.encode(raw)
     }
@@ -415,13 +263,13 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         let (distance, id) = text.split_once(':').ok_or_else(invalid)?;
-        Ok(Self {
+        Ok(Self(PageEnd {
             distance_km: match distance {
                 "-" => None,
                 d => Some(d.parse().map_err(|_| invalid())?),
             },
             user_id: id.parse().map_err(|_| invalid())?,
-        })
+        }))
     }
 }
 
@@ -494,49 +342,19 @@ pub async fn directory(
         None => {}
     }
 
-    let viewer = profiles::load(&state.db, user.id()).await?;
-    let near = match within_km {
-        Some(km) => {
-            let me = viewer.as_ref().ok_or_else(no_profile)?;
-            Some(((me.row.latitude, me.row.longitude), km))
-        }
-        None => None,
-    };
-    // The page is chosen in memory from the live index (bounded work at any radius); only
-    // its rows are read, and the database still has the last word on who is visible.
-    let (chosen, more) = state.matching.directory(
+    let (items, next) = matching::directory(
+        &state,
         user.id(),
         &filter,
-        near,
-        cursor.map(|c| (c.distance_km, c.user_id)),
+        within_km,
+        cursor.map(|c| c.0),
         limit as usize,
-    );
-    let order: HashMap<Uuid, usize> = chosen
-        .iter()
-        .enumerate()
-        .map(|(n, (id, _))| (*id, n))
-        .collect();
-    let mut page = profiles::find(
-        &state.db,
-        profiles::visible_among(order.keys().copied().collect()),
-        None,
-        None,
     )
     .await?;
-    page.sort_by_key(|p| order.get(&p.user_id).copied());
-    let stored = profiles::attach_tags(&state.db, page).await?;
-    let items = public_profiles(&state.db, &stored, viewer.as_ref()).await?;
-    let next_cursor = match (more, chosen.last()) {
-        (true, Some((user_id, distance_km))) => Some(
-            Cursor {
-                distance_km: *distance_km,
-                user_id: *user_id,
-            }
-            .encode(),
-        ),
-        _ => None,
-    };
-    Ok(HttpResponse::Ok().json(DirectoryPage { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(DirectoryPage {
+        items,
+        next_cursor: next.map(|end| Cursor(end).encode()),
+    }))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]

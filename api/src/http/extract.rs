@@ -12,7 +12,7 @@ use utoipa::{
 use crate::{
     domain::FieldParser,
     error::{ApiError, FieldErrors},
-    state::AppState,
+    http::state::AppState,
     store::users::{self, User},
 };
 
@@ -28,7 +28,7 @@ pub trait ParseBody: DeserializeOwned + ToSchema + 'static {
 /// Bodies of opaque strings (tokens, credentials) that are checked where they are used.
 macro_rules! opaque_body {
     ($($body:ty),+ $(,)?) => {$(
-        impl $crate::extract::ParseBody for $body {
+        impl $crate::http::extract::ParseBody for $body {
             type Parsed = Self;
 
             fn parse(self, _: &mut $crate::domain::FieldParser) -> Option<Self> {
@@ -155,7 +155,7 @@ impl FromRequest for AuthUser {
                 .verify_access(&token)
                 .await
                 .ok_or_else(unauthorized)?;
-            let user = users::find_by_id(&state.db, claims.sub)
+            let user = users::find_by_id(&state.reads, claims.sub)
                 .await
                 .map_err(ApiError::from)?
                 .filter(|u| !u.suspended)

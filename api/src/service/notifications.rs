@@ -1,4 +1,5 @@
-//! The emails about connections, each queued in the caller's transaction.
+//! Emails about connections, each queued in the caller's transaction, and which optional
+//! emails each person wants.
 
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -6,7 +7,8 @@ use uuid::Uuid;
 use crate::{
     auth::JwtKeys,
     email::templates::{self, Rendered},
-    routes::profiles::public_profiles,
+    error::ApiError,
+    service::profiles::public_profiles,
     store::{
         connections::{self, Connection},
         outbox::{self, NewEmail},
@@ -133,7 +135,7 @@ pub async fn connection_request(
     let rendered = templates::connection_request(
         &recipient.display_name,
         &requester,
-        &connection.kind,
+        connection.kind.as_str(),
         connection.message.as_deref(),
         &reason_labels(connection),
         &mailing.connection_link(connection.id),
@@ -172,7 +174,7 @@ pub async fn introduction(
             &summary(db, other.id, to.id).await?,
             &other.display_name,
             &other.email,
-            &connection.kind,
+            connection.kind.as_str(),
         );
         outbox::enqueue(db, email(to, "introduction", rendered, Vec::new())).await?;
     }
@@ -212,4 +214,37 @@ pub async fn request_closed(
     let rendered = templates::request_closed(&other.display_name, &gone.display_name);
     outbox::enqueue(db, email(&other, "request_closed", rendered, Vec::new())).await?;
     Ok(())
+}
+
+/// Which optional emails `user_id` receives.
+pub async fn preferences(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<connections::Preferences, ApiError> {
+    Ok(connections::preferences(db, user_id).await?)
+}
+
+pub async fn set_preferences(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    prefs: connections::Preferences,
+) -> Result<(), ApiError> {
+    Ok(connections::set_preferences(db, user_id, prefs).await?)
+}
+
+/// Stops every optional email for the owner of a valid unsubscribe link; false when the
+/// link is not valid.
+pub async fn unsubscribe(core: &crate::service::Core, token: &str) -> Result<bool, ApiError> {
+    let Some(user_id) = core.jwt.verify_unsubscribe(token).await else {
+        return Ok(false);
+    };
+    if users::find_by_id(&core.db, user_id).await?.is_some() {
+        let none = connections::Preferences {
+            connection_requests: false,
+            match_digest: false,
+        };
+        connections::set_preferences(&core.db, user_id, none).await?;
+        tracing::info!(%user_id, "unsubscribed from optional emails");
+    }
+    Ok(true)
 }

@@ -12,7 +12,7 @@ use utoipa::{
 use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
-use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe};
+use crate::http::{accounts as auth, admin, connections, health, me, profiles, unsubscribe};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -101,9 +101,35 @@ fn add(operation: &mut Operation, status: &str, description: &str) {
         .or_insert_with(|| problem(description));
 }
 
+/// Lists every problem type, with its status and meaning, on the `type` of `Problem`: the
+/// one place a client learns what it can branch on.
+fn document_problem_types(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::Schema;
+    let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(kind))) = problem.properties.get_mut("type") else {
+        return;
+    };
+    let mut text = String::from(
+        "A relative URI naming the kind of problem; stable, safe to branch on. One of:\n\n\
+         | type | status | meaning |\n|---|---|---|\n",
+    );
+    for code in crate::error::ProblemCode::ALL {
+        text.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.uri(),
+            code.status(),
+            code.meaning()
+        ));
+    }
+    kind.description = Some(text);
+}
+
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        document_problem_types(components);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -434,7 +460,24 @@ mod tests {
             "openapi.yaml differs from the API the code serves; \
              run `UPDATE_OPENAPI=1 cargo test -p api openapi` and review the diff"
         );
-        assert_eq!(crate::routes::health::OPENAPI_YAML, committed);
+        assert_eq!(crate::http::health::OPENAPI_YAML, committed);
+    }
+
+    /// Every problem type the code can answer with is documented, with its status, in the
+    /// document and in the API contract beside the project.
+    #[test]
+    fn every_problem_code_is_documented() {
+        let committed = crate::http::health::OPENAPI_YAML;
+        let contract = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/design/api-contract.md"
+        ))
+        .expect("the API contract at ../shared/design/api-contract.md");
+        for code in crate::error::ProblemCode::ALL {
+            let row = format!("| `{}` | {} |", code.uri(), code.status());
+            assert!(committed.contains(&row), "openapi.yaml lacks {row}");
+            assert!(contract.contains(&row), "api-contract.md lacks {row}");
+        }
     }
 
     /// Quoting for YAML 1.1 changes how the text is written, never what it says.

@@ -1,0 +1,110 @@
+//! Programme administration: matching rounds, figures, suspensions.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    http::{
+        extract::{AuthUser, Valid},
+        state::AppState,
+    },
+    service::admin::{self, require_admin, RoundResult, Stats, Suspended},
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .service(
+                web::resource("/matching-rounds")
+                    .wrap(actix_web::middleware::from_fn(
+                        crate::http::idempotency::keyed,
+                    ))
+                    .post(matching_round),
+            )
+            .service(web::resource("/stats").get(stats))
+            .service(web::resource("/users/{user_id}/suspend").post(suspend)),
+    );
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundKind {
+    #[default]
+    Mentorship,
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RoundRequest {
+    #[schema(required = true)]
+    pub kind: RoundKind,
+    /// Compute and report without creating connections or sending emails.
+    #[schema(required = true)]
+    pub dry_run: bool,
+}
+
+crate::http::extract::opaque_body!(RoundRequest);
+
+/// A matching round: the best assignment of waiting mentees to mentors with free slots,
+/// the most isolated first when mentors are scarce.
+#[utoipa::path(
+    post, path = "/api/v1/admin/matching-rounds", tag = "admin",
+    security(("bearer" = [])),
+    params(crate::http::idempotency::IdempotencyKey),
+    request_body = RoundRequest,
+    responses(
+        (status = 200, description = "The round's proposals", body = RoundResult),
+        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A round with the same Idempotency-Key is still running", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body or the Idempotency-Key is invalid, or the key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn matching_round(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(body): Valid<RoundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&user.0)?;
+    let result: RoundResult = admin::run_round(&state, body.dry_run).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// The programme's figures.
+#[utoipa::path(
+    get, path = "/api/v1/admin/stats", tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures", body = Stats),
+        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    require_admin(&user.0)?;
+    let stats: Stats = admin::stats(&state).await?;
+    Ok(HttpResponse::Ok().json(stats))
+}
+
+/// Suspends an account: it cannot sign in, its sessions end, and it is never suggested.
+#[utoipa::path(
+    post, path = "/api/v1/admin/users/{user_id}/suspend", tag = "admin",
+    security(("bearer" = [])),
+    params(("user_id" = Uuid, Path, description = "The account to suspend")),
+    responses(
+        (status = 200, description = "Suspended", body = Suspended),
+        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Administrators cannot suspend themselves", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&user.0)?;
+    let suspended: Suspended = admin::suspend(&state, &user.0, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(suspended))
+}

@@ -1,0 +1,99 @@
+//! Errors as RFC 9457 problem documents: the services' [`ApiError`], and the errors actix
+//! produces itself (unknown route, wrong method, unreadable body).
+
+use actix_web::{
+    body::BoxBody,
+    dev::ServiceResponse,
+    http::{header, StatusCode},
+    middleware::ErrorHandlerResponse,
+    HttpResponse, ResponseError,
+};
+
+use crate::error::{ApiError, Problem, ProblemCode, PROBLEM_JSON};
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Unexpected(error) = self {
+            tracing::error!(error = ?error, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        if let Some(seconds) = self.retry_after_secs() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Self::Unauthorized(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self.problem())
+    }
+}
+
+/// A problem for a status that actix produced itself (unknown route, wrong method, ...).
+fn problem_for_status(status: StatusCode) -> Problem {
+    let code = match status {
+        StatusCode::NOT_FOUND => ProblemCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ProblemCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ProblemCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemCode::UnsupportedMediaType,
+        s if s.is_server_error() => ProblemCode::InternalError,
+        _ => ProblemCode::BadRequest,
+    };
+    let detail = match code {
+        ProblemCode::NotFound => "No resource exists at this path.",
+        ProblemCode::MethodNotAllowed => "This path does not support the request method.",
+        ProblemCode::InternalError => "Something went wrong on our side.",
+        other => other.meaning(),
+    };
+    Problem {
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        ..Problem::new(code, detail, None)
+    }
+}
+
+/// Replaces any error response that is not already a problem document, so clients see one
+/// error format whatever produced the error.
+pub fn render_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.insert_header((name.clone(), value.clone()));
+        }
+    }
+    let body = serde_json::to_string(&problem_for_status(status)).unwrap_or_default();
+    let response: HttpResponse<BoxBody> = builder.content_type(PROBLEM_JSON).body(body);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body::<B>(),
+    ))
+}
+
+/// Body-level errors from actix's JSON extractor.
+pub fn json_payload_error(error: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match error {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
+        E::ContentType => ApiError::UnsupportedMediaType,
+        E::Deserialize(e) => ApiError::refused(
+            ProblemCode::MalformedJson,
+            format!("The body is not valid JSON: {e}"),
+        ),
+        _ => ApiError::refused(
+            ProblemCode::BadRequest,
+            "The request body could not be read.",
+        ),
+    }
+}

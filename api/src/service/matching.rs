@@ -1,0 +1,164 @@
+//! Finding one's people: suggestions with their reasons, the directory, and how isolated
+//! the caller is. Everything is chosen in memory from the live index; the database has the
+//! last word on who is visible.
+
+use chrono::{DateTime, Utc};
+use matcher::Kind;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    index::DirectoryFilter,
+    isolation,
+    service::{profiles, Core},
+    store::profiles as stored_profiles,
+    views::{round3, PublicProfile},
+};
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReasonView {
+    #[schema(example = "population_overlap")]
+    pub code: String,
+    #[schema(example = "You both work with older adults")]
+    pub label: String,
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub contribution: f64,
+}
+
+impl ReasonView {
+    pub fn all(reasons: &[matcher::Reason]) -> Vec<Self> {
+        reasons
+            .iter()
+            .map(|r| Self {
+                code: r.code.to_owned(),
+                label: r.label.clone(),
+                contribution: round3(f64::from(r.contribution)),
+            })
+            .collect()
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SuggestionItem {
+    pub profile: PublicProfile,
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f64,
+    pub reasons: Vec<ReasonView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Suggestions {
+    pub items: Vec<SuggestionItem>,
+    pub generated_at: DateTime<Utc>,
+}
+
+/// The best `limit` peers or mentors for the caller, best first, each with the reasons.
+#[tracing::instrument(skip(core))]
+pub async fn suggestions(
+    core: &Core,
+    user_id: Uuid,
+    kind: Kind,
+    limit: usize,
+) -> Result<Suggestions, ApiError> {
+    let me = stored_profiles::load(&core.reads, user_id)
+        .await?
+        .ok_or_else(profiles::no_profile)?;
+    let found = core.index.suggest(user_id, kind, limit);
+    let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
+    let visible = profiles::visible_in_order(&core.reads, &ids, Some(&me)).await?;
+    let items = found
+        .into_iter()
+        .filter_map(|s| {
+            Some(SuggestionItem {
+                profile: visible.iter().find(|p| p.user_id == s.user_id)?.clone(),
+                score: round3(f64::from(s.score)),
+                reasons: ReasonView::all(&s.reasons),
+            })
+        })
+        .collect();
+    Ok(Suggestions {
+        items,
+        generated_at: Utc::now(),
+    })
+}
+
+/// Where a directory page ends: the last item's shown distance (when sorted by distance)
+/// and its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageEnd {
+    pub distance_km: Option<u32>,
+    pub user_id: Uuid,
+}
+
+/// One page of the directory: practitioners matching every filter, nearest first within
+/// `within_km` of the caller (which needs the caller's profile), and where the next page
+/// starts when there is one.
+#[tracing::instrument(skip(core, filter))]
+pub async fn directory(
+    core: &Core,
+    user_id: Uuid,
+    filter: &DirectoryFilter,
+    within_km: Option<u32>,
+    after: Option<PageEnd>,
+    limit: usize,
+) -> Result<(Vec<PublicProfile>, Option<PageEnd>), ApiError> {
+    let viewer = stored_profiles::load(&core.reads, user_id).await?;
+    let near = match within_km {
+        Some(km) => {
+            let me = viewer.as_ref().ok_or_else(profiles::no_profile)?;
+            Some(((me.row.latitude, me.row.longitude), km))
+        }
+        None => None,
+    };
+    // The page is chosen in memory from the live index (bounded work at any radius); only
+    // its rows are read.
+    let (chosen, more) = core.index.directory(
+        user_id,
+        filter,
+        near,
+        after.map(|a| (a.distance_km, a.user_id)),
+        limit,
+    );
+    let ids: Vec<Uuid> = chosen.iter().map(|(id, _)| *id).collect();
+    let items = profiles::visible_in_order(&core.reads, &ids, viewer.as_ref()).await?;
+    let next = match (more, chosen.last()) {
+        (true, Some((user_id, distance_km))) => Some(PageEnd {
+            distance_km: *distance_km,
+            user_id: *user_id,
+        }),
+        _ => None,
+    };
+    Ok((items, next))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Isolation {
+    /// 1.0 when nobody of the same profession and population is within 50 km, lower as such
+    /// peers are at hand; at least 0.7 for someone who works alone.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f64,
+    pub peers_within_50km: u32,
+}
+
+/// How isolated the owner of `profile` is: from the live index, or measured from storage
+/// when the index does not hold them yet.
+pub async fn isolation(
+    core: &Core,
+    profile: &stored_profiles::StoredProfile,
+) -> Result<Isolation, ApiError> {
+    Ok(match core.index.isolation(profile.row.user_id) {
+        Some(found) => Isolation {
+            score: round3(f64::from(found.score)),
+            peers_within_50km: found.peers_within_radius,
+        },
+        None => {
+            let found = isolation::for_profile(&core.reads, profile).await?;
+            Isolation {
+                score: found.score,
+                peers_within_50km: found.peers_within_50km,
+            }
+        }
+    })
+}
