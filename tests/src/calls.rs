@@ -215,3 +215,31 @@ impl TestApp {
             .await
     }
 }
+
+/// The statuses of responses that were asked for at the same moment.
+#[derive(Debug)]
+pub struct Statuses(pub Vec<u16>);
+
+impl Statuses {
+    /// Sends every request at once and waits for all the answers.
+    pub async fn of<F>(requests: impl IntoIterator<Item = F>) -> Self
+    where
+        F: std::future::Future<Output = reqwest::Response>,
+    {
+        let responses = futures_util::future::join_all(requests).await;
+        Self(responses.iter().map(|r| r.status().as_u16()).collect())
+    }
+
+    /// How many answers had `status`.
+    pub fn count(&self, status: u16) -> usize {
+        self.0.iter().filter(|s| **s == status).count()
+    }
+}
+
+/// The seconds a refusal asks the client to wait, which must be some but under 15 minutes.
+pub fn retry_after(response: &reqwest::Response) -> u64 {
+    let header = response.headers()["retry-after"].to_str().expect("ascii");
+    let seconds: u64 = header.parse().expect("whole seconds");
+    assert!(seconds > 0 && seconds <= 900, "retry after {seconds} s");
+    seconds
+}

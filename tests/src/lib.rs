@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 pub use actors::{place, position, NewPractitioner, Practitioner};
 pub use api::config::Config;
-pub use calls::{body_of, eventually};
+pub use calls::{body_of, eventually, retry_after, Statuses};
 pub use mail::{Email, SmtpSink};
 pub use pg_proxy::PgProxy;
 pub use tests_macros::on_both_engines;

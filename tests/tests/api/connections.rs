@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::{body_of, expect_problem, on_both_engines, Practitioner, TestApp, PASSWORD};
+use tests::{body_of, expect_problem, on_both_engines, Practitioner, Statuses, TestApp, PASSWORD};
 
 const ASKED: &str = "would like to connect";
 
@@ -354,23 +354,15 @@ async fn thirty_concurrent_accepts_on_two_instances_respect_capacity() {
         let app = if n % 2 == 0 { &a } else { &b };
         app.act(&busy, id, "accept")
     });
-    let statuses: Vec<u16> = futures_util::future::join_all(accepts)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(count(&statuses, 200), 3, "{statuses:?}");
-    assert_eq!(count(&statuses, 409), 27, "{statuses:?}");
+    let statuses = Statuses::of(accepts).await;
+    assert_eq!(statuses.count(200), 3, "{statuses:?}");
+    assert_eq!(statuses.count(409), 27, "{statuses:?}");
     let accepted = a
         .connections(&busy, "status=accepted&direction=incoming")
         .await;
     assert_eq!(accepted.items.len(), 3);
     b.teardown().await;
     a.teardown().await;
-}
-
-fn count(statuses: &[u16], status: u16) -> usize {
-    statuses.iter().filter(|s| **s == status).count()
 }
 
 #[on_both_engines]
@@ -402,8 +394,6 @@ async fn changes_on_one_instance_reach_the_other(a: &TestApp) {
 
 /// The daily limit holds when the requests arrive at the same moment.
 mod simultaneous_requests {
-    use futures_util::future::join_all;
-
     use super::*;
 
     #[on_both_engines(config = |c| c.requests_per_day = 5)]
@@ -414,12 +404,8 @@ mod simultaneous_requests {
             others.push(app.practitioner(&format!("Other {n}")).await);
         }
         let requests = others.iter().map(|other| app.ask(&eager, other, "peer"));
-        let statuses: Vec<u16> = join_all(requests)
-            .await
-            .iter()
-            .map(|r| r.status().as_u16())
-            .collect();
-        assert_eq!(count(&statuses, 201), 5, "{statuses:?}");
-        assert_eq!(count(&statuses, 429), 25, "{statuses:?}");
+        let statuses = Statuses::of(requests).await;
+        assert_eq!(statuses.count(201), 5, "{statuses:?}");
+        assert_eq!(statuses.count(429), 25, "{statuses:?}");
     }
 }

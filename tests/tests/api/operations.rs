@@ -14,6 +14,7 @@ async fn readiness_answers_while_the_database_is_up(app: &TestApp) {
 
 #[on_both_engines]
 async fn metrics_count_http_requests(app: &TestApp) {
+    assert_eq!(app.get("/healthz", None).await.status(), 200);
     let metrics = app.get("/metrics", None).await;
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.unwrap();

@@ -3,8 +3,8 @@ mod directory;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tests::{
-    body_of, expect_problem, on_both_engines, place, position, profile_body, Practitioner, TestApp,
-    PASSWORD,
+    body_of, expect_problem, on_both_engines, place, position, profile_body, Practitioner,
+    Statuses, TestApp, PASSWORD,
 };
 
 async fn patch(app: &TestApp, who: &Practitioner, body: Value) -> reqwest::Response {
@@ -464,8 +464,6 @@ async fn walking_in_100_m_steps_reveals_no_finer_distance(app: &TestApp) {
 
 /// The hourly location limit holds when the moves arrive at the same moment.
 mod simultaneous_moves {
-    use futures_util::future::join_all;
-
     use super::*;
 
     #[on_both_engines(config = |c| c.location_changes_per_hour = 6)]
@@ -473,14 +471,9 @@ mod simultaneous_moves {
         // Creating the profile is the first of the six.
         let who = app.practitioner("Restless").await;
         let moves: Vec<Value> = (1..=30).map(moved).collect();
-        let statuses: Vec<u16> = join_all(moves.iter().map(|body| app.put_profile(&who, body)))
-            .await
-            .iter()
-            .map(|r| r.status().as_u16())
-            .collect();
-        let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
-        assert_eq!(count(200), 5, "{statuses:?}");
-        assert_eq!(count(429), 25, "{statuses:?}");
+        let statuses = Statuses::of(moves.iter().map(|body| app.put_profile(&who, body))).await;
+        assert_eq!(statuses.count(200), 5, "{statuses:?}");
+        assert_eq!(statuses.count(429), 25, "{statuses:?}");
         let account = app.me(&who).await;
         let latitude = account["profile"]["location"]["latitude"].as_f64().unwrap();
         assert!(

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde_json::json;
-use tests::{expect_problem, on_both_engines, Config, TestApp, PASSWORD};
+use tests::{expect_problem, on_both_engines, retry_after, Config, Statuses, TestApp, PASSWORD};
 
 async fn login_with(
     app: &TestApp,
@@ -104,10 +104,6 @@ async fn raw_post(port: u16, path: &'static str, body: serde_json::Value) -> u16
         .unwrap_or(0)
 }
 
-fn count(statuses: &[u16], status: u16) -> usize {
-    statuses.iter().filter(|s| **s == status).count()
-}
-
 /// Floods take turns, so that one test's flood is not measured in another's.
 static FLOOD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -148,7 +144,7 @@ async fn health_answers_within_100_ms_during_200_bogus_sign_ins(app: &TestApp) {
     let (logins, confirms) = tokio::join!(join_all(logins), join_all(confirms));
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let polls = poller.join().unwrap();
-    let logins: Vec<u16> = logins.into_iter().map(Result::unwrap).collect();
+    let logins = Statuses(logins.into_iter().map(Result::unwrap).collect());
     let confirms: Vec<u16> = confirms.into_iter().map(Result::unwrap).collect();
     assert!(polls.len() >= 5, "health was hardly asked: {polls:?}");
     for (status, elapsed) in &polls {
@@ -158,8 +154,8 @@ async fn health_answers_within_100_ms_during_200_bogus_sign_ins(app: &TestApp) {
             "health took {elapsed:?}: {polls:?}"
         );
     }
-    assert_eq!(count(&logins, 401) + count(&logins, 503), 200, "{logins:?}");
-    assert!(count(&logins, 401) > 0, "{logins:?}");
+    assert_eq!(logins.count(401) + logins.count(503), 200, "{logins:?}");
+    assert!(logins.count(401) > 0, "{logins:?}");
     // A made-up reset token is refused before any password work, so never busy.
     assert!(confirms.iter().all(|s| *s == 400), "{confirms:?}");
 }
@@ -239,12 +235,7 @@ async fn a_device_cookie_has_its_own_small_budget_for_its_own_account(app: &Test
         assert_eq!(response.status(), 401, "attempt {attempt}");
     }
     let refused = login_with(app, &owner.email, PASSWORD, Some(&device)).await;
-    let retry: u64 = refused.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry > 0 && retry <= 900);
+    retry_after(&refused);
     expect_problem(refused, 429).await;
     assert_eq!(app.login(&owner.email, PASSWORD).await.status(), 200);
 
@@ -293,20 +284,16 @@ async fn thirty_simultaneous_wrong_passwords_are_judged_ten_times(app: &TestApp)
     let registered = app.register("target@example.org", PASSWORD, "Target").await;
     assert_eq!(registered.status(), 201);
     let attempts = (0..30).map(|_| app.login("target@example.org", "wrong password!"));
-    let statuses: Vec<u16> = join_all(attempts)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(count(&statuses, 401), 10, "{statuses:?}");
-    assert_eq!(count(&statuses, 429), 20, "{statuses:?}");
+    let statuses = Statuses::of(attempts).await;
+    assert_eq!(statuses.count(401), 10, "{statuses:?}");
+    assert_eq!(statuses.count(429), 20, "{statuses:?}");
 }
 
 #[on_both_engines(config = |c| c.auth_requests_per_ip_per_minute = 5)]
 async fn thirty_simultaneous_requests_from_one_address_get_its_limit(app: &TestApp) {
-    let statuses = join_all((0..30).map(|_| reset_from(app, None))).await;
-    assert_eq!(count(&statuses, 202), 5, "{statuses:?}");
-    assert_eq!(count(&statuses, 429), 25, "{statuses:?}");
+    let statuses = Statuses(join_all((0..30).map(|_| reset_from(app, None))).await);
+    assert_eq!(statuses.count(202), 5, "{statuses:?}");
+    assert_eq!(statuses.count(429), 25, "{statuses:?}");
 }
 
 #[on_both_engines(config = |c| c.auth_requests_per_ip_per_minute = 3)]
