@@ -1,20 +1,30 @@
 //! The black-box test harness: a real server on port 0 with its own fresh database
 //! (SQLite file or PostgreSQL database), a real SMTP server process, and an HTTP client.
+//! A test is an `async fn` that takes the app, marked `#[on_both_engines]` to run on SQLite
+//! and on PostgreSQL.
 
+mod actors;
+mod calls;
 mod mail;
 mod pg_proxy;
+pub mod tokens;
+pub mod wire;
 
 use std::{path::PathBuf, time::Duration};
 
 use api::{
-    config::{Config, LogFormat, OutboxSettings},
+    config::{LogFormat, OutboxSettings},
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 
+pub use actors::{place, position, NewPractitioner, Practitioner};
+pub use api::config::Config;
+pub use calls::{body_of, eventually, retry_after, Statuses};
 pub use mail::{Email, SmtpSink};
 pub use pg_proxy::PgProxy;
+pub use tests_macros::on_both_engines;
 
 pub const JWT_SECRET: &[u8] = b"test-secret-that-is-at-least-32-bytes-long";
 pub const PASSWORD: &str = "a long enough password";
@@ -30,44 +40,6 @@ fn postgres_base_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-/// Runs each test body once on SQLite and once on PostgreSQL. Without PostgreSQL the
-/// second leg is skipped with a message, except under `CI=true`, where it fails. A test may
-/// name a change to the settings after its app: `async fn name(app, |c| c.x = y) { .. }`.
-#[macro_export]
-macro_rules! on_both_backends {
-    () => {};
-    ($(#[$doc:meta])* async fn $name:ident($app:ident) $body:block $($rest:tt)*) => {
-        $crate::on_both_backends!($(#[$doc])* async fn $name($app, |_| {}) $body $($rest)*);
-    };
-    ($(#[$doc:meta])* async fn $name:ident($app:ident, $adjust:expr) $body:block $($rest:tt)*) => {
-        $(#[$doc])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($app: &$crate::TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::TestApp::spawn_configured($crate::Backend::Sqlite, $adjust).await;
-                run(&app).await;
-                app.teardown().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = $crate::TestApp::spawn_postgres_configured_or_skip($adjust).await
-                else {
-                    return;
-                };
-                run(&app).await;
-                app.teardown().await;
-            }
-        }
-        $crate::on_both_backends!($($rest)*);
-    };
-}
-
 pub struct TestApp {
     pub backend: Backend,
     pub address: String,
@@ -80,16 +52,6 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: PathBuf,
     pg_database: Option<String>,
-}
-
-/// A registered, verified practitioner with fresh tokens.
-#[derive(Clone, Debug)]
-pub struct Practitioner {
-    pub user_id: String,
-    pub email: String,
-    pub password: String,
-    pub access_token: String,
-    pub refresh_token: String,
 }
 
 pub async fn postgres_available() -> bool {
@@ -202,8 +164,13 @@ impl TestApp {
     }
 
     /// A second instance of the service on the same database (its own port, worker and
-    /// index), as behind a load balancer.
+    /// index), as behind a load balancer, delivering mail through this one's SMTP server.
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_configured(|_| {}).await
+    }
+
+    /// Like `another_instance`, with settings changed by `adjust` first.
+    pub async fn another_instance_configured(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = self
             .dir
             .join(format!("instance-{}", uuid::Uuid::new_v4().simple()));
@@ -218,6 +185,7 @@ impl TestApp {
             |c| {
                 c.outbox = outbox;
                 c.smtp_url = smtp_url;
+                adjust(c);
             },
         )
         .await
@@ -309,42 +277,6 @@ impl TestApp {
             .await;
         email.link_token(path).expect("a token in the link")
     }
-
-    /// Registers, verifies through the emailed link, and signs in.
-    pub async fn create_verified_practitioner(&self, name: &str) -> Practitioner {
-        let email = format!(
-            "{}-{}@example.org",
-            name.to_lowercase().replace(' ', "."),
-            uuid::Uuid::new_v4().simple()
-        );
-        let registered = self.register(&email, PASSWORD, name).await;
-        assert_eq!(registered.status(), 201, "registration failed");
-        let user: Value = registered.json().await.expect("json");
-        let token = self.token_from_email(&email, "/verify-email").await;
-        let verified = self
-            .post("/api/v1/auth/verify-email", &json!({"token": token}), None)
-            .await;
-        assert_eq!(verified.status(), 200, "verification failed");
-        let tokens: Value = self
-            .login(&email, PASSWORD)
-            .await
-            .json()
-            .await
-            .expect("json");
-        Practitioner {
-            user_id: user["user_id"].as_str().expect("user_id").to_owned(),
-            email,
-            password: PASSWORD.to_owned(),
-            access_token: tokens["access_token"]
-                .as_str()
-                .expect("access_token")
-                .to_owned(),
-            refresh_token: tokens["refresh_token"]
-                .as_str()
-                .expect("refresh_token")
-                .to_owned(),
-        }
-    }
 }
 
 pub fn test_config(
@@ -417,21 +349,6 @@ impl TestApp {
             Some(&who.access_token),
         )
         .await
-    }
-
-    /// A verified practitioner with the given profile (see `profile_body`).
-    pub async fn practitioner_with_profile(&self, name: &str, overrides: Value) -> Practitioner {
-        let who = self.create_verified_practitioner(name).await;
-        let mut overrides = overrides;
-        overrides["display_name"] = json!(name);
-        let response = self.put_profile(&who, &profile_body(overrides)).await;
-        assert_eq!(
-            response.status(),
-            200,
-            "{}",
-            response.text().await.unwrap_or_default()
-        );
-        who
     }
 }
 

@@ -175,4 +175,18 @@ impl SmtpSink {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Waits up to 20 seconds for a message to `to` whose subject contains `subject`.
+    pub async fn wait_for_subject(&self, to: &str, subject: &str) -> Email {
+        self.wait_for(|m| m.is_to(to) && m.subject().contains(subject))
+            .await
+    }
+
+    /// How many messages to `to` have a subject that contains `subject`.
+    pub fn count_subject(&self, to: &str, subject: &str) -> usize {
+        self.messages_to(to)
+            .iter()
+            .filter(|m| m.subject().contains(subject))
+            .count()
+    }
 }

@@ -1,303 +1,340 @@
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::{expect_problem, on_both_backends, Practitioner, TestApp};
+use tests::{body_of, expect_problem, on_both_engines, Practitioner, Statuses, TestApp, PASSWORD};
 
-/// Profiles that suit each other: an early-career community OT in Dubbo seeking a mentor,
-/// and an experienced one in Orange offering two places.
-fn mentee_profile() -> Value {
-    json!({"years_experience": 2, "seeking": {"peers": true, "mentor": true}})
+const ASKED: &str = "would like to connect";
+
+/// An early-career community OT in Dubbo, seeking a mentor.
+async fn mentee(app: &TestApp, name: &str) -> Practitioner {
+    app.practitioner(name).seeking_a_mentor().await
 }
 
-fn mentor_profile(capacity: u32) -> Value {
-    json!({
-        "years_experience": 14,
-        "location": {"latitude": -33.2839, "longitude": 149.1007},
-        "seeking": {"peers": true, "mentor": false},
-        "mentoring": {"offering": true, "capacity": capacity}
-    })
+/// An experienced OT in Orange, offering `capacity` places.
+async fn mentor(app: &TestApp, name: &str, capacity: u32) -> Practitioner {
+    app.practitioner(name)
+        .mentoring(capacity)
+        .at("Orange")
+        .await
 }
 
-async fn suggestions(app: &TestApp, who: &Practitioner, kind: &str) -> Value {
-    let response = app
-        .get(
-            &format!("/api/v1/me/suggestions?kind={kind}&limit=10"),
-            Some(&who.access_token),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+#[on_both_engines]
+async fn a_mentee_is_suggested_a_suitable_mentor_with_reasons(app: &TestApp) {
+    let mia = mentee(app, "Mentee Mia").await;
+    let max = mentor(app, "Mentor Max", 2).await;
+
+    let found = app.suggestions(&mia, "mentor").await;
+    let first = &found.items[0];
+    assert_eq!(first.profile.user_id, max.user_id);
+    assert!(first.score > 0.0 && first.score <= 1.0, "{}", first.score);
+    assert!(!first.reasons.is_empty());
+    assert!(first.reasons.iter().all(|r| !r.label.is_empty()));
+
+    let raw: Value = body_of(app.get_as(&mia, "/api/v1/me/suggestions?kind=mentor").await).await;
+    assert!(raw["items"][0]["profile"].get("email").is_none());
 }
 
-fn suggested_ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["profile"]["user_id"].as_str().unwrap().to_owned())
-        .collect()
+#[on_both_engines]
+async fn a_request_emails_the_mentor_without_the_mentees_address(app: &TestApp) {
+    let mia = mentee(app, "Mentee Mia").await;
+    let max = mentor(app, "Mentor Max", 2).await;
+
+    let asked = app.connect(&mia, &max, "mentorship").await;
+    assert_eq!(asked.status, "pending");
+    assert_eq!(asked.contact_email, None);
+
+    let email = app.smtp.wait_for_subject(&max.email, ASKED).await;
+    assert!(email.data.contains("Mentee Mia"));
+    assert!(
+        !email.data.contains(&mia.email),
+        "contact stays private until accepted"
+    );
+    assert!(email.header("list-unsubscribe").is_some());
+    assert_eq!(
+        email.header("list-unsubscribe-post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
 }
 
-async fn request(
-    app: &TestApp,
-    from: &Practitioner,
-    to: &Practitioner,
-    kind: &str,
-) -> reqwest::Response {
-    app.post(
-        "/api/v1/connections",
-        &json!({"recipient_id": to.user_id, "kind": kind, "message": "Hello from Dubbo"}),
-        Some(&from.access_token),
-    )
-    .await
-}
+#[on_both_engines]
+async fn accepting_introduces_both_once_and_takes_a_place(app: &TestApp) {
+    let mia = mentee(app, "Mentee Mia").await;
+    let max = mentor(app, "Mentor Max", 2).await;
+    let asked = app.connect(&mia, &max, "mentorship").await;
 
-async fn act(
-    app: &TestApp,
-    who: &Practitioner,
-    id: &str,
-    action: &str,
-    body: Value,
-) -> reqwest::Response {
-    app.post(
-        &format!("/api/v1/connections/{id}/{action}"),
-        &body,
-        Some(&who.access_token),
-    )
-    .await
-}
+    let accepted = app.act(&max, &asked.id, "accept").await;
+    assert_eq!(accepted.status(), 200);
+    let accepted: tests::wire::Connection = body_of(accepted).await;
+    assert_eq!(accepted.status, "accepted");
+    assert_eq!(accepted.contact_email.as_ref(), Some(&mia.email));
 
-on_both_backends! {
-    async fn a_mentee_finds_asks_and_is_introduced_to_a_mentor(app) {
-        let mentee = app.practitioner_with_profile("Mentee Mia", mentee_profile()).await;
-        let mentor = app.practitioner_with_profile("Mentor Max", mentor_profile(2)).await;
-
-        let found = suggestions(app, &mentee, "mentor").await;
-        let first = &found["items"][0];
-        assert_eq!(first["profile"]["user_id"], json!(mentor.user_id));
-        assert!(first["score"].as_f64().unwrap() > 0.0 && first["score"].as_f64().unwrap() <= 1.0);
-        let reasons = first["reasons"].as_array().unwrap();
-        assert!(!reasons.is_empty());
-        assert!(reasons.iter().all(|r| r["label"].as_str().is_some_and(|l| !l.is_empty())));
-        assert!(first["profile"].get("email").is_none());
-
-        let created = request(app, &mentee, &mentor, "mentorship").await;
-        assert_eq!(created.status(), 201);
-        let connection: Value = created.json().await.unwrap();
-        assert_eq!(connection["status"], "pending");
-        assert!(connection["contact_email"].is_null());
-        let id = connection["id"].as_str().unwrap();
-
-        let request_email = app.smtp.wait_for(|m| m.is_to(&mentor.email) && m.subject().contains("would like to connect")).await;
-        assert!(request_email.data.contains("Mentee Mia"));
-        assert!(!request_email.data.contains(&mentee.email), "contact stays private until accepted");
-        assert!(request_email.header("list-unsubscribe").is_some());
-        assert_eq!(request_email.header("list-unsubscribe-post").as_deref(), Some("List-Unsubscribe=One-Click"));
-
-        let accepted = act(app, &mentor, id, "accept", json!({})).await;
-        assert_eq!(accepted.status(), 200);
-        let accepted: Value = accepted.json().await.unwrap();
-        assert_eq!(accepted["status"], "accepted");
-        assert_eq!(accepted["contact_email"], json!(mentee.email));
-
-        let to_mentee = app.smtp.wait_for(|m| m.is_to(&mentee.email) && m.subject().starts_with("Meet")).await;
-        let to_mentor = app.smtp.wait_for(|m| m.is_to(&mentor.email) && m.subject().starts_with("Meet")).await;
-        assert!(to_mentee.data.contains(&mentor.email) && to_mentee.data.contains("Mentor Max"));
-        assert!(to_mentor.data.contains(&mentee.email) && to_mentor.data.contains("Mentee Mia"));
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        for who in [&mentee, &mentor] {
-            let intros = app.smtp.messages_to(&who.email).into_iter().filter(|m| m.subject().starts_with("Meet")).count();
-            assert_eq!(intros, 1, "exactly one introduction to {}", who.email);
-        }
-        let seen_by_mentee: Value = app.get(&format!("/api/v1/connections/{id}"), Some(&mentee.access_token)).await.json().await.unwrap();
-        assert_eq!(seen_by_mentee["contact_email"], json!(mentor.email));
-        assert_eq!(seen_by_mentee["recipient"]["mentoring"]["available_slots"], 1);
-    }
-
-    async fn the_hard_rules_hold_through_the_api(app) {
-        let mentee = app.practitioner_with_profile("Mentee", mentee_profile()).await;
-        let mentor = app.practitioner_with_profile("Mentor", mentor_profile(1)).await;
-        let peer = app.practitioner_with_profile("Peer", json!({})).await;
-
-        let own = app.post("/api/v1/connections", &json!({"recipient_id": mentee.user_id, "kind": "peer"}), Some(&mentee.access_token)).await;
-        expect_problem(own, 422).await;
-
-        assert_eq!(request(app, &mentee, &peer, "peer").await.status(), 201);
-        expect_problem(request(app, &mentee, &peer, "peer").await, 409).await;
-        expect_problem(request(app, &peer, &mentee, "peer").await, 409).await;
-        assert!(!suggested_ids(&suggestions(app, &mentee, "peer").await).contains(&peer.user_id));
-
-        // Unverified practitioners can neither ask nor be found.
-        app.register("unverified@example.org", tests::PASSWORD, "Unverified").await;
-        let tokens: Value = app.login("unverified@example.org", tests::PASSWORD).await.json().await.unwrap();
-        let unverified_token = tokens["access_token"].as_str().unwrap().to_owned();
-        let saved: Value = app.send(Method::PUT, "/api/v1/me/profile", &tests::profile_body(json!({})), Some(&unverified_token)).await.json().await.unwrap();
-        let unverified_id = saved["user_id"].as_str().unwrap().to_owned();
-        let asked = app.post("/api/v1/connections", &json!({"recipient_id": mentor.user_id, "kind": "peer"}), Some(&unverified_token)).await;
-        let problem = expect_problem(asked, 403).await;
-        assert_eq!(problem["type"], "/problems/email-not-verified");
-        assert!(!suggested_ids(&suggestions(app, &peer, "peer").await).contains(&unverified_id));
-        let to_unverified = app.post("/api/v1/connections", &json!({"recipient_id": unverified_id, "kind": "peer"}), Some(&peer.access_token)).await;
-        expect_problem(to_unverified, 404).await;
-
-        // A mentor without a free slot is neither suggested nor can be asked.
-        let other_mentee = app.practitioner_with_profile("Other Mentee", mentee_profile()).await;
-        let first: Value = request(app, &other_mentee, &mentor, "mentorship").await.json().await.unwrap();
-        assert_eq!(act(app, &mentor, first["id"].as_str().unwrap(), "accept", json!({})).await.status(), 200);
-        assert!(!suggested_ids(&suggestions(app, &mentee, "mentor").await).contains(&mentor.user_id));
-        let listed: Value = app.get("/api/v1/directory?kind=mentor", Some(&mentee.access_token)).await.json().await.unwrap();
-        assert!(listed["items"].as_array().unwrap().iter().all(|p| p["user_id"] != json!(mentor.user_id)), "a full mentor is not listed");
-        let full = expect_problem(request(app, &mentee, &mentor, "mentorship").await, 409).await;
-        assert_eq!(full["type"], "/problems/mentor-unavailable");
-
-        // Suspended practitioners are never suggested and cannot sign in.
-        let admin = app.create_verified_practitioner("Admin").await;
-        app.make_admin(&admin).await;
-        let suspended = app.practitioner_with_profile("Suspended", json!({})).await;
-        assert!(suggested_ids(&suggestions(app, &peer, "peer").await).contains(&suspended.user_id));
-        let done = app.post(&format!("/api/v1/admin/users/{}/suspend", suspended.user_id), &json!({}), Some(&admin.access_token)).await;
-        assert_eq!(done.status(), 200);
-        assert!(!suggested_ids(&suggestions(app, &peer, "peer").await).contains(&suspended.user_id));
-        expect_problem(app.login(&suspended.email, tests::PASSWORD).await, 403).await;
-        expect_problem(request(app, &peer, &suspended, "peer").await, 404).await;
-
-        // A declined pair is not suggested again.
-        let asker = app.practitioner_with_profile("Asker", json!({})).await;
-        assert!(suggested_ids(&suggestions(app, &asker, "peer").await).contains(&peer.user_id));
-        let asked: Value = request(app, &asker, &peer, "peer").await.json().await.unwrap();
-        let declined = act(app, &peer, asked["id"].as_str().unwrap(), "decline", json!({"reason_code": "not_a_good_fit", "note": "private note"})).await;
-        assert_eq!(declined.status(), 200);
-        assert!(!suggested_ids(&suggestions(app, &asker, "peer").await).contains(&peer.user_id));
-        let kind_email = app.smtp.wait_for(|m| m.is_to(&asker.email) && m.subject().contains("About your connection request")).await;
-        assert!(!kind_email.data.contains("private note"));
-
-        // Blocks work both ways.
-        let blocker = app.practitioner_with_profile("Blocker", json!({})).await;
-        assert!(suggested_ids(&suggestions(app, &asker, "peer").await).contains(&blocker.user_id));
-        let blocked = app.post("/api/v1/me/blocks", &json!({"user_id": asker.user_id}), Some(&blocker.access_token)).await;
-        assert_eq!(blocked.status(), 204);
-        assert!(!suggested_ids(&suggestions(app, &asker, "peer").await).contains(&blocker.user_id));
-        expect_problem(request(app, &asker, &blocker, "peer").await, 404).await;
-    }
-
-    async fn only_the_two_parties_see_or_touch_a_connection(app) {
-        let a = app.practitioner_with_profile("Party A", json!({})).await;
-        let b = app.practitioner_with_profile("Party B", json!({})).await;
-        let outsider = app.practitioner_with_profile("Outsider", json!({})).await;
-        let created: Value = request(app, &a, &b, "peer").await.json().await.unwrap();
-        let id = created["id"].as_str().unwrap();
-        expect_problem(app.get(&format!("/api/v1/connections/{id}"), Some(&outsider.access_token)).await, 404).await;
-        for action in ["accept", "decline", "withdraw", "end"] {
-            expect_problem(act(app, &outsider, id, action, json!({})).await, 404).await;
-        }
-        expect_problem(act(app, &a, id, "accept", json!({})).await, 403).await;
-        expect_problem(act(app, &b, id, "withdraw", json!({})).await, 403).await;
-        expect_problem(act(app, &a, id, "end", json!({})).await, 409).await;
-        let listed: Value = app.get("/api/v1/connections?direction=incoming&status=pending", Some(&b.access_token)).await.json().await.unwrap();
-        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
-        let none: Value = app.get("/api/v1/connections", Some(&outsider.access_token)).await.json().await.unwrap();
-        assert!(none["items"].as_array().unwrap().is_empty());
-        let withdrawn = act(app, &a, id, "withdraw", json!({})).await;
-        assert_eq!(withdrawn.json::<Value>().await.unwrap()["status"], "withdrawn");
-        expect_problem(act(app, &b, id, "accept", json!({})).await, 409).await;
-
-        let practitioner_on_admin = app.get("/api/v1/admin/stats", Some(&a.access_token)).await;
-        expect_problem(practitioner_on_admin, 403).await;
-    }
-
-    async fn one_click_unsubscribe_stops_request_emails(app) {
-        let asker = app.practitioner_with_profile("Asker", json!({})).await;
-        let quiet = app.practitioner_with_profile("Quiet", json!({})).await;
-        let other = app.practitioner_with_profile("Other", json!({})).await;
-        request(app, &asker, &quiet, "peer").await;
-        let email = app.smtp.wait_for(|m| m.is_to(&quiet.email) && m.subject().contains("would like to connect")).await;
-        let header = email.header("list-unsubscribe").unwrap();
-        let url = header.trim_matches(|c| c == '<' || c == '>');
-        let path = url.strip_prefix("http://localhost:8080").unwrap();
-
-        let page = app.get(path, None).await;
-        assert_eq!(page.status(), 200);
-        let prefs: Value = app.get("/api/v1/me/notifications", Some(&quiet.access_token)).await.json().await.unwrap();
-        assert_eq!(prefs["connection_requests"], true, "GET changes nothing");
-
-        let unsubscribed = app.client.post(app.url(path)).body("List-Unsubscribe=One-Click").send().await.unwrap();
-        assert_eq!(unsubscribed.status(), 200);
-        let prefs: Value = app.get("/api/v1/me/notifications", Some(&quiet.access_token)).await.json().await.unwrap();
-        assert_eq!(prefs["connection_requests"], false);
-
-        request(app, &other, &quiet, "peer").await;
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        let requests = app.smtp.messages_to(&quiet.email).into_iter().filter(|m| m.subject().contains("would like to connect")).count();
-        assert_eq!(requests, 1, "no request email after unsubscribing");
-        let bad = app.client.post(app.url("/unsubscribe?token=forged")).send().await.unwrap();
-        expect_problem(bad, 400).await;
-    }
-
-    async fn export_lists_connections(app) {
-        let a = app.practitioner_with_profile("Exporter", json!({})).await;
-        let b = app.practitioner_with_profile("Friend", json!({})).await;
-        request(app, &a, &b, "peer").await;
-        let export: Value = app.get("/api/v1/me/export", Some(&a.access_token)).await.json().await.unwrap();
-        assert_eq!(export["connections"].as_array().unwrap().len(), 1);
-    }
-}
-
-on_both_backends! {
-    async fn reminders_and_expiry_follow_the_ttl(app, |c| c.request_ttl = Duration::from_secs(4)) {
-        let a = app.practitioner_with_profile("Waiting", json!({})).await;
-        let b = app.practitioner_with_profile("Slow", json!({})).await;
-        let started = std::time::Instant::now();
-        let created: Value = request(app, &a, &b, "peer").await.json().await.unwrap();
-        let id = created["id"].as_str().unwrap().to_owned();
-
-        app.smtp
-            .wait_for(|m| m.is_to(&b.email) && m.subject().contains("is waiting for you"))
-            .await;
-        let reminded_after = started.elapsed();
-        assert!(
-            reminded_after >= Duration::from_secs(2),
-            "reminder came too early: {reminded_after:?}"
-        );
-        let still: Value = app
-            .get(&format!("/api/v1/connections/{id}"), Some(&a.access_token))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(still["status"], "pending");
-
-        app.smtp
-            .wait_for(|m| m.is_to(&a.email) && m.subject().contains("has expired"))
-            .await;
-        assert!(started.elapsed() >= Duration::from_secs(4));
-        let expired: Value = app
-            .get(&format!("/api/v1/connections/{id}"), Some(&a.access_token))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(expired["status"], "expired");
-        let reminders = app
+    let is_intro_to = |who: &Practitioner| {
+        let address = who.email.clone();
+        move |m: &tests::Email| m.is_to(&address) && m.subject().starts_with("Meet")
+    };
+    let to_mia = app.smtp.wait_for(is_intro_to(&mia)).await;
+    let to_max = app.smtp.wait_for(is_intro_to(&max)).await;
+    assert!(to_mia.data.contains(&max.email) && to_mia.data.contains("Mentor Max"));
+    assert!(to_max.data.contains(&mia.email) && to_max.data.contains("Mentee Mia"));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for who in [&mia, &max] {
+        let intros = app
             .smtp
-            .messages_to(&b.email)
+            .messages()
             .into_iter()
-            .filter(|m| m.subject().contains("is waiting"))
+            .filter(is_intro_to(who))
             .count();
-        assert_eq!(reminders, 1);
+        assert_eq!(intros, 1, "exactly one introduction to {}", who.email);
     }
 
-    async fn the_daily_request_limit_is_enforced(app, |c| c.requests_per_day = 2) {
-        let asker = app.practitioner_with_profile("Eager", json!({})).await;
-        for n in 0..2 {
-            let other = app
-                .practitioner_with_profile(&format!("Other {n}"), json!({}))
-                .await;
-            assert_eq!(request(app, &asker, &other, "peer").await.status(), 201);
-        }
-        let third = app.practitioner_with_profile("Third", json!({})).await;
-        expect_problem(request(app, &asker, &third, "peer").await, 429).await;
+    let seen_by_mia = app.connection(&mia, &asked.id).await;
+    assert_eq!(seen_by_mia.contact_email.as_ref(), Some(&max.email));
+    assert_eq!(seen_by_mia.recipient.mentoring.available_slots, 1);
+}
+
+#[on_both_engines]
+async fn nobody_can_ask_themselves(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    expect_problem(app.ask(&ana, &ana, "peer").await, 422).await;
+}
+
+#[on_both_engines]
+async fn a_pair_has_one_open_request_whoever_asks(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    let bea = app.practitioner("Bea").await;
+    app.connect(&ana, &bea, "peer").await;
+    expect_problem(app.ask(&ana, &bea, "peer").await, 409).await;
+    expect_problem(app.ask(&bea, &ana, "peer").await, 409).await;
+}
+
+#[on_both_engines]
+async fn a_pair_with_an_open_request_is_not_suggested(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    let bea = app.practitioner("Bea").await;
+    app.connect(&ana, &bea, "peer").await;
+    assert!(!app.suggests(&ana, "peer", &bea).await);
+}
+
+#[on_both_engines]
+async fn an_unverified_practitioner_cannot_ask(app: &TestApp) {
+    let una = app.practitioner("Una").unverified().await;
+    let bea = app.practitioner("Bea").await;
+    let problem = expect_problem(app.ask(&una, &bea, "peer").await, 403).await;
+    assert_eq!(problem["type"], "/problems/email-not-verified");
+}
+
+#[on_both_engines]
+async fn an_unverified_practitioner_is_neither_suggested_nor_asked(app: &TestApp) {
+    let una = app.practitioner("Una").unverified().await;
+    let bea = app.practitioner("Bea").await;
+    assert!(!app.suggests(&bea, "peer", &una).await);
+    expect_problem(app.ask(&bea, &una, "peer").await, 404).await;
+}
+
+#[on_both_engines]
+async fn a_mentor_without_a_free_place_is_neither_suggested_listed_nor_asked(app: &TestApp) {
+    let mia = mentee(app, "Mia").await;
+    let max = mentor(app, "Max", 1).await;
+    let first = mentee(app, "First Mentee").await;
+    let taken = app.connect(&first, &max, "mentorship").await;
+    assert_eq!(app.act(&max, &taken.id, "accept").await.status(), 200);
+
+    assert!(!app.suggests(&mia, "mentor", &max).await);
+    assert!(
+        !app.lists(&mia, "kind=mentor", &max).await,
+        "a full mentor is not listed"
+    );
+    let full = expect_problem(app.ask(&mia, &max, "mentorship").await, 409).await;
+    assert_eq!(full["type"], "/problems/mentor-unavailable");
+}
+
+#[on_both_engines]
+async fn a_suspended_practitioner_is_not_suggested_signed_in_or_asked(app: &TestApp) {
+    let admin = app.admin().await;
+    let bea = app.practitioner("Bea").await;
+    let sid = app.practitioner("Sid").await;
+    assert!(app.suggests(&bea, "peer", &sid).await);
+
+    app.suspend(&admin, &sid).await;
+    assert!(!app.suggests(&bea, "peer", &sid).await);
+    expect_problem(app.login(&sid.email, PASSWORD).await, 403).await;
+    expect_problem(app.ask(&bea, &sid, "peer").await, 404).await;
+}
+
+#[on_both_engines]
+async fn a_declined_pair_is_not_suggested_again(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    let bea = app.practitioner("Bea").await;
+    assert!(app.suggests(&ana, "peer", &bea).await);
+    let asked = app.connect(&ana, &bea, "peer").await;
+    let reason = json!({"reason_code": "not_a_good_fit"});
+    assert_eq!(
+        app.act_with(&bea, &asked.id, "decline", reason)
+            .await
+            .status(),
+        200
+    );
+    assert!(!app.suggests(&ana, "peer", &bea).await);
+}
+
+#[on_both_engines]
+async fn a_decline_tells_the_asker_kindly_without_the_private_note(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    let bea = app.practitioner("Bea").await;
+    let asked = app.connect(&ana, &bea, "peer").await;
+    let reason = json!({"reason_code": "not_a_good_fit", "note": "private note"});
+    assert_eq!(
+        app.act_with(&bea, &asked.id, "decline", reason)
+            .await
+            .status(),
+        200
+    );
+    let email = app
+        .smtp
+        .wait_for_subject(&ana.email, "About your connection request")
+        .await;
+    assert!(!email.data.contains("private note"));
+}
+
+#[on_both_engines]
+async fn a_block_hides_the_blocker_and_refuses_requests(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    let bea = app.practitioner("Bea").await;
+    assert!(app.suggests(&ana, "peer", &bea).await);
+    app.block(&bea, &ana).await;
+    assert!(!app.suggests(&ana, "peer", &bea).await);
+    expect_problem(app.ask(&ana, &bea, "peer").await, 404).await;
+}
+
+#[on_both_engines]
+async fn only_the_two_parties_see_or_touch_a_connection(app: &TestApp) {
+    let ana = app.practitioner("Party A").await;
+    let bea = app.practitioner("Party B").await;
+    let outsider = app.practitioner("Outsider").await;
+    let id = app.connect(&ana, &bea, "peer").await.id;
+
+    let path = format!("/api/v1/connections/{id}");
+    expect_problem(app.get_as(&outsider, &path).await, 404).await;
+    for action in ["accept", "decline", "withdraw", "end"] {
+        expect_problem(app.act(&outsider, &id, action).await, 404).await;
     }
+    let incoming = app
+        .connections(&bea, "direction=incoming&status=pending")
+        .await;
+    assert_eq!(incoming.items.len(), 1);
+    assert!(app.connections(&outsider, "").await.items.is_empty());
+}
+
+#[on_both_engines]
+async fn each_party_may_only_take_its_own_actions(app: &TestApp) {
+    let ana = app.practitioner("Party A").await;
+    let bea = app.practitioner("Party B").await;
+    let id = app.connect(&ana, &bea, "peer").await.id;
+    expect_problem(app.act(&ana, &id, "accept").await, 403).await;
+    expect_problem(app.act(&bea, &id, "withdraw").await, 403).await;
+    expect_problem(app.act(&ana, &id, "end").await, 409).await;
+
+    let withdrawn: tests::wire::Connection = body_of(app.act(&ana, &id, "withdraw").await).await;
+    assert_eq!(withdrawn.status, "withdrawn");
+    expect_problem(app.act(&bea, &id, "accept").await, 409).await;
+}
+
+#[on_both_engines]
+async fn a_practitioner_is_refused_the_admin_api(app: &TestApp) {
+    let ana = app.practitioner("Ana").await;
+    expect_problem(app.get_as(&ana, "/api/v1/admin/stats").await, 403).await;
+}
+
+async fn notification_preferences(app: &TestApp, who: &Practitioner) -> Value {
+    body_of(app.get_as(who, "/api/v1/me/notifications").await).await
+}
+
+#[on_both_engines]
+async fn one_click_unsubscribe_stops_request_emails(app: &TestApp) {
+    let asker = app.practitioner("Asker").await;
+    let quiet = app.practitioner("Quiet").await;
+    let other = app.practitioner("Other").await;
+    app.connect(&asker, &quiet, "peer").await;
+    let email = app.smtp.wait_for_subject(&quiet.email, ASKED).await;
+    let header = email.header("list-unsubscribe").unwrap();
+    let url = header.trim_matches(|c| c == '<' || c == '>');
+    let path = url.strip_prefix("http://localhost:8080").unwrap();
+
+    assert_eq!(app.get(path, None).await.status(), 200);
+    let preferences = notification_preferences(app, &quiet).await;
+    assert_eq!(
+        preferences["connection_requests"], true,
+        "GET changes nothing"
+    );
+
+    let one_click = app
+        .client
+        .post(app.url(path))
+        .body("List-Unsubscribe=One-Click");
+    assert_eq!(one_click.send().await.unwrap().status(), 200);
+    let preferences = notification_preferences(app, &quiet).await;
+    assert_eq!(preferences["connection_requests"], false);
+
+    app.connect(&other, &quiet, "peer").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let requests = app.smtp.count_subject(&quiet.email, ASKED);
+    assert_eq!(requests, 1, "no request email after unsubscribing");
+}
+
+#[on_both_engines]
+async fn a_forged_unsubscribe_link_is_400(app: &TestApp) {
+    let forged = app.client.post(app.url("/unsubscribe?token=forged"));
+    expect_problem(forged.send().await.unwrap(), 400).await;
+}
+
+#[on_both_engines]
+async fn export_lists_connections(app: &TestApp) {
+    let ana = app.practitioner("Exporter").await;
+    let bea = app.practitioner("Friend").await;
+    app.connect(&ana, &bea, "peer").await;
+    let export: Value = body_of(app.get_as(&ana, "/api/v1/me/export").await).await;
+    assert_eq!(export["connections"].as_array().unwrap().len(), 1);
+}
+
+fn four_second_requests(config: &mut tests::Config) {
+    config.request_ttl = Duration::from_secs(4);
+}
+
+#[on_both_engines(config = four_second_requests)]
+async fn reminders_and_expiry_follow_the_ttl(app: &TestApp) {
+    let waiting = app.practitioner("Waiting").await;
+    let slow = app.practitioner("Slow").await;
+    let started = Instant::now();
+    let id = app.connect(&waiting, &slow, "peer").await.id;
+
+    app.smtp
+        .wait_for_subject(&slow.email, "is waiting for you")
+        .await;
+    let reminded_after = started.elapsed();
+    assert!(
+        reminded_after >= Duration::from_secs(2),
+        "reminder came too early: {reminded_after:?}"
+    );
+    assert_eq!(app.connection(&waiting, &id).await.status, "pending");
+
+    app.smtp
+        .wait_for_subject(&waiting.email, "has expired")
+        .await;
+    assert!(started.elapsed() >= Duration::from_secs(4));
+    assert_eq!(app.connection(&waiting, &id).await.status, "expired");
+    assert_eq!(app.smtp.count_subject(&slow.email, "is waiting"), 1);
+}
+
+#[on_both_engines(config = |c| c.requests_per_day = 2)]
+async fn the_daily_request_limit_is_enforced(app: &TestApp) {
+    let eager = app.practitioner("Eager").await;
+    for n in 0..2 {
+        let other = app.practitioner(&format!("Other {n}")).await;
+        app.connect(&eager, &other, "peer").await;
+    }
+    let third = app.practitioner("Third").await;
+    expect_problem(app.ask(&eager, &third, "peer").await, 429).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -307,109 +344,68 @@ async fn thirty_concurrent_accepts_on_two_instances_respect_capacity() {
         return;
     };
     let b = a.another_instance().await;
-    let mentor = a
-        .practitioner_with_profile("Busy Mentor", mentor_profile(3))
-        .await;
+    let busy = mentor(&a, "Busy Mentor", 3).await;
     let mut ids = Vec::new();
     for n in 0..30 {
-        let mentee = a
-            .practitioner_with_profile(&format!("Mentee {n}"), mentee_profile())
-            .await;
-        let created: Value = request(&a, &mentee, &mentor, "mentorship")
-            .await
-            .json()
-            .await
-            .unwrap();
-        ids.push(created["id"].as_str().unwrap().to_owned());
+        let asking = mentee(&a, &format!("Mentee {n}")).await;
+        ids.push(a.connect(&asking, &busy, "mentorship").await.id);
     }
     let accepts = ids.iter().enumerate().map(|(n, id)| {
         let app = if n % 2 == 0 { &a } else { &b };
-        act(app, &mentor, id, "accept", json!({}))
+        app.act(&busy, id, "accept")
     });
-    let statuses: Vec<u16> = futures_util::future::join_all(accepts)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        3,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        27,
-        "{statuses:?}"
-    );
-    let accepted: Value = a
-        .get(
-            "/api/v1/connections?status=accepted&direction=incoming",
-            Some(&mentor.access_token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(accepted["items"].as_array().unwrap().len(), 3);
+    let statuses = Statuses::of(accepts).await;
+    assert_eq!(statuses.count(200), 3, "{statuses:?}");
+    assert_eq!(statuses.count(409), 27, "{statuses:?}");
+    let accepted = a
+        .connections(&busy, "status=accepted&direction=incoming")
+        .await;
+    assert_eq!(accepted.items.len(), 3);
     b.teardown().await;
     a.teardown().await;
 }
 
-on_both_backends! {
-    async fn changes_on_one_instance_reach_the_other(a) {
-        let b = a.another_instance().await;
-        let seeker = a.practitioner_with_profile("Seeker", json!({})).await;
-        let changer = a
-            .practitioner_with_profile(
-                "Changer",
-                json!({"seeking": {"peers": false, "mentor": false}}),
-            )
-            .await;
-        let before = suggestions(&b, &seeker, "peer").await;
-        assert!(!suggested_ids(&before).contains(&changer.user_id));
+#[on_both_engines]
+async fn changes_on_one_instance_reach_the_other(a: &TestApp) {
+    let b = a.another_instance().await;
+    let seeker = a.practitioner("Seeker").await;
+    let changer = a
+        .practitioner("Changer")
+        .with(json!({"seeking": {"peers": false, "mentor": false}}))
+        .await;
+    assert!(!b.suggests(&seeker, "peer", &changer).await);
 
-        let changed = a
-            .send(
-                Method::PATCH,
-                "/api/v1/me/profile",
-                &json!({"seeking": {"peers": true}}),
-                Some(&changer.access_token),
-            )
-            .await;
-        assert_eq!(changed.status(), 200);
-        let started = std::time::Instant::now();
-        loop {
-            let page = suggestions(&b, &seeker, "peer").await;
-            if suggested_ids(&page).contains(&changer.user_id) {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(5),
-                "instance B did not see the change within 5 s"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        b.teardown().await;
+    let seeking_peers = json!({"seeking": {"peers": true}});
+    let token = Some(changer.access_token.as_str());
+    let changed = a
+        .send(Method::PATCH, "/api/v1/me/profile", &seeking_peers, token)
+        .await;
+    assert_eq!(changed.status(), 200);
+    let started = Instant::now();
+    while !b.suggests(&seeker, "peer", &changer).await {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "instance B did not see the change within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    b.teardown().await;
 }
 
 /// The daily limit holds when the requests arrive at the same moment.
 mod simultaneous_requests {
-    use futures_util::future::join_all;
-
     use super::*;
 
-    on_both_backends! {
-        async fn thirty_at_once_never_pass_the_daily_limit(app, |c| c.requests_per_day = 5) {
-            let asker = app.practitioner_with_profile("Eager", json!({})).await;
-            let mut others = Vec::new();
-            for n in 0..30 {
-                others.push(app.practitioner_with_profile(&format!("Other {n}"), json!({})).await);
-            }
-            let requests = others.iter().map(|other| request(app, &asker, other, "peer"));
-            let statuses: Vec<u16> = join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
-            assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
-            assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
+    #[on_both_engines(config = |c| c.requests_per_day = 5)]
+    async fn thirty_at_once_never_pass_the_daily_limit(app: &TestApp) {
+        let eager = app.practitioner("Eager").await;
+        let mut others = Vec::new();
+        for n in 0..30 {
+            others.push(app.practitioner(&format!("Other {n}")).await);
         }
+        let requests = others.iter().map(|other| app.ask(&eager, other, "peer"));
+        let statuses = Statuses::of(requests).await;
+        assert_eq!(statuses.count(201), 5, "{statuses:?}");
+        assert_eq!(statuses.count(429), 25, "{statuses:?}");
     }
 }

@@ -1,0 +1,373 @@
+//! Queries on the index: top-k suggestions (bounded scans of groups and buckets, then exact
+//! scores for the few rows that could enter the top k), explanations and radius queries.
+
+use super::*;
+
+/// The best `k` seen so far, best first: higher score, then lower id.
+struct TopK {
+    k: usize,
+    items: Vec<(f32, PersonId)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        Self {
+            k,
+            items: Vec::with_capacity(k + 1),
+        }
+    }
+
+    /// Scores below this cannot enter.
+    #[inline(always)]
+    fn floor(&self) -> f32 {
+        if self.items.len() < self.k {
+            f32::NEG_INFINITY
+        } else {
+            self.items.last().map_or(f32::NEG_INFINITY, |w| w.0)
+        }
+    }
+
+    fn admits(&self, score: f32, id: PersonId) -> bool {
+        if self.items.len() < self.k {
+            return true;
+        }
+        self.items
+            .last()
+            .is_some_and(|&(s, w)| score > s || (score == s && id < w))
+    }
+
+    fn offer(&mut self, score: f32, id: PersonId) {
+        if !self.admits(score, id) || self.items.iter().any(|&(_, i)| i == id) {
+            return;
+        }
+        let at = self
+            .items
+            .partition_point(|&(s, i)| s > score || (s == score && i < id));
+        self.items.insert(at, (score, id));
+        self.items.truncate(self.k);
+    }
+}
+
+impl Index {
+    /// The best `k` candidates of `kind` for `seeker`, best first (ties: lower id first),
+    /// each passing every hard rule. Empty when the seeker is unknown or may not ask.
+    pub fn suggest(
+        &self,
+        seeker: PersonId,
+        kind: Kind,
+        k: usize,
+        exclude: Exclusion<'_>,
+    ) -> Vec<Suggestion> {
+        match self.slot_of(seeker).and_then(|slot| self.packed_at(slot)) {
+            Some((q, qx)) => self.suggest_packed(seeker, &q, qx, kind, k, exclude),
+            None => Vec::new(),
+        }
+    }
+
+    pub(crate) fn suggest_packed(
+        &self,
+        seeker: PersonId,
+        q: &Packed,
+        qx: &Exact,
+        kind: Kind,
+        k: usize,
+        exclude: Exclusion<'_>,
+    ) -> Vec<Suggestion> {
+        if k == 0 || !Scorer::seeker_allowed(kind, q) {
+            return Vec::new();
+        }
+        let mut top = TopK::new(k);
+        let weights = self.scorer.weights(kind);
+        // Best-first over groups and then buckets: each is pushed with the best score any of
+        // its rows could reach, and the search stops once the next bound falls below the
+        // k-th score found. Scores are non-negative, so their bits sort like the numbers.
+        const WHOLE_GROUP: u32 = u32::MAX;
+        let bound = |key: &BucketKey, setting: f32, summary: &Summary| {
+            combine(
+                weights,
+                [
+                    jaccard_bits(q.populations, key.populations),
+                    setting,
+                    if key.profession == q.profession {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                    summary.experience_bound(&self.scorer, kind, q.years),
+                    1.0,
+                    summary.interest_bound(q),
+                ],
+            )
+            .max(0.0)
+            .to_bits()
+        };
+        let order: Vec<(u32, u32, u32)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.summary.candidates(kind) > 0)
+            .map(|(i, g)| (bound(&g.key, 1.0, &g.summary), i as u32, WHOLE_GROUP))
+            .collect();
+        let mut heap = std::collections::BinaryHeap::from(order);
+        while let Some((bits, g, b)) = heap.pop() {
+            if f32::from_bits(bits) < top.floor() {
+                break;
+            }
+            let Some(group) = self.groups.get(g as usize) else {
+                continue;
+            };
+            if b == WHOLE_GROUP {
+                for (i, bucket) in group.buckets.iter().enumerate() {
+                    if bucket.summary.candidates(kind) > 0 {
+                        let setting = jaccard_bits(q.settings, bucket.key.settings);
+                        heap.push((bound(&bucket.key, setting, &bucket.summary), g, i as u32));
+                    }
+                }
+            } else if let Some(bucket) = group.buckets.get(b as usize) {
+                match kind {
+                    Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, &mut top),
+                    Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, &mut top),
+                }
+            }
+        }
+        top.items
+            .into_iter()
+            .map(|(score, id)| Suggestion { id, score })
+            .collect()
+    }
+
+    /// Bounds a chunk of rows at a time in straight-line code the compiler can vectorise
+    /// (the distance part from the chord, which never exceeds the arc), then computes the
+    /// exact score only for rows whose bound reaches the current k-th score.
+    #[allow(clippy::too_many_arguments)]
+    fn scan<const MENTOR: bool>(
+        &self,
+        bucket: &Bucket,
+        seeker: PersonId,
+        q: &Packed,
+        qx: &Exact,
+        exclude: Exclusion<'_>,
+        top: &mut TopK,
+    ) {
+        const CHUNK: usize = 64;
+        let kind = if MENTOR { Kind::Mentor } else { Kind::Peer };
+        let w = *self.scorer.weights(kind);
+        let needed = if MENTOR {
+            flag::ELIGIBLE | flag::OPEN_MENTOR
+        } else {
+            flag::ELIGIBLE | flag::SEEKS_PEERS
+        };
+        let key = &bucket.key;
+        let population = jaccard_bits(q.populations, key.populations);
+        let setting = jaccard_bits(q.settings, key.settings);
+        let profession = if key.profession == q.profession {
+            1.0
+        } else {
+            0.0
+        };
+        let modes = q.flags & flag::MODES;
+        let q_in_person = q.flags & flag::IN_PERSON != 0;
+        let q_limit = if q_in_person {
+            q.travel_km.max(1)
+        } else {
+            u16::MAX
+        };
+        let km_per_chord = EARTH_RADIUS_KM * (1.0 - 1e-4);
+        let mut bound = [0f32; CHUNK];
+        for rows in bucket
+            .rows(&self.arena)
+            .into_iter()
+            .flat_map(|part| part.chunks(CHUNK))
+        {
+            for (r, b) in rows.iter().zip(bound.iter_mut()) {
+                let f = r.flags;
+                let ok = (f & needed == needed)
+                    & (r.languages & q.languages != 0)
+                    & (f & modes != 0)
+                    & (!MENTOR | (r.years >= q.years));
+                let c_in_person = f & flag::IN_PERSON != 0;
+                let c_limit = if c_in_person {
+                    r.travel_km.max(1)
+                } else {
+                    u16::MAX
+                };
+                let by_distance = nearness_at(
+                    km_per_chord * chord2(q.xyz, r.xyz).sqrt(),
+                    f32::from(q_limit.min(c_limit)),
+                );
+                let by_zone = time_zone_closeness(q.tz_quarters, r.tz_quarters);
+                let near = if q_in_person | c_in_person {
+                    by_distance
+                } else {
+                    by_zone
+                };
+                let score = combine(
+                    &w,
+                    [
+                        population,
+                        setting,
+                        profession,
+                        self.scorer.experience_fit::<MENTOR>(q.years, r.years),
+                        near,
+                        interest_bound(
+                            q.interest_sig,
+                            q.interest_count,
+                            r.interest_sig,
+                            r.interest_count,
+                        ),
+                    ],
+                );
+                *b = if ok { score } else { f32::NEG_INFINITY };
+            }
+            for (r, &b) in rows.iter().zip(bound.iter()) {
+                if b >= top.floor() {
+                    self.confirm(r, key, seeker, q, qx, kind, exclude, top);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn confirm(
+        &self,
+        row: &Row,
+        key: &BucketKey,
+        seeker: PersonId,
+        q: &Packed,
+        qx: &Exact,
+        kind: Kind,
+        exclude: Exclusion<'_>,
+        top: &mut TopK,
+    ) {
+        let (Some(profile), Some(exact)) =
+            (self.profile_at(row.slot), self.exact.get(row.slot as usize))
+        else {
+            return;
+        };
+        let id = profile.id;
+        if id == seeker {
+            return;
+        }
+        let Some(eval) = self.scorer.evaluate(q, qx, &row.packed(key), exact, kind) else {
+            return;
+        };
+        if top.admits(eval.score, id) && !exclude(seeker, id) {
+            top.offer(eval.score, id);
+        }
+    }
+
+    /// Scores everyone and sorts: the reference the fast path must equal.
+    pub fn suggest_exhaustive(
+        &self,
+        seeker: PersonId,
+        kind: Kind,
+        k: usize,
+        exclude: Exclusion<'_>,
+    ) -> Vec<Suggestion> {
+        let Some((q, qx)) = self.slot_of(seeker).and_then(|slot| self.packed_at(slot)) else {
+            return Vec::new();
+        };
+        let mut all: Vec<Suggestion> = (0..self.slot_count() as u32)
+            .filter_map(|slot| {
+                let id = self.profile_at(slot)?.id;
+                if id == seeker || exclude(seeker, id) {
+                    return None;
+                }
+                let (c, cx) = self.packed_at(slot)?;
+                let eval = self.scorer.evaluate(&q, qx, &c, cx, kind)?;
+                Some(Suggestion {
+                    id,
+                    score: eval.score,
+                })
+            })
+            .collect();
+        all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        all.truncate(k);
+        all
+    }
+
+    /// Score and reasons for one pair, from the seeker's point of view. `None` when either is
+    /// unknown or a profile-only hard rule forbids the pair.
+    pub fn explain(
+        &self,
+        seeker: PersonId,
+        candidate: PersonId,
+        kind: Kind,
+        vocabulary: &Vocabulary,
+    ) -> Option<Explanation> {
+        if seeker == candidate {
+            return None;
+        }
+        let (qs, cs) = (self.slot_of(seeker)?, self.slot_of(candidate)?);
+        let ((q, qx), (c, cx)) = (self.packed_at(qs)?, self.packed_at(cs)?);
+        let eval = self.scorer.evaluate(&q, qx, &c, cx, kind)?;
+        Some(self.scorer.explanation(
+            &eval,
+            self.profile_at(qs)?,
+            self.profile_at(cs)?,
+            kind,
+            vocabulary,
+        ))
+    }
+
+    /// Everyone within `radius_km` of `center` (optionally of one profession) that `keep`
+    /// accepts, nearest first, ties by id. For the directory.
+    pub fn within(
+        &self,
+        center: LatLon,
+        radius_km: f32,
+        profession: Option<u16>,
+        mut keep: impl FnMut(&Profile) -> bool,
+    ) -> Vec<Nearby> {
+        let origin = center.unit();
+        let limit2 = chord2_for_km(radius_km);
+        let professions: Vec<u16> = match profession {
+            Some(p) => vec![p],
+            None => self.professions.clone(),
+        };
+        let mut found = Vec::new();
+        for cell in cells_near(center, radius_km) {
+            for &prof in &professions {
+                for point in self.grid.cell(prof, cell) {
+                    if chord2(origin, point.xyz) > limit2 {
+                        continue;
+                    }
+                    let distance_km = arc_km(origin, point.xyz);
+                    if distance_km > radius_km {
+                        continue;
+                    }
+                    if let Some(p) = self.profile_at(point.slot) {
+                        if keep(p) {
+                            found.push(Nearby {
+                                id: p.id,
+                                distance_km,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        found.sort_by(|a, b| {
+            a.distance_km
+                .total_cmp(&b.distance_km)
+                .then(a.id.cmp(&b.id))
+        });
+        found
+    }
+
+    /// Ids of verified, active practitioners who seek a mentor (the api removes those who
+    /// already have one before a round).
+    pub fn seeking_mentor(&self) -> Vec<PersonId> {
+        let needed = flag::ELIGIBLE | flag::SEEKS_MENTOR;
+        let mut ids: Vec<PersonId> = (0..self.slot_count() as u32)
+            .filter(|&slot| {
+                self.packed_at(slot)
+                    .is_some_and(|(p, _)| p.flags & needed == needed)
+            })
+            .filter_map(|slot| Some(self.profile_at(slot)?.id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
