@@ -107,7 +107,7 @@ async fn create_admin(config: Config, email: &str) -> anyhow::Result<()> {
                     email: &email,
                     password_hash: hash,
                     display_name: &name,
-                    role: "admin",
+                    role: crate::domain::role::Role::Admin,
                     email_verified: true,
                 },
             )
@@ -130,7 +130,7 @@ async fn seed_demo(config: Config, count: usize, seed: u64) -> anyhow::Result<()
     .ok_or_else(|| anyhow::anyhow!("the first demo practitioner is missing"))?;
     let token = crate::auth::JwtKeys::load(&config, &db)
         .await?
-        .issue_access(user.id, &user.role)?;
+        .issue_access(user.id, user.role.as_str())?;
     println!(
         "seeded {} practitioners in {:.1} s",
         seeded.count,

@@ -227,6 +227,11 @@ impl ProblemCode {
         }
     }
 
+    /// Whether the answer carries `Retry-After`.
+    pub const fn retries_after(self) -> bool {
+        matches!(self, Self::TooManyRequests | Self::Busy)
+    }
+
     /// The problem's `type`.
     pub fn uri(self) -> String {
         format!("/problems/{}", self.slug())

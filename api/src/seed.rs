@@ -49,7 +49,7 @@ pub async fn seed(
                 password_hash: Set(password_hash.clone()),
                 display_name: Set(p.display_name.clone()),
                 email_verified: Set(true),
-                role: Set("practitioner".into()),
+                role: Set(crate::domain::role::Role::Practitioner),
                 suspended: Set(false),
                 created_at: Set(now),
                 updated_at: Set(now),

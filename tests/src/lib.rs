@@ -197,7 +197,7 @@ impl TestApp {
         use sea_orm::{ActiveModelTrait, Set};
         users::ActiveModel {
             id: Set(uuid::Uuid::parse_str(&who.user_id).expect("uuid")),
-            role: Set("admin".into()),
+            role: Set(api::domain::role::Role::Admin),
             ..Default::default()
         }
         .update(&self.db)

@@ -1,8 +1,10 @@
 //! Newtypes that parse request input once; handlers hold only valid values.
 
 pub mod address;
+pub mod codes;
 pub mod connection;
 pub mod profile;
+pub mod role;
 
 use validator::ValidateEmail;
 

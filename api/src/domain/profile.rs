@@ -5,8 +5,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::DisplayName;
-use crate::vocabulary::check_code;
+use super::{
+    codes::{Language, Population, Profession, Setting, Timezone},
+    DisplayName,
+};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LocationInput {
@@ -160,15 +162,15 @@ impl Coordinates {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProfileData {
     pub display_name: DisplayName,
-    pub profession: String,
-    pub populations: Vec<String>,
-    pub settings: Vec<String>,
+    pub profession: Profession,
+    pub populations: Vec<Population>,
+    pub settings: Vec<Setting>,
     pub location: Coordinates,
     pub years_experience: i32,
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     pub interests: Vec<String>,
     pub bio: Option<String>,
-    pub timezone: String,
+    pub timezone: Timezone,
     pub meets_virtual: bool,
     pub meets_in_person: bool,
     pub max_travel_km: Option<i32>,
@@ -188,20 +190,20 @@ pub fn int_in(value: i64, min: i64, max: i64) -> Result<i32, String> {
 }
 
 /// A list of codes from one controlled list: `min..=max` entries, no duplicates.
-pub fn code_list(
+pub fn code_list<T: PartialEq + AsRef<str>>(
     codes: &[String],
-    allowed: &[&str],
+    parse: impl Fn(&str) -> Result<T, String>,
     min: usize,
     max: usize,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<T>, String> {
     if codes.len() < min || codes.len() > max {
         return Err(format!("must have {min} to {max} entries"));
     }
     let mut seen = Vec::with_capacity(codes.len());
-    for code in codes {
-        let code = check_code(code, allowed)?;
+    for raw in codes {
+        let code = parse(raw)?;
         if seen.contains(&code) {
-            return Err(format!("`{code}` is listed twice"));
+            return Err(format!("`{}` is listed twice", code.as_ref()));
         }
         seen.push(code);
     }

@@ -9,6 +9,7 @@ use crate::{
     auth,
     domain::{DisplayName, Email, FieldParser, Password},
     error::ApiError,
+    http::problem::failures,
     http::{
         extract::{ParseBody, Valid},
         state::AppState,
@@ -210,16 +211,19 @@ impl FromRequest for PasswordTurn {
     }
 }
 
+failures!(RegisterFailures {
+    EmailTaken: "The email is already registered",
+    TooManyRequests: "Too many attempts from this address",
+    Busy: "Every password worker is busy; try again after `Retry-After` seconds",
+});
+
 /// Creates an account and emails a verification link.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; a verification email is on its way", body = RegisterResponse),
-        (status = 409, description = "The email is already registered", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every password worker is busy; try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        RegisterFailures,
     )
 )]
 pub async fn register(
@@ -237,13 +241,17 @@ pub async fn register(
     }))
 }
 
+failures!(VerifyEmailFailures {
+    InvalidToken: "The token is invalid, expired or used",
+});
+
 /// Confirms an email address with the token from the verification link.
 #[utoipa::path(
     post, path = "/api/v1/auth/verify-email", tag = "auth",
     request_body = TokenRequest,
     responses(
         (status = 200, description = "The email is verified", body = VerifyEmailResponse),
-        (status = 400, description = "The token is invalid, expired or used", body = crate::error::Problem, content_type = "application/problem+json"),
+        VerifyEmailFailures,
     )
 )]
 pub async fn verify_email(
@@ -255,6 +263,13 @@ pub async fn verify_email(
         email_verified: true,
     }))
 }
+
+failures!(LoginFailures {
+    Unauthorized: "Unknown email or wrong password (one message for both)",
+    AccountSuspended: "The account is suspended",
+    TooManyRequests: "Too many failed attempts for this account from clients it does not know (or from this device), or too many requests from this address",
+    Busy: "Every password worker is busy; try again after `Retry-After` seconds",
+});
 
 /// Signs in with email and password.
 ///
@@ -270,12 +285,7 @@ pub async fn verify_email(
     responses(
         (status = 200, description = "Signed in", body = TokenPair,
             headers(("Set-Cookie" = String, description = "`alongside_device`: HttpOnly, SameSite=Strict, Path=/api/v1/auth, 180 days; Secure when the service is served over https"))),
-        (status = 401, description = "Unknown email or wrong password (one message for both)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The account is suspended", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this account from clients it does not know (or from this device), or too many requests from this address", body = crate::error::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Every password worker is busy; try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        LoginFailures,
     )
 )]
 pub async fn login(
@@ -301,6 +311,10 @@ pub async fn login(
         .json(signed_in.tokens))
 }
 
+failures!(RefreshFailures {
+    Unauthorized: "The refresh token is invalid, expired, revoked or already used",
+});
+
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a
 /// spent one again revokes every token descended from the same sign-in.
 #[utoipa::path(
@@ -308,7 +322,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 401, description = "The refresh token is invalid, expired, revoked or already used", body = crate::error::Problem, content_type = "application/problem+json"),
+        RefreshFailures,
     )
 )]
 pub async fn refresh(
@@ -334,13 +348,17 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+failures!(PasswordResetFailures {
+    TooManyRequests: "Too many requests from this address",
+});
+
 /// Emails a password reset link when the account exists; answers the same either way.
 #[utoipa::path(
     post, path = "/api/v1/auth/password-reset", tag = "auth",
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "If the account exists, a reset email is on its way", body = Accepted),
-        (status = 429, description = "Too many requests from this address", body = crate::error::Problem, content_type = "application/problem+json"),
+        PasswordResetFailures,
     )
 )]
 pub async fn password_reset(
@@ -355,6 +373,11 @@ pub async fn password_reset(
     }))
 }
 
+failures!(PasswordResetConfirmFailures {
+    InvalidToken: "The token is invalid, expired or used",
+    Busy: "Every password worker is busy; the token is still valid, try again after `Retry-After` seconds",
+});
+
 /// Sets a new password with the token from the reset link and signs out every session.
 ///
 /// It works whatever the account's sign-in lock-out, and ends it.
@@ -363,9 +386,7 @@ pub async fn password_reset(
     request_body = PasswordResetConfirmRequest,
     responses(
         (status = 200, description = "The password is changed, every refresh token and device cookie revoked, and the sign-in lock-out ended", body = PasswordResetDone),
-        (status = 400, description = "The token is invalid, expired or used", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every password worker is busy; the token is still valid, try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        PasswordResetConfirmFailures,
     )
 )]
 pub async fn password_reset_confirm(

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     error::ApiError,
+    http::problem::failures,
     http::{
         extract::{AuthUser, Valid},
         state::AppState,
@@ -48,6 +49,13 @@ pub struct RoundRequest {
 
 crate::http::extract::opaque_body!(RoundRequest);
 
+failures!(MatchingRoundFailures {
+    AdminOnly: "Administrators only",
+    IdempotencyKeyInUse: "A round with the same Idempotency-Key is still running",
+    ValidationError:
+        "The body or the Idempotency-Key is invalid, or the key was used with another body",
+});
+
 /// A matching round: the best assignment of waiting mentees to mentors with free slots,
 /// the most isolated first when mentors are scarce.
 #[utoipa::path(
@@ -57,9 +65,7 @@ crate::http::extract::opaque_body!(RoundRequest);
     request_body = RoundRequest,
     responses(
         (status = 200, description = "The round's proposals", body = RoundResult),
-        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A round with the same Idempotency-Key is still running", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The body or the Idempotency-Key is invalid, or the key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
+        MatchingRoundFailures,
     )
 )]
 pub async fn matching_round(
@@ -72,13 +78,17 @@ pub async fn matching_round(
     Ok(HttpResponse::Ok().json(result))
 }
 
+failures!(StatsFailures {
+    AdminOnly: "Administrators only",
+});
+
 /// The programme's figures.
 #[utoipa::path(
     get, path = "/api/v1/admin/stats", tag = "admin",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Figures", body = Stats),
-        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
+        StatsFailures,
     )
 )]
 pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
@@ -87,6 +97,12 @@ pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(stats))
 }
 
+failures!(SuspendFailures {
+    AdminOnly: "Administrators only",
+    NotFound: "No such account",
+    CannotSuspendSelf: "Administrators cannot suspend themselves",
+});
+
 /// Suspends an account: it cannot sign in, its sessions end, and it is never suggested.
 #[utoipa::path(
     post, path = "/api/v1/admin/users/{user_id}/suspend", tag = "admin",
@@ -94,9 +110,7 @@ pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRes
     params(("user_id" = Uuid, Path, description = "The account to suspend")),
     responses(
         (status = 200, description = "Suspended", body = Suspended),
-        (status = 403, description = "Administrators only", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Administrators cannot suspend themselves", body = crate::error::Problem, content_type = "application/problem+json"),
+        SuspendFailures,
     )
 )]
 pub async fn suspend(

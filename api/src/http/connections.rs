@@ -12,6 +12,7 @@ use crate::{
         FieldParser,
     },
     error::ApiError,
+    http::problem::failures,
     http::{
         extract::{AuthUser, ParseBody, Valid},
         state::AppState,
@@ -78,6 +79,11 @@ fn parse_limit(raw: Option<&str>, max: u32, default: u32) -> Result<u32, ApiErro
     }
 }
 
+failures!(SuggestionsFailures {
+    ProfileRequired: "The caller has no profile yet",
+    ValidationError: "A parameter is invalid",
+});
+
 /// The best peers or mentors for the caller, best first, each with the reasons.
 #[utoipa::path(
     get, path = "/api/v1/me/suggestions", tag = "connections",
@@ -85,8 +91,7 @@ fn parse_limit(raw: Option<&str>, max: u32, default: u32) -> Result<u32, ApiErro
     params(SuggestionQuery),
     responses(
         (status = 200, description = "Suggestions, best first", body = Suggestions),
-        (status = 409, description = "The caller has no profile yet", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        SuggestionsFailures,
     )
 )]
 pub async fn suggestions(
@@ -117,6 +122,14 @@ pub struct CreateConnection {
 
 crate::http::extract::opaque_body!(CreateConnection);
 
+failures!(CreateFailures {
+    EmailNotVerified: "The caller's email is not verified yet",
+    NotFound: "No such practitioner to connect with",
+    ConnectionExists | MentorUnavailable | ProfileRequired | IdempotencyKeyInUse: "Already connected or pending, the mentor has no free slot, the caller has no profile, or a request with the same Idempotency-Key is still being served",
+    ValidationError: "The body or the Idempotency-Key is invalid, or the key was used with another body",
+    TooManyRequests: "Too many requests today",
+});
+
 /// Asks another practitioner to connect, as peers or as the mentee of a mentorship.
 #[utoipa::path(
     post, path = "/api/v1/connections", tag = "connections",
@@ -125,11 +138,7 @@ crate::http::extract::opaque_body!(CreateConnection);
     request_body = CreateConnection,
     responses(
         (status = 201, description = "The request is sent", body = ConnectionView),
-        (status = 403, description = "The caller's email is not verified yet", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such practitioner to connect with", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already connected or pending, the mentor has no free slot, the caller has no profile, or a request with the same Idempotency-Key is still being served", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The body or the Idempotency-Key is invalid, or the key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests today", body = crate::error::Problem, content_type = "application/problem+json"),
+        CreateFailures,
     )
 )]
 pub async fn create(
@@ -173,6 +182,10 @@ pub struct ConnectionPage {
     pub next_cursor: Option<String>,
 }
 
+failures!(ListFailures {
+    ValidationError: "A parameter is invalid",
+});
+
 /// The caller's connections, newest first.
 #[utoipa::path(
     get, path = "/api/v1/connections", tag = "connections",
@@ -180,7 +193,7 @@ pub struct ConnectionPage {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of connections", body = ConnectionPage),
-        (status = 422, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        ListFailures,
     )
 )]
 pub async fn list(
@@ -212,6 +225,10 @@ pub async fn list(
     }))
 }
 
+failures!(GetFailures {
+    NotFound: "No such connection of the caller's",
+});
+
 /// One connection (its two parties only).
 #[utoipa::path(
     get, path = "/api/v1/connections/{id}", tag = "connections",
@@ -219,7 +236,7 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The connection id")),
     responses(
         (status = 200, description = "The connection", body = ConnectionView),
-        (status = 404, description = "No such connection of the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
+        GetFailures,
     )
 )]
 pub async fn get(
@@ -243,6 +260,12 @@ async fn act(
     Ok(HttpResponse::Ok().json(view))
 }
 
+failures!(AcceptFailures {
+    NotYourMove: "Only the recipient can accept",
+    NotFound: "No such connection of the caller's",
+    InvalidStatus | MentorFull: "Not pending, or the mentor has no free slot left",
+});
+
 /// Accepts a request (recipient only); both receive an introduction email.
 #[utoipa::path(
     post, path = "/api/v1/connections/{id}/accept", tag = "connections",
@@ -250,9 +273,7 @@ async fn act(
     params(("id" = Uuid, Path, description = "The connection id")),
     responses(
         (status = 200, description = "Accepted", body = ConnectionView),
-        (status = 403, description = "Only the recipient can accept", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such connection of the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending, or the mentor has no free slot left", body = crate::error::Problem, content_type = "application/problem+json"),
+        AcceptFailures,
     )
 )]
 pub async fn accept(
@@ -291,6 +312,12 @@ impl ParseBody for DeclineRequest {
     }
 }
 
+failures!(DeclineFailures {
+    NotYourMove: "Only the recipient can decline",
+    NotFound: "No such connection of the caller's",
+    InvalidStatus: "Not pending",
+});
+
 /// Declines a request (recipient only). The requester gets a kind email without the note;
 /// a mentee proposed by a round is proposed to their next-best free mentor.
 #[utoipa::path(
@@ -300,9 +327,7 @@ impl ParseBody for DeclineRequest {
     request_body = DeclineRequest,
     responses(
         (status = 200, description = "Declined", body = ConnectionView),
-        (status = 403, description = "Only the recipient can decline", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such connection of the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending", body = crate::error::Problem, content_type = "application/problem+json"),
+        DeclineFailures,
     )
 )]
 pub async fn decline(
@@ -318,6 +343,12 @@ pub async fn decline(
     act(&state, &user, path.into_inner(), Action::Decline, decline).await
 }
 
+failures!(WithdrawFailures {
+    NotYourMove: "Only the requester can withdraw",
+    NotFound: "No such connection of the caller's",
+    InvalidStatus: "Not pending",
+});
+
 /// Withdraws a pending request (requester only).
 #[utoipa::path(
     post, path = "/api/v1/connections/{id}/withdraw", tag = "connections",
@@ -325,9 +356,7 @@ pub async fn decline(
     params(("id" = Uuid, Path, description = "The connection id")),
     responses(
         (status = 200, description = "Withdrawn", body = ConnectionView),
-        (status = 403, description = "Only the requester can withdraw", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such connection of the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending", body = crate::error::Problem, content_type = "application/problem+json"),
+        WithdrawFailures,
     )
 )]
 pub async fn withdraw(
@@ -345,6 +374,11 @@ pub async fn withdraw(
     .await
 }
 
+failures!(EndFailures {
+    NotFound: "No such connection of the caller's",
+    InvalidStatus: "Not accepted",
+});
+
 /// Ends an accepted connection (either party); a mentor's slot is free again.
 #[utoipa::path(
     post, path = "/api/v1/connections/{id}/end", tag = "connections",
@@ -352,8 +386,7 @@ pub async fn withdraw(
     params(("id" = Uuid, Path, description = "The connection id")),
     responses(
         (status = 200, description = "Ended", body = ConnectionView),
-        (status = 404, description = "No such connection of the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not accepted", body = crate::error::Problem, content_type = "application/problem+json"),
+        EndFailures,
     )
 )]
 pub async fn end(
@@ -380,6 +413,10 @@ pub struct BlockRequest {
 
 crate::http::extract::opaque_body!(BlockRequest);
 
+failures!(BlockFailures {
+    NotFound: "No such practitioner",
+});
+
 /// Blocks someone: neither is suggested to or can request the other; pending requests
 /// between them are withdrawn.
 #[utoipa::path(
@@ -388,7 +425,7 @@ crate::http::extract::opaque_body!(BlockRequest);
     request_body = BlockRequest,
     responses(
         (status = 204, description = "Blocked"),
-        (status = 404, description = "No such practitioner", body = crate::error::Problem, content_type = "application/problem+json"),
+        BlockFailures,
     )
 )]
 pub async fn block(

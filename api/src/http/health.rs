@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{error::ApiError, http::state::AppState};
+use crate::{error::ApiError, http::problem::failures, http::state::AppState};
 
 /// The API description, identical to `openapi.yaml` at the repository root (a test keeps
 /// the two and the code in step).
@@ -32,11 +32,15 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
+failures!(ReadyzFailures {
+    Unavailable: "The database does not answer",
+});
+
 /// 200 when the database answers, 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = Status),
-        (status = 503, description = "The database does not answer", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadyzFailures,
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ping = tokio::time::timeout(std::time::Duration::from_secs(3), state.db.ping()).await;

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::ApiError,
+    http::problem::failures,
     http::{
         extract::{AuthUser, Valid},
         state::AppState,
@@ -51,6 +52,11 @@ pub struct DeleteAccountRequest {
 
 crate::http::extract::opaque_body!(DeleteAccountRequest);
 
+failures!(DeleteMeFailures {
+    WrongPassword: "The password is not correct",
+    Busy: "Every password worker is busy; try again after `Retry-After` seconds",
+});
+
 /// Erases the caller's account and everything that hangs off it.
 #[utoipa::path(
     delete, path = "/api/v1/me", tag = "me",
@@ -58,9 +64,7 @@ crate::http::extract::opaque_body!(DeleteAccountRequest);
     request_body = DeleteAccountRequest,
     responses(
         (status = 204, description = "The account and its data are erased"),
-        (status = 403, description = "The password is not correct", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every password worker is busy; try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        DeleteMeFailures,
     )
 )]
 pub async fn delete_me(

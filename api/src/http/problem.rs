@@ -1,6 +1,8 @@
 //! Errors as RFC 9457 problem documents: the services' [`ApiError`], and the errors actix
 //! produces itself (unknown route, wrong method, unreadable body).
 
+use std::collections::BTreeMap;
+
 use actix_web::{
     body::BoxBody,
     dev::ServiceResponse,
@@ -9,7 +11,73 @@ use actix_web::{
     HttpResponse, ResponseError,
 };
 
+use utoipa::openapi::{
+    header::HeaderBuilder,
+    schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type},
+    ContentBuilder, Ref, RefOr, Response, ResponseBuilder,
+};
+
 use crate::error::{ApiError, Problem, ProblemCode, PROBLEM_JSON};
+
+/// What one operation can refuse with, for its `responses(...)`: each line names the
+/// problem codes of one status and says when, e.g.
+///
+/// ```ignore
+/// failures!(AcceptFailures {
+///     NotYourMove: "Only the recipient can accept",
+///     InvalidStatus | MentorFull: "Not pending, or the mentor has no free slot left",
+/// });
+/// ```
+macro_rules! failures {
+    ($name:ident { $($($code:ident)|+ : $description:literal),+ $(,)? }) => {
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+            > {
+                $crate::http::problem::responses(&[
+                    $((&[$($crate::error::ProblemCode::$code),+], $description)),+
+                ])
+            }
+        }
+    };
+}
+pub(crate) use failures;
+
+/// The documented responses of a failure set: one per status, naming its problem types,
+/// with `Retry-After` where the answer carries it.
+pub fn responses(lines: &[(&[ProblemCode], &str)]) -> BTreeMap<String, RefOr<Response>> {
+    let mut documented = BTreeMap::new();
+    for (codes, description) in lines {
+        let Some(first) = codes.first() else { continue };
+        let types: Vec<String> = codes.iter().map(|c| format!("`{}`", c.uri())).collect();
+        let mut response = ResponseBuilder::new()
+            .description(format!("{description} ({})", types.join(", ")))
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            );
+        if codes.iter().any(|c| c.retries_after()) {
+            let seconds = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0));
+            response = response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(seconds)
+                    .description(Some("Seconds to wait"))
+                    .build(),
+            );
+        }
+        documented.insert(first.status().to_string(), RefOr::T(response.build()));
+    }
+    documented
+}
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {

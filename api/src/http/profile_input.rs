@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::{
     domain::{
+        codes::{Language, MeetingMode, Population, Profession, Setting, Timezone},
         profile::{
             bio, code_list, date, display_name_schema, int_in, interest_tags, interests_schema,
             optional_whole_number, whole_number, Coordinates, LocationInput, MentoringInput,
@@ -14,7 +15,7 @@ use crate::{
         DisplayName, FieldParser,
     },
     http::extract::ParseBody,
-    vocabulary::{self as vocab, check_code},
+    vocabulary as vocab,
 };
 
 /// What a practitioner says about their practice. All fields are required on PUT except
@@ -65,33 +66,24 @@ impl ParseBody for ProfileInput {
 
     fn parse(self, fields: &mut FieldParser) -> Option<ProfileData> {
         let display_name = fields.field("display_name", DisplayName::parse(&self.display_name));
-        let profession = fields.field(
-            "profession",
-            check_code(&self.profession, &vocab::profession_codes()),
-        );
+        let profession = fields.field("profession", Profession::parse(&self.profession));
         let populations = fields.field(
             "populations",
-            code_list(&self.populations, &vocab::population_codes(), 1, 10),
+            code_list(&self.populations, Population::parse, 1, 10),
         );
-        let settings = fields.field(
-            "settings",
-            code_list(&self.settings, &vocab::setting_codes(), 1, 10),
-        );
+        let settings = fields.field("settings", code_list(&self.settings, Setting::parse, 1, 10));
         let location = fields.field("location", Coordinates::parse(self.location));
         let years = fields.field("years_experience", int_in(self.years_experience, 0, 60));
         let languages = fields.field(
             "languages",
-            code_list(&self.languages, &vocab::language_codes(), 1, 10),
+            code_list(&self.languages, Language::parse, 1, 10),
         );
         let interests = fields.field("interests", interest_tags(&self.interests));
         let bio = fields.field("bio", bio(self.bio));
-        let timezone = fields.field(
-            "timezone",
-            check_code(&self.timezone, &vocab::timezone_names()),
-        );
+        let timezone = fields.field("timezone", Timezone::parse(&self.timezone));
         let modes = fields.field(
             "meeting_modes",
-            code_list(&self.meeting_modes, &vocab::meeting_mode_codes(), 1, 2),
+            code_list(&self.meeting_modes, MeetingMode::parse, 1, 2),
         );
         let max_travel = match self.max_travel_km {
             Some(km) => fields.field("max_travel_km", int_in(km, 0, 1000).map(Some)),
@@ -114,8 +106,8 @@ impl ParseBody for ProfileInput {
             interests: interests?,
             bio: bio?,
             timezone: timezone?,
-            meets_virtual: modes.iter().any(|m| m == "virtual"),
-            meets_in_person: modes.iter().any(|m| m == "in_person"),
+            meets_virtual: modes.iter().any(|m| m.as_str() == "virtual"),
+            meets_in_person: modes.iter().any(|m| m.as_str() == "in_person"),
             max_travel_km: max_travel?,
             works_alone: self.works_alone,
             seeking: self.seeking,

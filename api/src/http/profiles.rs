@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::profile::merge_patch,
     error::ApiError,
+    http::problem::failures,
     http::profile_input::ProfileInput,
     http::{
         extract::{parse_value, AuthUser, Valid},
@@ -37,6 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/vocabulary").get(vocabulary));
 }
 
+failures!(PutProfileFailures {
+    TooManyRequests: "The location was changed too often in the last hour",
+});
+
 /// Creates or replaces the caller's profile.
 #[utoipa::path(
     put, path = "/api/v1/me/profile", tag = "profiles",
@@ -44,7 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     request_body = ProfileInput,
     responses(
         (status = 200, description = "The saved profile", body = Profile),
-        (status = 429, description = "The location was changed too often in the last hour", body = crate::error::Problem, content_type = "application/problem+json"),
+        PutProfileFailures,
     )
 )]
 pub async fn put_profile(
@@ -122,6 +127,11 @@ struct MentoringPatch {
     paused_until: Option<String>,
 }
 
+failures!(PatchProfileFailures {
+    ProfileRequired: "There is no profile to change yet",
+    TooManyRequests: "The location was changed too often in the last hour",
+});
+
 /// Changes only the fields named in the body.
 #[utoipa::path(
     patch, path = "/api/v1/me/profile", tag = "profiles",
@@ -129,8 +139,7 @@ struct MentoringPatch {
     request_body(content = inline(ProfilePatch), content_type = "application/json"),
     responses(
         (status = 200, description = "The saved profile", body = Profile),
-        (status = 409, description = "There is no profile to change yet", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The location was changed too often in the last hour", body = crate::error::Problem, content_type = "application/problem+json"),
+        PatchProfileFailures,
     )
 )]
 pub async fn patch_profile(
@@ -172,6 +181,10 @@ fn stored_input(profile: &Profile) -> ProfileInput {
     }
 }
 
+failures!(GetProfileFailures {
+    NotFound: "No such visible profile",
+});
+
 /// A practitioner's public profile. Unverified and suspended accounts, and accounts without
 /// a profile, are not found (except by their owner).
 #[utoipa::path(
@@ -180,7 +193,7 @@ fn stored_input(profile: &Profile) -> ProfileInput {
     params(("user_id" = Uuid, Path, description = "The practitioner's user id")),
     responses(
         (status = 200, description = "Their public profile", body = PublicProfile),
-        (status = 404, description = "No such visible profile", body = crate::error::Problem, content_type = "application/problem+json"),
+        GetProfileFailures,
     )
 )]
 pub async fn get_profile(
@@ -273,6 +286,11 @@ impl Cursor {
     }
 }
 
+failures!(DirectoryFailures {
+    ProfileRequired: "`within_km` needs the caller's own profile",
+    ValidationError: "A parameter is invalid",
+});
+
 /// Search and pick: practitioners matching every given filter.
 #[utoipa::path(
     get, path = "/api/v1/directory", tag = "profiles",
@@ -280,8 +298,7 @@ impl Cursor {
     params(DirectoryQuery),
     responses(
         (status = 200, description = "A page of public profiles", body = DirectoryPage),
-        (status = 409, description = "`within_km` needs the caller's own profile", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        DirectoryFailures,
     )
 )]
 pub async fn directory(

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     email::templates::escape_html,
     error::{ApiError, ProblemCode},
+    http::problem::failures,
     http::state::AppState,
     service::notifications,
 };
@@ -46,13 +47,17 @@ fn bad_token() -> ApiError {
     )
 }
 
+failures!(UnsubscribeFailures {
+    InvalidToken: "The token is invalid",
+});
+
 /// Stops optional emails (connection requests, reminders, digests) for the link's owner.
 #[utoipa::path(
     post, path = "/unsubscribe", tag = "notifications",
     params(UnsubscribeQuery),
     responses(
         (status = 200, description = "Unsubscribed", body = Unsubscribed),
-        (status = 400, description = "The token is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        UnsubscribeFailures,
     )
 )]
 pub async fn unsubscribe(
@@ -66,13 +71,17 @@ pub async fn unsubscribe(
     Ok(HttpResponse::Ok().json(Unsubscribed { unsubscribed: true }))
 }
 
+failures!(ConfirmPageFailures {
+    InvalidToken: "The token is missing or malformed",
+});
+
 /// A page with a button that unsubscribes; opening it (as mail scanners do) changes nothing.
 #[utoipa::path(
     get, path = "/unsubscribe", tag = "notifications",
     params(UnsubscribeQuery),
     responses(
         (status = 200, description = "A confirmation page", body = String, content_type = "text/html"),
-        (status = 400, description = "The token is missing or malformed", body = crate::error::Problem, content_type = "application/problem+json"),
+        ConfirmPageFailures,
     )
 )]
 pub async fn confirm_page(query: web::Query<UnsubscribeQuery>) -> Result<HttpResponse, ApiError> {

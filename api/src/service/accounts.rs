@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Admission, ACCESS_TOKEN_TTL_SECS},
-    domain::{DisplayName, Email, Password},
+    domain::{role::Role, DisplayName, Email, Password},
     email::templates,
     error::{ApiError, ProblemCode},
     service::{
@@ -87,7 +87,7 @@ pub async fn register(
             email: &email,
             password_hash,
             display_name: &name,
-            role: "practitioner",
+            role: Role::Practitioner,
             email_verified: false,
         },
     )
@@ -109,6 +109,7 @@ pub async fn register(
 }
 
 /// Confirms an email address with the token from the verification link.
+#[tracing::instrument(skip_all)]
 pub async fn verify_email(core: &Core, token: &str) -> Result<(), ApiError> {
     let mut write = core.write().await?;
     let user_id = tokens::consume_email_token(write.db(), token, EmailTokenPurpose::VerifyEmail)
@@ -139,7 +140,7 @@ async fn issue_pair(
 ) -> Result<TokenPair, ApiError> {
     let refresh_token = tokens::create_refresh_token(db, user.id, family_id).await?;
     Ok(TokenPair {
-        access_token: core.jwt.issue_access(user.id, &user.role)?,
+        access_token: core.jwt.issue_access(user.id, user.role.as_str())?,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TOKEN_TTL_SECS,
         refresh_token,
@@ -227,6 +228,7 @@ pub async fn sign_in(
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a
 /// spent one again revokes every token descended from the same sign-in.
+#[tracing::instrument(skip_all)]
 pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair, ApiError> {
     let invalid = || ApiError::Unauthorized("The refresh token is not valid.");
     let write = core.write().await?;
@@ -251,6 +253,7 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair, ApiE
 
 /// Signs out: the refresh token and every token descended from the same sign-in stop
 /// working. Unknown tokens are accepted silently.
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(core: &Core, refresh_token: &str) -> Result<(), ApiError> {
     if let Some(family_id) = tokens::family_of(&core.db, refresh_token).await? {
         tokens::revoke_family(&core.db, family_id, Utc::now()).await?;
@@ -260,6 +263,7 @@ pub async fn sign_out(core: &Core, refresh_token: &str) -> Result<(), ApiError> 
 
 /// Emails a password reset link when the account exists and is not suspended; says nothing
 /// either way.
+#[tracing::instrument(skip_all)]
 pub async fn request_password_reset(core: &Core, email: &str) -> Result<(), ApiError> {
     let user = match Email::parse(email) {
         Ok(email) => users::find_by_email(&core.db, &email).await?,
@@ -280,6 +284,7 @@ pub async fn request_password_reset(core: &Core, email: &str) -> Result<(), ApiE
 
 /// Sets a new password with the token from the reset link, signs out every session,
 /// forgets every device and ends any sign-in lock-out.
+#[tracing::instrument(skip_all)]
 pub async fn reset_password(
     core: &Core,
     token: &str,
@@ -321,6 +326,7 @@ pub struct Me {
 }
 
 /// The caller's account, profile and isolation.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn me(core: &Core, user: User) -> Result<Me, ApiError> {
     let stored = profiles::load(&core.reads, user.id).await?;
     let isolation = match &stored {
@@ -333,7 +339,7 @@ pub async fn me(core: &Core, user: User) -> Result<Me, ApiError> {
         user_id: user.id,
         email: user.email,
         email_verified: user.email_verified,
-        role: user.role,
+        role: user.role.as_str().to_owned(),
         display_name: user.display_name,
     })
 }
@@ -435,7 +441,7 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
             email: user.email,
             display_name: user.display_name,
             email_verified: user.email_verified,
-            role: user.role,
+            role: user.role.as_str().to_owned(),
             suspended: user.suspended,
             created_at: user.created_at,
             updated_at: user.updated_at,

@@ -13,7 +13,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    domain::connection::{self, Action, Actor, ConnectionKind, ConnectionStatus},
+    domain::{
+        connection::{self, Action, Actor, ConnectionKind, ConnectionStatus},
+        role::Role,
+    },
     error::{ApiError, ProblemCode},
     service::{connections as requests, notifications, Core},
     store::{
@@ -25,7 +28,7 @@ use crate::{
 };
 
 pub fn require_admin(user: &User) -> Result<(), ApiError> {
-    if user.role == "admin" {
+    if user.role == Role::Admin {
         Ok(())
     } else {
         Err(ApiError::refused(
@@ -177,6 +180,7 @@ pub struct Stats {
 }
 
 /// The programme's figures.
+#[tracing::instrument(skip(core))]
 pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
     let db = &core.db;
     let practitioners = profiles::Entity::find().count(db).await?;

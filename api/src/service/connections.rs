@@ -136,6 +136,7 @@ async fn view(
 }
 
 /// Every connection of one practitioner, as they see it (for their data export).
+#[tracing::instrument(skip(db))]
 pub async fn all_views(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -336,6 +337,7 @@ pub struct ListFilter {
 }
 
 /// A page of the caller's connections, and the id the next page starts before.
+#[tracing::instrument(skip(core, filter))]
 pub async fn list(
     core: &Core,
     user_id: Uuid,
@@ -369,6 +371,7 @@ async fn of_party(core: &Core, id: Uuid, caller: Uuid) -> Result<Connection, Api
 }
 
 /// One connection, for its two parties only.
+#[tracing::instrument(skip(core))]
 pub async fn get(core: &Core, id: Uuid, caller: Uuid) -> Result<ConnectionView, ApiError> {
     let row = of_party(core, id, caller).await?;
     view(&core.reads, &row, caller).await
@@ -439,6 +442,7 @@ pub async fn act(
 /// A round's proposal: a pending mentorship from the mentee to the mentor, emailed to the
 /// mentor. `Ok(false)` when the pair cannot be proposed (already connected, or the mentor
 /// has no room left).
+#[tracing::instrument(skip(core, explanation))]
 pub async fn propose(
     core: &Core,
     mentee: Uuid,
@@ -519,6 +523,7 @@ pub async fn block(core: &Core, blocker: Uuid, blocked: Uuid) -> Result<(), ApiE
 }
 
 /// Lifts a block (or does nothing when there was none).
+#[tracing::instrument(skip(core))]
 pub async fn unblock(core: &Core, blocker: Uuid, blocked: Uuid) -> Result<(), ApiError> {
     let mut write = core.write().await?;
     rows::unblock(write.db(), blocker, blocked).await?;

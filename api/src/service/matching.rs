@@ -144,6 +144,7 @@ pub struct Isolation {
 
 /// How isolated the owner of `profile` is: from the live index, or measured from storage
 /// when the index does not hold them yet.
+#[tracing::instrument(skip_all, fields(user_id = %profile.row.user_id))]
 pub async fn isolation(
     core: &Core,
     profile: &stored_profiles::StoredProfile,

@@ -124,6 +124,7 @@ async fn enqueue_optional(
 }
 
 /// Tells the recipient about a new request, unless they turned such emails off.
+#[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
 pub async fn connection_request(
     db: &impl ConnectionTrait,
     mailing: &Mailing<'_>,
@@ -145,6 +146,7 @@ pub async fn connection_request(
 }
 
 /// Reminds the recipient of a request still waiting at half its time.
+#[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
 pub async fn reminder(
     db: &impl ConnectionTrait,
     mailing: &Mailing<'_>,
@@ -162,6 +164,7 @@ pub async fn reminder(
 }
 
 /// Introduces the two people to each other, each with the other's email.
+#[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
 pub async fn introduction(
     db: &impl ConnectionTrait,
     connection: &Connection,
@@ -181,6 +184,7 @@ pub async fn introduction(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
 pub async fn declined(db: &impl ConnectionTrait, connection: &Connection) -> anyhow::Result<()> {
     let requester = user(db, connection.requester_id).await?;
     let recipient = user(db, connection.recipient_id).await?;
@@ -189,6 +193,7 @@ pub async fn declined(db: &impl ConnectionTrait, connection: &Connection) -> any
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
 pub async fn expired(db: &impl ConnectionTrait, connection: &Connection) -> anyhow::Result<()> {
     let requester = user(db, connection.requester_id).await?;
     let recipient = user(db, connection.recipient_id).await?;
@@ -199,6 +204,7 @@ pub async fn expired(db: &impl ConnectionTrait, connection: &Connection) -> anyh
 
 /// Tells the other side of a pending request that it closed because `gone`'s account is no
 /// longer active.
+#[tracing::instrument(skip_all, fields(connection_id = %connection.id, %gone))]
 pub async fn request_closed(
     db: &impl ConnectionTrait,
     connection: &Connection,
@@ -217,6 +223,7 @@ pub async fn request_closed(
 }
 
 /// Which optional emails `user_id` receives.
+#[tracing::instrument(skip(db))]
 pub async fn preferences(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -224,6 +231,7 @@ pub async fn preferences(
     Ok(connections::preferences(db, user_id).await?)
 }
 
+#[tracing::instrument(skip(db))]
 pub async fn set_preferences(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -234,6 +242,7 @@ pub async fn set_preferences(
 
 /// Stops every optional email for the owner of a valid unsubscribe link; false when the
 /// link is not valid.
+#[tracing::instrument(skip_all)]
 pub async fn unsubscribe(core: &crate::service::Core, token: &str) -> Result<bool, ApiError> {
     let Some(user_id) = core.jwt.verify_unsubscribe(token).await else {
         return Ok(false);

@@ -28,6 +28,7 @@ pub fn no_profile() -> ApiError {
 }
 
 /// The caller's own profile, or the refusal that says they must make one first.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn own(core: &Core, user: &users::Model) -> Result<Profile, ApiError> {
     let stored = profiles::load(&core.db, user.id)
         .await?
@@ -110,7 +111,7 @@ async fn names(
 }
 
 /// Free mentoring places of each profile: capacity less accepted mentees.
-pub async fn available_slots(
+async fn available_slots(
     db: &impl ConnectionTrait,
     profiles: &[StoredProfile],
 ) -> Result<HashMap<Uuid, i32>, sea_orm::DbErr> {
@@ -131,6 +132,7 @@ pub async fn available_slots(
 }
 
 /// What `viewer` sees of each stored profile.
+#[tracing::instrument(skip_all)]
 pub async fn public_profiles(
     db: &impl ConnectionTrait,
     stored: &[StoredProfile],
@@ -153,6 +155,7 @@ pub async fn public_profiles(
 }
 
 /// The visible profiles among `ids`, in the order given, as `viewer` sees them.
+#[tracing::instrument(skip(db, viewer))]
 pub async fn visible_in_order(
     db: &impl ConnectionTrait,
     ids: &[Uuid],

@@ -56,12 +56,12 @@ pub async fn save(
     let created_at = existing.as_ref().map_or(now, |p| p.created_at);
     let row = profiles::ActiveModel {
         user_id: Set(user_id),
-        profession: Set(data.profession.clone()),
+        profession: Set(data.profession.as_str().to_owned()),
         latitude: Set(data.location.latitude()),
         longitude: Set(data.location.longitude()),
         years_experience: Set(data.years_experience),
         bio: Set(data.bio.clone()),
-        timezone: Set(data.timezone.clone()),
+        timezone: Set(data.timezone.as_str().to_owned()),
         meets_virtual: Set(data.meets_virtual),
         meets_in_person: Set(data.meets_in_person),
         max_travel_km: Set(data.max_travel_km),
@@ -87,11 +87,14 @@ pub async fn save(
         .filter(profile_tags::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    fn codes<T: AsRef<str>>(list: &[T]) -> Vec<String> {
+        list.iter().map(|c| c.as_ref().to_owned()).collect()
+    }
     let tags = [
-        (POPULATION, &data.populations),
-        (SETTING, &data.settings),
-        (LANGUAGE, &data.languages),
-        (INTEREST, &data.interests),
+        (POPULATION, codes(&data.populations)),
+        (SETTING, codes(&data.settings)),
+        (LANGUAGE, codes(&data.languages)),
+        (INTEREST, data.interests.clone()),
     ];
     let rows: Vec<profile_tags::ActiveModel> = tags
         .iter()

@@ -28,7 +28,7 @@ pub struct NewUser<'a> {
     pub email: &'a Email,
     pub password_hash: String,
     pub display_name: &'a DisplayName,
-    pub role: &'a str,
+    pub role: crate::domain::role::Role,
     pub email_verified: bool,
 }
 
@@ -41,7 +41,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<User,
         password_hash: Set(new.password_hash),
         display_name: Set(new.display_name.as_str().to_owned()),
         email_verified: Set(new.email_verified),
-        role: Set(new.role.to_owned()),
+        role: Set(new.role),
         suspended: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -85,7 +85,7 @@ pub async fn promote_to_admin(
 ) -> Result<(), sea_orm::DbErr> {
     users::ActiveModel {
         id: Set(id),
-        role: Set("admin".into()),
+        role: Set(crate::domain::role::Role::Admin),
         email_verified: Set(true),
         password_hash: Set(password_hash),
         updated_at: Set(Utc::now()),

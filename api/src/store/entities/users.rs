@@ -11,7 +11,7 @@ pub struct Model {
     pub password_hash: String,
     pub display_name: String,
     pub email_verified: bool,
-    pub role: String,
+    pub role: crate::domain::role::Role,
     pub suspended: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
