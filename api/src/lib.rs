@@ -25,3 +25,4 @@ pub mod store;
 pub mod telemetry;
 pub mod views;
 pub mod vocabulary;
+pub mod web;

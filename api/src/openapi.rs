@@ -12,7 +12,7 @@ use utoipa::{
 use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
-use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe};
+use crate::routes::{admin, auth, connections, health, me, profiles, session, unsubscribe, verification};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,9 +35,13 @@ use crate::routes::{admin, auth, connections, health, me, profiles, unsubscribe}
         auth::logout,
         auth::password_reset,
         auth::password_reset_confirm,
+        session::sign_in,
+        session::refresh,
+        session::sign_out,
         me::get_me,
         me::delete_me,
         me::export,
+        verification::resend,
         profiles::put_profile,
         profiles::patch_profile,
         profiles::get_profile,

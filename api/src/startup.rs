@@ -253,9 +253,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             )
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .configure(routes::configure)
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
-            }))
+            .default_service(web::to(crate::web::fallback))
             .wrap(ErrorHandlers::new().default_handler(render_problem))
             .wrap_fn(move |req, srv| security.middleware(req, srv))
             .wrap_fn(move |req, srv| {

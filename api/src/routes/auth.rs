@@ -165,7 +165,7 @@ pub struct PasswordResetDone {
     pub password_reset: bool,
 }
 
-async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
     let Some(client) = state.ip_limiter.client(req) else {
         return Ok(());
     };
@@ -321,7 +321,7 @@ pub async fn register(
     }))
 }
 
-fn outgoing(user: &User, kind: &'static str, rendered: templates::Rendered) -> outbox::NewEmail {
+pub(crate) fn outgoing(user: &User, kind: &'static str, rendered: templates::Rendered) -> outbox::NewEmail {
     outbox::NewEmail {
         user_id: Some(user.id),
         kind,
