@@ -108,8 +108,7 @@ function Round() {
       ${preview
         ? html`<h3>Preview</h3>
             <p>
-              ${preview.proposals.length} pairing${preview.proposals.length === 1 ? '' : 's'};
-              ${preview.unmatched_mentee_ids.length} without a mentor this time.
+              ${`${preview.proposals.length} pairing${preview.proposals.length === 1 ? '' : 's'}; ${preview.unmatched_mentee_ids.length} without a mentor this time.`}
             </p>
             ${preview.proposals.length
               ? html`<ul class="pairs">
@@ -124,8 +123,7 @@ function Round() {
         : null}
       ${done
         ? html`<p class="notice">
-            Round done: ${done.proposals.length} request${done.proposals.length === 1 ? '' : 's'}
-            sent to mentors.
+            ${`Round done: ${done.proposals.length} request${done.proposals.length === 1 ? '' : 's'} sent to mentors.`}
           </p>`
         : null}
     </div>

@@ -97,8 +97,7 @@ function ConnectionCard({ connection: c, mine, onChange }) {
   return html`<article class="card" aria-labelledby=${heading}>
     <h3 id=${heading}><a href=${`/people/${other.user_id}`}>${other.display_name}</a></h3>
     <p class="meta">
-      ${c.kind === 'mentorship' ? (mine ? 'You asked to be mentored' : 'Asks you to mentor them') : 'Peers'}
-      · <span class=${`status status-${c.status}`}>${STATUS[c.status] ?? c.status}</span>
+      ${c.kind === 'mentorship' ? (mine ? 'You asked to be mentored' : 'Asks you to mentor them') : 'Peers'}${' · '}<span class=${`status status-${c.status}`}>${STATUS[c.status] ?? c.status}</span>
     </p>
     ${c.message ? html`<blockquote>${c.message}</blockquote>` : null}
     ${c.reasons.length

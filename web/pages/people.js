@@ -41,8 +41,7 @@ function PersonCard({ profile: p, vocabulary, reasons }) {
       <a href=${`/people/${p.user_id}`}>${p.display_name}</a>
     </h3>
     <p class="meta">
-      ${label(vocabulary?.professions, p.profession)} · ${p.years_experience} years ·
-      ${whereabouts(p)}
+      ${`${label(vocabulary?.professions, p.profession)} · ${p.years_experience} years · ${whereabouts(p)}`}
     </p>
     ${p.mentoring.offering
       ? html`<p class="tag">
@@ -282,7 +281,7 @@ function RequestForm({ profile: p }) {
   };
   if (sent) {
     return html`<p class="notice" role="status">
-      Request sent. We have emailed ${p.display_name}; you will hear when they answer.
+      ${`Request sent. We have emailed ${p.display_name}; you will hear when they answer. `}
       <a href="/connections?direction=outgoing">See your requests</a>
     </p>`;
   }
