@@ -2,8 +2,8 @@
 # The web app's tests: installs what is missing (web/tests/node_modules with playwright-core,
 # axe-core and the view library; contract/node_modules for openapi-typescript and tsc;
 # Debian's chromium), checks that web/vendor is the view library as installed, generates the
-# API types from openapi.yaml and type-checks the whole app with them, then starts the debug
-# `alongside` on a fresh SQLite database with its emails in a file outbox and runs the browser
+# API types from openapi.yaml and type-checks the whole app with them, then builds and starts
+# the debug `alongside` (which embeds web/) on a fresh SQLite database with its emails in a file outbox and runs the browser
 # journeys (web/tests/journeys.mjs), which also take the screenshots in docs/screenshots/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +59,9 @@ if [ "$shell_bytes" -gt 102400 ]; then
   echo "web: the app is over 100 KB compressed" >&2
   exit 1
 fi
+
+# The app is embedded at compile time: the binary must be built from web/ as it is now.
+(cd "$root" && cargo build -p api --quiet)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export DATA_DIR="$work/data" DATABASE_URL="sqlite://$work/data/alongside.db?mode=rwc" \

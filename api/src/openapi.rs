@@ -12,7 +12,9 @@ use utoipa::{
 use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
-use crate::routes::{admin, auth, connections, health, me, profiles, session, unsubscribe, verification};
+use crate::routes::{
+    admin, auth, blocks, connections, health, me, profiles, session, unsubscribe, verification,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,7 +38,7 @@ use crate::routes::{admin, auth, connections, health, me, profiles, session, uns
         auth::password_reset,
         auth::password_reset_confirm,
         session::sign_in,
-        session::refresh,
+        session::refresh_session,
         session::sign_out,
         me::get_me,
         me::delete_me,
@@ -55,6 +57,7 @@ use crate::routes::{admin, auth, connections, health, me, profiles, session, uns
         connections::decline,
         connections::withdraw,
         connections::end,
+        blocks::list_blocks,
         connections::block,
         connections::unblock,
         connections::get_notifications,

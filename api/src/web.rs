@@ -153,10 +153,22 @@ mod tests {
 
     #[test]
     fn api_paths_are_reserved_and_app_paths_are_not() {
-        for path in ["/api", "/api/v1/nothing", "/healthz", "/unsubscribe", "/openapi.yaml"] {
+        for path in [
+            "/api",
+            "/api/v1/nothing",
+            "/healthz",
+            "/unsubscribe",
+            "/openapi.yaml",
+        ] {
             assert!(is_reserved(path), "{path}");
         }
-        for path in ["/", "/verify-email", "/apiary", "/healthzone", "/connections/1"] {
+        for path in [
+            "/",
+            "/verify-email",
+            "/apiary",
+            "/healthzone",
+            "/connections/1",
+        ] {
             assert!(!is_reserved(path), "{path}");
         }
     }
@@ -176,7 +188,10 @@ mod tests {
         assert!(app.files.contains_key("app.js"));
         assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("a/b.CSS"), "text/css; charset=utf-8");
-        assert_eq!(content_type("manifest.webmanifest"), "application/manifest+json");
+        assert_eq!(
+            content_type("manifest.webmanifest"),
+            "application/manifest+json"
+        );
         let page = String::from_utf8_lossy(&app.page);
         assert!(page.contains(&format!("/assets/{}/app.js", app.version)));
         assert!(!page.contains("<script>"), "no inline script");

@@ -40,12 +40,15 @@ function useSubmit(action) {
 }
 
 /** @param {PageProps} props */
-export function Welcome({ me }) {
+export function Welcome({ me, query }) {
   useEffect(() => {
     if (me) navigate(home(me), true);
   }, [me]);
   return html`<section class="welcome">
     <${Title}>Find your people in practice</${Title}>
+    ${query.get('deleted')
+      ? html`<p class="notice" role="status">Your account is deleted. Thank you for being part of Alongside.</p>`
+      : null}
     <p>
       Alongside connects allied-health practitioners who work alone — the only occupational
       therapist in town, a physio visiting people at home, a new graduate in solo practice —

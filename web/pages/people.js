@@ -2,7 +2,7 @@
 // Suggestions (peers and mentors, with the reasons), the directory, and a person's public
 // profile, from which a request is sent.
 
-import { useState } from '../vendor/hooks.js';
+import { useEffect, useState } from '../vendor/hooks.js';
 import { ApiError, call } from '../api.js';
 import {
   Field,
@@ -315,6 +315,12 @@ function RequestForm({ profile: p }) {
 /** @param {{ profile: Schemas['PublicProfile'] }} props */
 function BlockControl({ profile: p }) {
   const [blocked, setBlocked] = useState(false);
+  useEffect(() => {
+    call('get', '/api/v1/me/blocks').then(
+      (list) => setBlocked(list.items.some((b) => b.user_id === p.user_id)),
+      () => {},
+    );
+  }, [p.user_id]);
   const [status, setStatus] = useState('');
   const toggle = async () => {
     try {
@@ -331,7 +337,7 @@ function BlockControl({ profile: p }) {
     }
   };
   return html`<details class="block">
-    <summary>Block ${p.display_name}</summary>
+    <summary>${blocked ? `${p.display_name} is blocked` : `Block ${p.display_name}`}</summary>
     <p>Blocking hides each of you from the other and withdraws any pending request between you.</p>
     <button type="button" class="danger" onClick=${toggle}>${blocked ? 'Unblock' : 'Block'}</button>
     <p role="status">${status}</p>

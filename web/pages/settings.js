@@ -15,13 +15,7 @@ export function Settings({ me }) {
   return html`<section>
     <${Title}>Settings</${Title}>
     <${Notifications} />
-    <section class="panel" aria-labelledby="blocks-title">
-      <h2 id="blocks-title">Blocking</h2>
-      <p>
-        To block someone, open their profile and choose “Block”. Neither of you is then
-        suggested to, listed for, or able to ask the other. Unblock from the same place.
-      </p>
-    </section>
+    <${Blocks} />
     <${Export} />
     <${DeleteAccount} />
   </section>`;
@@ -29,15 +23,18 @@ export function Settings({ me }) {
 
 function Notifications() {
   const state = useLoad(() => call('get', '/api/v1/me/notifications'), []);
+  const [chosen, setChosen] = useState(/** @type {Schemas['NotificationPreferences'] | null} */ (null));
   const [status, setStatus] = useState('');
   /** @param {Schemas['NotificationPreferences']} next */
   const save = async (next) => {
+    const before = chosen;
+    setChosen(next);
     setStatus('Saving…');
     try {
-      await call('put', '/api/v1/me/notifications', { body: next });
-      state.reload();
+      setChosen(await call('put', '/api/v1/me/notifications', { body: next }));
       setStatus('Saved.');
     } catch (e) {
+      setChosen(before);
       setStatus(message(e));
     }
   };
@@ -46,13 +43,52 @@ function Notifications() {
     <p class="hint">We always email you about your account and about answers to your requests.</p>
     <${ListState} state=${state} reload=${state.reload} what="your email settings"
       isEmpty=${() => false} empty="">
-      ${(/** @type {Schemas['NotificationPreferences']} */ prefs) => html`
-        <${Check} id="connection_requests" label="Email me when someone asks to connect"
-          checked=${prefs.connection_requests}
-          onChange=${(/** @type {boolean} */ on) => save({ ...prefs, connection_requests: on })} />
-        <${Check} id="match_digest" label="Email me now and then about new people who match me"
-          checked=${prefs.match_digest}
-          onChange=${(/** @type {boolean} */ on) => save({ ...prefs, match_digest: on })} />`}
+      ${(/** @type {Schemas['NotificationPreferences']} */ loaded) => {
+        const prefs = chosen ?? loaded;
+        return html`
+          <${Check} id="connection_requests" label="Email me when someone asks to connect"
+            checked=${prefs.connection_requests}
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, connection_requests: on })} />
+          <${Check} id="match_digest" label="Email me now and then about new people who match me"
+            checked=${prefs.match_digest}
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, match_digest: on })} />`;
+      }}
+    </${ListState}>
+    <p role="status">${status}</p>
+  </section>`;
+}
+
+function Blocks() {
+  const state = useLoad(() => call('get', '/api/v1/me/blocks'), []);
+  const [status, setStatus] = useState('');
+  /** @param {Schemas['BlockedPerson']} person */
+  const unblock = async (person) => {
+    try {
+      await call('delete', '/api/v1/me/blocks/{user_id}', { params: { user_id: person.user_id } });
+      setStatus(`${person.display_name} is no longer blocked.`);
+      state.reload();
+    } catch (e) {
+      setStatus(message(e));
+    }
+  };
+  return html`<section class="panel" aria-labelledby="blocks-title">
+    <h2 id="blocks-title">People you blocked</h2>
+    <p class="hint">
+      To block someone, open their profile and choose “Block”. Neither of you is then suggested
+      to, listed for, or able to ask the other.
+    </p>
+    <${ListState} state=${state} reload=${state.reload} what="the people you blocked"
+      isEmpty=${(/** @type {Schemas['BlockList']} */ d) => d.items.length === 0}
+      empty="You have not blocked anyone.">
+      ${(/** @type {Schemas['BlockList']} */ d) => html`<ul class="plain">
+        ${d.items.map(
+          (p) => html`<li key=${p.user_id}>
+            <span>${p.display_name}</span>
+            <button type="button" class="secondary" onClick=${() => unblock(p)}
+              aria-label=${`Unblock ${p.display_name}`}>Unblock</button>
+          </li>`,
+        )}
+      </ul>`}
     </${ListState}>
     <p role="status">${status}</p>
   </section>`;

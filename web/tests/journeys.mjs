@@ -410,11 +410,25 @@ test('the directory, settings and an expired link are plain and accessible', asy
   await page.getByRole('link', { name: 'Ben', exact: true }).waitFor();
   await axe(page, 'directory');
   await shot(page, 'directory');
+  // Block from a profile; see and undo it in the settings.
+  await page.goto(`${BASE}/people/${await userId(cleo)}`);
+  await heading(page, 'Cleo');
+  await page.getByText('Block Cleo').click();
+  await page.getByRole('button', { name: 'Block', exact: true }).click();
+  await page.getByText('Cleo is blocked:').waitFor();
   await page.goto(`${BASE}/settings`);
   await heading(page, 'Settings');
-  await page.getByLabel('Email me when someone asks to connect').waitFor();
+  await page.getByLabel('Email me when someone asks to connect').uncheck();
+  await page.getByText('Saved.').waitFor();
+  await page.reload();
+  await heading(page, 'Settings');
+  assert(!(await page.getByLabel('Email me when someone asks to connect').isChecked()), 'the choice is kept');
+  await page.getByRole('button', { name: 'Unblock Cleo' }).waitFor();
   await axe(page, 'settings');
   await shot(page, 'settings');
+  await page.getByRole('button', { name: 'Unblock Cleo' }).click();
+  await page.getByText('Cleo is no longer blocked.').waitFor();
+  await page.getByText('You have not blocked anyone.').waitFor();
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Download my data' }).click(),
@@ -493,6 +507,25 @@ test('an admin suspends a user, whose session then ends', async () => {
   await cleo.page.reload();
   await heading(cleo.page, 'Sign in');
   assert(!(await cleo.page.getByRole('navigation', { name: 'Main' }).count()), 'no longer signed in');
+});
+
+test('a practitioner deletes their account with their password', async () => {
+  const { page } = ben;
+  await page.goto(`${BASE}/settings`);
+  await heading(page, 'Settings');
+  await page.getByLabel('Your password, to confirm').fill('not my password');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.locator('.form-error p, #delete-password-error').first().waitFor();
+  await axe(page, 'settings (wrong password)');
+  await page.getByLabel('Your password, to confirm').fill(ben.password);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await heading(page, 'Find your people in practice');
+  await page.getByText('Your account is deleted.').waitFor();
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByLabel('Email').fill(ben.email);
+  await page.getByLabel('Password').fill(ben.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('The email or password is not correct.').waitFor();
 });
 
 async function main() {

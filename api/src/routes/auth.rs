@@ -321,7 +321,11 @@ pub async fn register(
     }))
 }
 
-pub(crate) fn outgoing(user: &User, kind: &'static str, rendered: templates::Rendered) -> outbox::NewEmail {
+pub(crate) fn outgoing(
+    user: &User,
+    kind: &'static str,
+    rendered: templates::Rendered,
+) -> outbox::NewEmail {
     outbox::NewEmail {
         user_id: Some(user.id),
         kind,

@@ -37,7 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/connections/{id}/decline").post(decline))
         .service(web::resource("/connections/{id}/withdraw").post(withdraw))
         .service(web::resource("/connections/{id}/end").post(end))
-        .service(web::resource("/me/blocks").post(block))
+        .service(
+            web::resource("/me/blocks")
+                .get(super::blocks::list_blocks)
+                .post(block),
+        )
         .service(web::resource("/me/blocks/{user_id}").delete(unblock))
         .service(
             web::resource("/me/notifications")

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod blocks;
 pub mod connections;
 pub mod health;
 pub mod me;

@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .post(sign_in)
             .delete(sign_out),
     )
-    .service(web::resource("/auth/session/refresh").post(refresh));
+    .service(web::resource("/auth/session/refresh").post(refresh_session));
 }
 
 /// An access token for the `Authorization: Bearer` header; the refresh token is in the
@@ -95,11 +95,7 @@ async fn take_pair(response: HttpResponse) -> Result<(TokenPair, Vec<HeaderValue
     Ok((pair, cookies))
 }
 
-fn session_response(
-    state: &AppState,
-    pair: TokenPair,
-    cookies: Vec<HeaderValue>,
-) -> HttpResponse {
+fn session_response(state: &AppState, pair: TokenPair, cookies: Vec<HeaderValue>) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     for value in cookies {
         response.append_header((header::SET_COOKIE, value));
@@ -162,7 +158,7 @@ pub async fn sign_in(
             headers(("Set-Cookie" = String, description = "`alongside_session`, cleared"))),
     )
 )]
-pub async fn refresh(
+pub async fn refresh_session(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {

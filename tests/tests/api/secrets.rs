@@ -311,7 +311,7 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
 async fn sample_responses(app: &TestApp) -> Vec<(&'static str, reqwest::Response)> {
     vec![
         ("200", app.get("/healthz", None).await),
-        ("404", app.get("/no/such/path", None).await),
+        ("404", app.get("/api/v1/no/such/path", None).await),
         (
             "405",
             app.send(Method::DELETE, "/api/v1/auth/login", &json!({}), None)

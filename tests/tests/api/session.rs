@@ -35,8 +35,12 @@ async fn with_cookie(app: &TestApp, method: Method, path: &str, cookie: Option<&
 }
 
 async fn sign_in(app: &TestApp, email: &str) -> Response {
-    app.post(SESSION, &json!({"email": email, "password": PASSWORD}), None)
-        .await
+    app.post(
+        SESSION,
+        &json!({"email": email, "password": PASSWORD}),
+        None,
+    )
+    .await
 }
 
 async fn me_status(app: &TestApp, token: &str) -> u16 {
@@ -44,7 +48,10 @@ async fn me_status(app: &TestApp, token: &str) -> u16 {
 }
 
 fn access_token(body: &Value) -> String {
-    body["access_token"].as_str().expect("an access token").to_owned()
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
 }
 
 on_both_backends! {
