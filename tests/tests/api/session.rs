@@ -1,5 +1,6 @@
-//! The web app's sessions (the refresh token in an HttpOnly cookie), sending the verification
-//! email again, and the app itself being served for every path that is not the API's.
+//! What the web app added to the API: sessions (the refresh token in an HttpOnly cookie),
+//! sending the verification email again, the list of people one blocked, and the app itself
+//! being served for every path that is not the API's.
 
 use reqwest::{header, Method, Response};
 use serde_json::{json, Value};
@@ -189,5 +190,35 @@ on_both_backends! {
         let health = app.get("/healthz", None).await;
         assert_eq!(health.status(), 200);
         assert!(health.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    }
+
+    async fn the_people_one_blocked_are_listed_for_them_alone(app) {
+        let sam = app.create_verified_practitioner("Sam Rivera").await;
+        let kai = app.create_verified_practitioner("Kai Tane").await;
+        let ivy = app.create_verified_practitioner("Ivy Lee").await;
+        expect_problem(app.get("/api/v1/me/blocks", None).await, 401).await;
+        let list = |who: String| async move {
+            let response = app.get("/api/v1/me/blocks", Some(&who)).await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()["items"].as_array().unwrap().clone()
+        };
+        assert!(list(sam.access_token.clone()).await.is_empty());
+        for who in [&kai, &ivy] {
+            let blocked = app
+                .post("/api/v1/me/blocks", &json!({"user_id": who.user_id}), Some(&sam.access_token))
+                .await;
+            assert_eq!(blocked.status(), 204);
+        }
+        let items = list(sam.access_token.clone()).await;
+        let names: Vec<&str> = items.iter().map(|i| i["display_name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Ivy Lee", "Kai Tane"], "most recent first");
+        assert_eq!(items[0]["user_id"], ivy.user_id.as_str());
+        assert!(items[0]["blocked_at"].is_string());
+        assert!(list(kai.access_token.clone()).await.is_empty(), "not those who blocked them");
+        let unblocked = app
+            .send(Method::DELETE, &format!("/api/v1/me/blocks/{}", ivy.user_id), &json!({}), Some(&sam.access_token))
+            .await;
+        assert_eq!(unblocked.status(), 204);
+        assert_eq!(list(sam.access_token.clone()).await.len(), 1);
     }
 }
