@@ -35,8 +35,8 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let root = manifest.join("../web");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
@@ -46,17 +46,17 @@ fn main() {
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let relative = file
-            .strip_prefix(&root)
-            .expect("under web/")
+            .strip_prefix(&root)?
             .to_string_lossy()
             .replace('\\', "/");
-        let absolute = file.canonicalize().expect("a readable file");
+        let absolute = file.canonicalize()?;
         out.push_str(&format!(
             "    ({relative:?}, include_bytes!({:?})),\n",
             absolute.display().to_string()
         ));
     }
     out.push_str("];\n");
-    let target = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("web_assets.rs");
-    fs::write(target, out).expect("OUT_DIR is writable");
+    let target = PathBuf::from(env::var("OUT_DIR")?).join("web_assets.rs");
+    fs::write(target, out)?;
+    Ok(())
 }
