@@ -207,7 +207,7 @@ function App() {
       <a class="brand" href=${me ? '/suggestions' : '/'}>Alongside</a>
       ${me ? html`<${Nav} me=${me} path=${path} onSignOut=${leave} />` : null}
     </header>
-    ${me ? html`<${VerifyBanner} me=${me} />` : null}
+    ${me && path !== '/verify-email' ? html`<${VerifyBanner} me=${me} />` : null}
     <main id="main">${content}</main>
   `;
 }

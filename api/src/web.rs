@@ -8,12 +8,13 @@
 //! emailed links (`/verify-email?token=…`) and reloads open the app. Files are also served
 //! at their plain paths (`/manifest.webmanifest`, icons), revalidated on each use.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::{collections::HashMap, io::Write, sync::OnceLock};
 
 use actix_web::{
     http::{header, Method},
-    HttpRequest, HttpResponse,
+    HttpRequest, HttpResponse, HttpResponseBuilder,
 };
+use flate2::{write::GzEncoder, Compression};
 use sha2::{Digest, Sha256};
 
 use crate::{error::ApiError, headers::APP_POLICY};
@@ -37,13 +38,30 @@ const REVALIDATE: &str = "no-cache";
 
 struct Asset {
     bytes: &'static [u8],
+    /// The same, gzipped once at start-up, for text that compresses.
+    gzipped: Option<Vec<u8>>,
     content_type: &'static str,
 }
 
 struct App {
     version: String,
     page: Vec<u8>,
+    page_gzipped: Option<Vec<u8>>,
     files: HashMap<&'static str, Asset>,
+}
+
+/// `bytes` gzipped, when the content type is text that is worth compressing.
+fn gzip(bytes: &[u8], content_type: &str) -> Option<Vec<u8>> {
+    let text = content_type.starts_with("text/")
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("application/manifest+json")
+        || content_type.starts_with("image/svg+xml");
+    if !text || bytes.len() < 256 {
+        return None;
+    }
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
 }
 
 /// The content type of a file, by its extension.
@@ -79,11 +97,13 @@ fn app() -> &'static App {
             hasher.update(path.as_bytes());
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(bytes);
+            let content_type = content_type(path);
             files.insert(
                 *path,
                 Asset {
                     bytes,
-                    content_type: content_type(path),
+                    gzipped: gzip(bytes, content_type),
+                    content_type,
                 },
             );
         }
@@ -93,8 +113,10 @@ fn app() -> &'static App {
             .get(PAGE)
             .map(|asset| String::from_utf8_lossy(asset.bytes).into_owned())
             .unwrap_or_default();
+        let page = versioned_page(&page, &version).into_bytes();
         App {
-            page: versioned_page(&page, &version).into_bytes(),
+            page_gzipped: gzip(&page, "text/html"),
+            page,
             version,
             files,
         }
@@ -110,19 +132,62 @@ fn is_reserved(path: &str) -> bool {
     })
 }
 
-fn file(asset: &Asset, cache: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, asset.content_type))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .body(asset.bytes)
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let gzip = parts
+                .next()
+                .is_some_and(|name| name.eq_ignore_ascii_case("gzip"));
+            let refused = parts.any(|param| {
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            gzip && !refused
+        })
 }
 
-fn page(app: &App) -> HttpResponse {
-    HttpResponse::Ok()
+/// The body, gzipped when there is a gzipped form and the client takes it.
+fn body(
+    mut response: HttpResponseBuilder,
+    req: &HttpRequest,
+    plain: &[u8],
+    gzipped: Option<&Vec<u8>>,
+) -> HttpResponse {
+    let Some(gzipped) = gzipped else {
+        return response.body(plain.to_vec());
+    };
+    response.insert_header((header::VARY, "Accept-Encoding"));
+    if accepts_gzip(req) {
+        response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(gzipped.clone())
+    } else {
+        response.body(plain.to_vec())
+    }
+}
+
+fn file(req: &HttpRequest, asset: &Asset, cache: &'static str) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CONTENT_TYPE, asset.content_type))
+        .insert_header((header::CACHE_CONTROL, cache));
+    body(response, req, asset.bytes, asset.gzipped.as_ref())
+}
+
+fn page(req: &HttpRequest, app: &App) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, REVALIDATE))
-        .insert_header((header::CONTENT_SECURITY_POLICY, APP_POLICY))
-        .body(app.page.clone())
+        .insert_header((header::CONTENT_SECURITY_POLICY, APP_POLICY));
+    body(response, req, &app.page, app.page_gzipped.as_ref())
 }
 
 /// The default service: the app for every GET or HEAD of a path that is not the API's; an
@@ -136,14 +201,16 @@ pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(rest) = path.strip_prefix("/assets/") {
         let (version, name) = rest.split_once('/').ok_or(ApiError::NotFound)?;
         return match app.files.get(name) {
-            Some(asset) if version == app.version && name != PAGE => Ok(file(asset, IMMUTABLE)),
+            Some(asset) if version == app.version && name != PAGE => {
+                Ok(file(&req, asset, IMMUTABLE))
+            }
             _ => Err(ApiError::NotFound),
         };
     }
     let name = path.trim_start_matches('/');
     match app.files.get(name) {
-        Some(asset) if name != PAGE => Ok(file(asset, REVALIDATE)),
-        _ => Ok(page(app)),
+        Some(asset) if name != PAGE => Ok(file(&req, asset, REVALIDATE)),
+        _ => Ok(page(&req, app)),
     }
 }
 
@@ -180,6 +247,33 @@ mod tests {
         assert!(out.contains(r#"href="/assets/abc/app.css""#));
         assert!(out.contains(r#"src="/assets/abc/app.js""#));
         assert!(out.contains(r#"href="https://example.org""#));
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_take_it() {
+        use actix_web::test::TestRequest;
+        let with = |value: &str| {
+            TestRequest::default()
+                .insert_header((header::ACCEPT_ENCODING, value))
+                .to_http_request()
+        };
+        assert!(accepts_gzip(&with("gzip, deflate, br")));
+        assert!(accepts_gzip(&with("br;q=1.0, GZIP;q=0.5")));
+        assert!(!accepts_gzip(&with("gzip;q=0")));
+        assert!(!accepts_gzip(&with("br")));
+        assert!(!accepts_gzip(&TestRequest::default().to_http_request()));
+        let app = app();
+        let script = &app.files["app.js"];
+        let gzipped = script.gzipped.as_ref().expect("scripts are compressed");
+        assert!(gzipped.len() < script.bytes.len());
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut plain)
+            .unwrap();
+        assert_eq!(plain, script.bytes);
+        assert!(
+            app.files["icon-192.png"].gzipped.is_none(),
+            "images are not"
+        );
     }
 
     #[test]

@@ -177,6 +177,15 @@ on_both_backends! {
         assert_eq!(asset.status(), 200);
         assert!(asset.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
         assert!(asset.headers()[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+        let gzipped = app
+            .client
+            .get(app.url(script))
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(gzipped.headers()[header::VARY], "Accept-Encoding");
         let manifest = app.get("/manifest.webmanifest", None).await;
         assert_eq!(manifest.headers()[header::CONTENT_TYPE], "application/manifest+json");
         assert_eq!(manifest.headers()[header::CACHE_CONTROL], "no-cache");
