@@ -42,6 +42,7 @@ pub enum ProblemCode {
     NotFound,
     MethodNotAllowed,
     EmailTaken,
+    AlreadyVerified,
     ConnectionExists,
     MentorUnavailable,
     MentorFull,
@@ -58,7 +59,7 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::ValidationError,
         Self::BadRequest,
         Self::MalformedJson,
@@ -72,6 +73,7 @@ impl ProblemCode {
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::EmailTaken,
+        Self::AlreadyVerified,
         Self::ConnectionExists,
         Self::MentorUnavailable,
         Self::MentorFull,
@@ -139,6 +141,11 @@ impl ProblemCode {
                 "email-taken",
                 409,
                 "An account with this email already exists.",
+            ),
+            Self::AlreadyVerified => (
+                "already-verified",
+                409,
+                "The account's email is already verified.",
             ),
             Self::ConnectionExists => (
                 "connection-exists",

@@ -264,9 +264,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             )
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .configure(http::configure)
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
-            }))
+            .default_service(web::to(crate::http::app::fallback))
             .wrap(ErrorHandlers::new().default_handler(render_problem))
             .wrap_fn(move |req, srv| security.middleware(req, srv))
             .wrap_fn(move |req, srv| {

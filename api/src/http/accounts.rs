@@ -144,7 +144,7 @@ pub struct PasswordResetDone {
     pub password_reset: bool,
 }
 
-async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
     let Some(client) = state.ip_limiter.client(req) else {
         return Ok(());
     };
@@ -161,7 +161,7 @@ async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(), ApiError
 pub const DEVICE_COOKIE: &str = "alongside_device";
 const DEVICE_COOKIE_PATH: &str = "/api/v1/auth";
 
-fn device_cookie(req: &HttpRequest) -> Option<String> {
+pub(crate) fn device_cookie(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
@@ -178,7 +178,7 @@ fn device_cookie(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn set_device_cookie(state: &AppState, token: &str) -> String {
+pub(crate) fn set_device_cookie(state: &AppState, token: &str) -> String {
     let max_age = login_failures::DEVICE_TTL_DAYS * 24 * 3600;
     let secure = if state.config.public_url.starts_with("https://") {
         "; Secure"
@@ -193,7 +193,7 @@ fn set_device_cookie(state: &AppState, token: &str) -> String {
 /// A place in the password pool, taken before the request body is even read: when the pool
 /// is full the request is refused at once, before it costs anything else (and, for a
 /// sign-in, before it is counted as an attempt).
-pub struct PasswordTurn(auth::Admission);
+pub struct PasswordTurn(pub auth::Admission);
 
 impl FromRequest for PasswordTurn {
     type Error = ApiError;

@@ -18,7 +18,7 @@ use crate::{
         state::AppState,
     },
     service::{
-        connections::{self as service, ConnectionView, Decline, ListFilter, Request},
+        connections::{self as service, BlockList, ConnectionView, Decline, ListFilter, Request},
         matching::{self, Suggestions},
         notifications,
     },
@@ -40,7 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/connections/{id}/decline").post(decline))
         .service(web::resource("/connections/{id}/withdraw").post(withdraw))
         .service(web::resource("/connections/{id}/end").post(end))
-        .service(web::resource("/me/blocks").post(block))
+        .service(web::resource("/me/blocks").get(list_blocks).post(block))
         .service(web::resource("/me/blocks/{user_id}").delete(unblock))
         .service(
             web::resource("/me/notifications")
@@ -435,6 +435,20 @@ pub async fn block(
 ) -> Result<HttpResponse, ApiError> {
     service::block(&state, user.id(), body.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lists the people the caller has blocked (not those who blocked the caller).
+#[utoipa::path(
+    get, path = "/api/v1/me/blocks", tag = "connections",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The people the caller has blocked", body = BlockList))
+)]
+pub async fn list_blocks(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let list: BlockList = service::blocked(&state, user.id()).await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Lifts a block.

@@ -1,5 +1,6 @@
 //! Headers on every response: browser hardening (nosniff, no referrer, no framing, no
-//! caching, HSTS behind https, a Content-Security-Policy by content type) and CORS for the
+//! caching unless the handler says otherwise, HSTS behind https, a Content-Security-Policy
+//! by content type, or the web app's own) and CORS for the
 //! origins in `CORS_ORIGINS`, none by default.
 
 use actix_web::{
@@ -17,6 +18,11 @@ use futures_util::future::{Either, LocalBoxFuture};
 /// its form may post only back here.
 pub const HTML_POLICY: &str =
     "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// For the web app's page (set by `crate::http::app` on it): scripts, styles, images and API
+/// calls from this origin only, no inline script or style, nothing frames it.
+pub const APP_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; connect-src 'self'; manifest-src 'self'; form-action 'self'; \
+frame-ancestors 'none'; base-uri 'none'";
 /// For everything else (JSON, YAML, problem documents): nothing at all.
 pub const DEFAULT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 pub const HSTS: &str = "max-age=31536000; includeSubDomains";

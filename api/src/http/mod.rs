@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod app;
 pub mod connections;
 pub mod extract;
 pub mod headers;
@@ -15,8 +16,10 @@ pub mod problem;
 pub mod profile_input;
 pub mod profiles;
 pub mod ratelimit;
+pub mod session;
 pub mod state;
 pub mod unsubscribe;
+pub mod verification;
 
 use actix_web::web;
 
@@ -25,8 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     unsubscribe::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
+            // Before `accounts`, whose `/auth` scope would otherwise take `/auth/session`.
+            .configure(session::configure)
             .configure(accounts::configure)
             .configure(me::configure)
+            .configure(verification::configure)
             .configure(profiles::configure)
             .configure(connections::configure)
             .configure(admin::configure),

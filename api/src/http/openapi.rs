@@ -12,7 +12,9 @@ use utoipa::{
 use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
-use crate::http::{accounts as auth, admin, connections, health, me, profiles, unsubscribe};
+use crate::http::{
+    accounts as auth, admin, connections, health, me, profiles, session, unsubscribe, verification,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,9 +37,13 @@ use crate::http::{accounts as auth, admin, connections, health, me, profiles, un
         auth::logout,
         auth::password_reset,
         auth::password_reset_confirm,
+        session::sign_in,
+        session::refresh_session,
+        session::sign_out,
         me::get_me,
         me::delete_me,
         me::export,
+        verification::resend,
         profiles::put_profile,
         profiles::patch_profile,
         profiles::get_profile,
@@ -51,6 +57,7 @@ use crate::http::{accounts as auth, admin, connections, health, me, profiles, un
         connections::decline,
         connections::withdraw,
         connections::end,
+        connections::list_blocks,
         connections::block,
         connections::unblock,
         connections::get_notifications,

@@ -108,6 +108,24 @@ pub async fn register(
     Ok(user)
 }
 
+/// Emails a new verification link to an account whose email is not verified yet (earlier
+/// links keep working until they expire).
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn resend_verification(core: &Core, user: &User) -> Result<(), ApiError> {
+    if user.email_verified {
+        return Err(ApiError::refused(
+            ProblemCode::AlreadyVerified,
+            "This email address is already verified.",
+        ));
+    }
+    let write = core.write().await?;
+    let token =
+        tokens::create_email_token(write.db(), user.id, EmailTokenPurpose::VerifyEmail).await?;
+    let rendered = templates::verify_email(&user.display_name, &core.link("/verify-email", &token));
+    outbox::enqueue(write.db(), outgoing(user, "verify_email", rendered)).await?;
+    write.commit().await
+}
+
 /// Confirms an email address with the token from the verification link.
 #[tracing::instrument(skip_all)]
 pub async fn verify_email(core: &Core, token: &str) -> Result<(), ApiError> {

@@ -522,6 +522,45 @@ pub async fn block(core: &Core, blocker: Uuid, blocked: Uuid) -> Result<(), ApiE
     write.commit().await
 }
 
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BlockedPerson {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub blocked_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BlockList {
+    /// Most recent first.
+    pub items: Vec<BlockedPerson>,
+}
+
+/// The people `blocker` has blocked (not those who blocked them), most recent first; an
+/// erased account leaves nothing to show.
+#[tracing::instrument(skip(core))]
+pub async fn blocked(core: &Core, blocker: Uuid) -> Result<BlockList, ApiError> {
+    let blocks = rows::blocked_by(&core.reads, blocker).await?;
+    let ids: Vec<Uuid> = blocks.iter().map(|b| b.blocked_id).collect();
+    let names: HashMap<Uuid, String> = user_rows::Entity::find()
+        .filter(user_rows::Column::Id.is_in(ids))
+        .all(&core.reads)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let items = blocks
+        .into_iter()
+        .filter_map(|b| {
+            Some(BlockedPerson {
+                display_name: names.get(&b.blocked_id)?.clone(),
+                user_id: b.blocked_id,
+                blocked_at: b.created_at,
+            })
+        })
+        .collect();
+    Ok(BlockList { items })
+}
+
 /// Lifts a block (or does nothing when there was none).
 #[tracing::instrument(skip(core))]
 pub async fn unblock(core: &Core, blocker: Uuid, blocked: Uuid) -> Result<(), ApiError> {

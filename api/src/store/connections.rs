@@ -280,6 +280,18 @@ pub async fn block(
     .map(drop)
 }
 
+/// The blocks `blocker` made, most recent first.
+pub async fn blocked_by(
+    db: &impl ConnectionTrait,
+    blocker: Uuid,
+) -> Result<Vec<blocks::Model>, sea_orm::DbErr> {
+    blocks::Entity::find()
+        .filter(blocks::Column::BlockerId.eq(blocker))
+        .order_by_desc(blocks::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
 pub async fn unblock(
     db: &impl ConnectionTrait,
     blocker: Uuid,

@@ -8,4 +8,5 @@ mod operations;
 mod profiles;
 mod rounds;
 mod secrets;
+mod session;
 mod trust;

@@ -24,7 +24,7 @@ async fn sample_responses(app: &TestApp) -> Vec<(&'static str, reqwest::Response
     let login = "/api/v1/auth/login";
     vec![
         ("200", app.get("/healthz", None).await),
-        ("404", app.get("/no/such/path", None).await),
+        ("404", app.get("/api/v1/no/such/path", None).await),
         (
             "405",
             app.send(Method::DELETE, login, &json!({}), None).await,

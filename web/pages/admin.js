@@ -1,0 +1,163 @@
+// @ts-check
+// Programme administration: figures, a matching round (previewed first), suspending a user.
+
+import { useState } from '../vendor/hooks.js';
+import { call } from '../api.js';
+import { Field, FormError, ListState, Title, html, message, useLoad } from '../ui.js';
+
+/** @typedef {import('../app.js').PageProps} PageProps */
+/** @typedef {import('../client').Schemas} Schemas */
+
+/** @param {PageProps} props */
+export function Admin({ me }) {
+  if (!me) return null;
+  if (me.role !== 'admin') {
+    return html`<section>
+      <${Title}>Administration</${Title}>
+      <p>This page is for the programme's administrators.</p>
+    </section>`;
+  }
+  return html`<section>
+    <${Title}>Administration</${Title}>
+    <${Stats} />
+    <${Round} />
+    <${Suspend} />
+  </section>`;
+}
+
+function Stats() {
+  const state = useLoad(() => call('get', '/api/v1/admin/stats'), []);
+  return html`<section class="panel" aria-labelledby="stats-title">
+    <h2 id="stats-title">The programme in figures</h2>
+    <${ListState} state=${state} reload=${state.reload} what="the figures"
+      isEmpty=${() => false} empty="">
+      ${(/** @type {Schemas['Stats']} */ s) => html`<dl class="figures">
+        <dt>Practitioners</dt><dd>${s.practitioners}</dd>
+        <dt>With a confirmed email</dt><dd>${s.verified}</dd>
+        <dt>Isolated (few peers nearby)</dt><dd>${s.isolated}</dd>
+        <dt>Mentors offering</dt><dd>${s.mentors_offering}</dd>
+        <dt>Free mentoring places</dt><dd>${s.open_mentor_slots}</dd>
+        <dt>Requests waiting</dt><dd>${s.connections.pending}</dd>
+        <dt>Connections made</dt><dd>${s.connections.accepted}</dd>
+        <dt>Declined</dt><dd>${s.connections.declined}</dd>
+        <dt>Acceptance rate</dt>
+        <dd>${s.acceptance_rate == null ? 'Not yet known' : `${Math.round(s.acceptance_rate * 100)}%`}</dd>
+        <dt>Median time to answer</dt>
+        <dd>${s.median_response_hours == null ? 'Not yet known' : `${s.median_response_hours.toFixed(1)} hours`}</dd>
+        <dt>Emails sent / waiting / failed</dt>
+        <dd>${s.emails.sent} / ${s.emails.queued} / ${s.emails.failed}</dd>
+      </dl>`}
+    </${ListState}>
+  </section>`;
+}
+
+/** @type {Map<string, Promise<string>>} */
+const names = new Map();
+/** @param {string} id */
+function nameOf(id) {
+  if (!names.has(id)) {
+    names.set(
+      id,
+      call('get', '/api/v1/profiles/{user_id}', { params: { user_id: id } }).then(
+        (p) => p.display_name,
+        () => id.slice(0, 8),
+      ),
+    );
+  }
+  return /** @type {Promise<string>} */ (names.get(id));
+}
+
+function Round() {
+  const [preview, setPreview] = useState(/** @type {Schemas['RoundResult'] | null} */ (null));
+  const [done, setDone] = useState(/** @type {Schemas['RoundResult'] | null} */ (null));
+  const [labels, setLabels] = useState(/** @type {Record<string, string>} */ ({}));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(/** @type {unknown} */ (null));
+  /** @param {boolean} dryRun */
+  const run = async (dryRun) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await call('post', '/api/v1/admin/matching-rounds', {
+        body: { kind: 'mentorship', dry_run: dryRun },
+      });
+      if (dryRun) {
+        setPreview(result);
+        setDone(null);
+        const ids = result.proposals.slice(0, 50).flatMap((p) => [p.mentee_id, p.mentor_id]);
+        const found = await Promise.all(ids.map(async (id) => [id, await nameOf(id)]));
+        setLabels(Object.fromEntries(found));
+      } else {
+        setDone(result);
+        setPreview(null);
+      }
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section class="panel" aria-labelledby="round-title">
+    <h2 id="round-title">Mentoring round</h2>
+    <p>
+      A round pairs people seeking a mentor with mentors who have room. Preview it first;
+      nothing is sent until you confirm.
+    </p>
+    <button type="button" onClick=${() => run(true)} disabled=${busy}>Preview a round</button>
+    <div role="status" aria-live="polite">
+      ${preview
+        ? html`<h3>Preview</h3>
+            <p>
+              ${`${preview.proposals.length} pairing${preview.proposals.length === 1 ? '' : 's'}; ${preview.unmatched_mentee_ids.length} without a mentor this time.`}
+            </p>
+            ${preview.proposals.length
+              ? html`<ul class="pairs">
+                  ${preview.proposals.slice(0, 50).map(
+                    (p) => html`<li key=${p.mentee_id}>
+                      ${labels[p.mentee_id] ?? '…'} with ${labels[p.mentor_id] ?? '…'}
+                      (match ${Math.round(p.score * 100)}%)
+                    </li>`,
+                  )}
+                </ul>`
+              : html`<p class="state empty">Nobody to pair right now.</p>`}`
+        : null}
+      ${done
+        ? html`<p class="notice">
+            ${`Round done: ${done.proposals.length} request${done.proposals.length === 1 ? '' : 's'} sent to mentors.`}
+          </p>`
+        : null}
+    </div>
+    ${preview && preview.proposals.length
+      ? html`<button type="button" onClick=${() => run(false)} disabled=${busy}>
+          Confirm and send ${preview.proposals.length} request${preview.proposals.length === 1 ? '' : 's'}
+        </button>`
+      : null}
+    <${FormError} error=${error} />
+  </section>`;
+}
+
+function Suspend() {
+  const [id, setId] = useState('');
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState(/** @type {unknown} */ (null));
+  /** @param {Event} event */
+  const suspend = async (event) => {
+    event.preventDefault();
+    setError(null);
+    setStatus('');
+    try {
+      await call('post', '/api/v1/admin/users/{user_id}/suspend', { params: { user_id: id.trim() } });
+      setStatus('Suspended. They can no longer sign in and are never suggested.');
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return html`<form class="panel" onSubmit=${suspend} aria-labelledby="suspend-title">
+    <h2 id="suspend-title">Suspend a user</h2>
+    <${Field} id="suspend-id" label="User id" value=${id} onInput=${setId}
+      hint="Shown in the address of their profile page (after /people/)." />
+    <${FormError} error=${error ? message(error) : null} />
+    <button type="submit" class="danger" disabled=${!id.trim()}>Suspend</button>
+    <p role="status">${status}</p>
+  </form>`;
+}

@@ -1,0 +1,561 @@
+// Browser journeys through the web app, in Chromium, against a running `alongside`:
+//   BASE_URL  the server (e.g. http://localhost:8123)
+//   OUTBOX    its file outbox ($DATA_DIR/outbox), where emails arrive as .eml files
+//   ADMIN_EMAIL / ADMIN_PASSWORD  an admin made with `alongside create-admin`
+//   SCREENSHOTS  where to keep the phone-width screenshots (docs/screenshots)
+// Every page is checked with axe-core (WCAG 2.2 A and AA rules): any violation fails.
+import { chromium } from 'playwright-core';
+import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+const OUTBOX = process.env.OUTBOX;
+const SHOTS = process.env.SCREENSHOTS;
+const PASSWORD = 'a long enough password';
+const PHONE = { width: 390, height: 844 };
+if (!BASE || !OUTBOX || !SHOTS) throw new Error('BASE_URL, OUTBOX and SCREENSHOTS are needed');
+mkdirSync(SHOTS, { recursive: true });
+
+const checked = new Set();
+let failures = 0;
+
+function assert(condition, text) {
+  if (!condition) throw new Error(`expected: ${text}`);
+}
+
+/** The newest email to `to` whose body has a link to `path`, once it arrives. */
+async function link(to, path, after = 0) {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    const found = [];
+    for (const name of readdirSync(OUTBOX).filter((n) => n.endsWith('.eml'))) {
+      const raw = readFileSync(join(OUTBOX, name), 'utf8');
+      const text = raw.replace(/=\r?\n/g, '').replace(/=3D/gi, '=');
+      if (!new RegExp(`^To: .*${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(text)) continue;
+      const match = text.match(new RegExp(`https?://[^\\s"<>]*${path}\\?token=[A-Za-z0-9_-]+`));
+      if (match) found.push(match[0]);
+    }
+    if (found.length > after) return found[found.length - 1];
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no email to ${to} with a ${path} link`);
+}
+
+function count(to, path) {
+  return link(to, path, -1).then(
+    () =>
+      readdirSync(OUTBOX)
+        .map((n) => readFileSync(join(OUTBOX, n), 'utf8').replace(/=\r?\n/g, ''))
+        .filter((t) => t.includes(to) && t.includes(path)).length,
+    () => 0,
+  );
+}
+
+/** axe-core on the page as it is now; `name` is the page's name in the report. */
+async function axe(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    }),
+  );
+  const violations = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`,
+  );
+  if (violations.length) throw new Error(`axe on ${name}:\n  ${violations.join('\n  ')}`);
+  checked.add(name);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A person: their own browser context at phone size, sharing a position. */
+async function person(browser, name, position) {
+  const context = await browser.newContext({
+    viewport: PHONE,
+    deviceScaleFactor: 1,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'en-NZ',
+    timezoneId: 'Pacific/Auckland',
+    geolocation: position,
+    permissions: ['geolocation', 'clipboard-read', 'clipboard-write'],
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`);
+  });
+  const email = `${name.toLowerCase()}@example.org`;
+  return { name, email, context, page, problems };
+}
+
+async function heading(page, text) {
+  await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 10000 });
+}
+
+/** Presses Tab until the focused element is `locator`: reachable by keyboard alone. */
+async function tabTo(page, locator, limit = 40) {
+  const target = await locator.elementHandle();
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((el) => document.activeElement === el, target)) return;
+  }
+  throw new Error(`could not reach ${locator} with Tab`);
+}
+
+/** Sign up with the keyboard alone, from the front page. */
+async function signUpByKeyboard(p) {
+  const { page } = p;
+  await page.goto(BASE);
+  await heading(page, 'Find your people in practice');
+  await axe(page, 'welcome');
+  await shot(page, 'welcome');
+  await tabTo(page, page.getByRole('link', { name: 'Create an account' }));
+  await page.keyboard.press('Enter');
+  await heading(page, 'Create your account');
+  await axe(page, 'sign up');
+  await tabTo(page, page.getByLabel('Your name'));
+  await page.keyboard.type(p.name);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab'); // past the hint-less order: email
+  if (!(await page.getByLabel('Email').evaluate((el) => el === document.activeElement))) {
+    await tabTo(page, page.getByLabel('Email'));
+  }
+  await page.keyboard.type(p.email);
+  await tabTo(page, page.getByLabel('Password'));
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await heading(page, 'Tell us about your practice');
+}
+
+/** Sign up with the mouse (the second and third people). */
+async function signUp(p) {
+  const { page } = p;
+  await page.goto(`${BASE}/sign-up`);
+  await page.getByLabel('Your name').fill(p.name);
+  await page.getByLabel('Email').fill(p.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await heading(page, 'Tell us about your practice');
+}
+
+/** Opens the emailed verification link in the same browser: lands signed in. */
+async function verify(p) {
+  const url = await link(p.email, '/verify-email');
+  await p.page.goto(url);
+  await heading(p.page, 'Tell us about your practice');
+  await p.page.getByText('Your email is confirmed.').waitFor();
+  assert(
+    !(await p.page.getByText('Please confirm your email address').count()),
+    'no reminder to confirm once confirmed',
+  );
+}
+
+/** The profile wizard, all four steps. */
+async function fillProfile(p, { mentor = false, seekMentor = false, screenshots = false } = {}) {
+  const { page } = p;
+  const step = (n) => page.getByRole('heading', { level: 2, name: new RegExp(`^Step ${n} of 4`) });
+  await step(1).waitFor();
+  if (screenshots) {
+    await axe(page, 'profile step 1');
+  }
+  await page.getByLabel('Search profession').fill('occup');
+  await page.getByLabel('Occupational therapy').check();
+  await page.getByLabel('Years in practice').fill('7');
+  await page.getByLabel('About your practice (optional)').fill(`${p.name} visits older people at home.`);
+  if (screenshots) await shot(page, 'profile-wizard');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await step(2).waitFor();
+  await page.getByLabel('Search people you work with').fill('older');
+  await page.getByLabel('Older adults').check();
+  await page.getByLabel('Search where you see them').fill('home');
+  await page.getByLabel('Home visits').check();
+  if (screenshots) await axe(page, 'profile step 2');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await step(3).waitFor();
+  await page.getByRole('button', { name: 'Use my location' }).click();
+  await page.getByText('Position found').waitFor();
+  const zone = await page.getByLabel('Time zone').inputValue();
+  assert(zone === 'Pacific/Auckland', `time zone from the browser, got ${zone}`);
+  if (screenshots) await axe(page, 'profile step 3');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await step(4).waitFor();
+  if (seekMentor) await page.getByLabel('A mentor').check();
+  if (mentor) {
+    await page.getByLabel('I offer to mentor').check();
+    await page.getByLabel('How many mentees at a time (1 to 20)').fill('2');
+  }
+  if (screenshots) await axe(page, 'profile step 4');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await heading(page, 'Your profile is saved');
+  if (screenshots) {
+    await axe(page, 'profile saved');
+    await shot(page, 'profile-saved');
+  }
+}
+
+async function signIn(p, password = PASSWORD) {
+  await p.page.goto(`${BASE}/sign-in`);
+  await heading(p.page, 'Sign in');
+  await p.page.getByLabel('Email').fill(p.email);
+  await p.page.getByLabel('Password').fill(password);
+  await p.page.getByRole('button', { name: 'Sign in' }).click();
+  await p.page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/** Waits until the suggestions list (of `kind`) names `who`, reloading as the index catches up. */
+async function findInSuggestions(page, who, kind = 'peer') {
+  for (let i = 0; i < 20; i++) {
+    await page.goto(`${BASE}/suggestions${kind === 'mentor' ? '?kind=mentor' : ''}`);
+    await heading(page, 'Suggestions');
+    await page.locator('.cards, .state.empty, .state.error').first().waitFor();
+    if (await page.getByRole('link', { name: who, exact: true }).count()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${who} never appeared in the ${kind} suggestions`);
+}
+
+const tests = [];
+const test = (name, body) => tests.push({ name, body });
+
+let browser;
+let admin;
+let ana;
+let ben;
+let cleo;
+
+test('axe-core reports a page that breaks the rules', async () => {
+  const context = await browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await page.setContent('<!doctype html><html><body><input type="text"><img src="x.png"></body></html>');
+  let caught = '';
+  await axe(page, 'a bad page').catch((e) => (caught = e.message));
+  checked.delete('a bad page');
+  assert(caught.includes('label') && caught.includes('image-alt'), `axe names the faults: ${caught}`);
+  await context.close();
+});
+
+test('the server answers app paths with the app and API paths with problems', async () => {
+  const page = await fetch(`${BASE}/reset-password?token=abc`);
+  assert(page.status === 200, 'an emailed link opens the app');
+  assert(page.headers.get('content-type').startsWith('text/html'), 'html');
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert(csp.includes("script-src 'self'") && !csp.includes('unsafe-inline'), `a strict policy: ${csp}`);
+  assert(page.headers.get('cache-control') === 'no-cache', 'the page is revalidated');
+  const body = await page.text();
+  const script = body.match(/src="(\/assets\/[0-9a-f]+\/app\.js)"/);
+  assert(script, 'the page loads its script from a versioned path');
+  const asset = await fetch(`${BASE}${script[1]}`);
+  assert(asset.headers.get('content-type').startsWith('text/javascript'), 'javascript');
+  assert(asset.headers.get('cache-control').includes('immutable'), 'versioned assets are immutable');
+  const missing = await fetch(`${BASE}/api/v1/nothing-here`);
+  assert(missing.status === 404, 'unknown API path is 404');
+  assert(missing.headers.get('content-type').startsWith('application/problem+json'), 'as a problem');
+});
+
+test('a practitioner signs up with the keyboard alone and lands signed in from the emailed link', async () => {
+  ana = await person(browser, 'Ana', { latitude: -45.8788, longitude: 170.5028 });
+  await signUpByKeyboard(ana);
+  await axe(ana.page, 'profile wizard (unconfirmed)');
+  // A stale link: a clear page, and another link on request.
+  await ana.page.goto(`${BASE}/verify-email?token=an-old-token`);
+  await heading(ana.page, 'This link has expired');
+  await axe(ana.page, 'expired link');
+  await shot(ana.page, 'link-expired');
+  await ana.page.getByRole('button', { name: 'Send another link' }).click();
+  await ana.page.getByText('Sent. Check your inbox for the new link.').waitFor();
+  await link(ana.email, '/verify-email', 1);
+  await verify(ana);
+  await fillProfile(ana, { seekMentor: true, screenshots: true });
+  await ana.page.getByText(/Others see you near .*Dunedin/).waitFor();
+});
+
+test('the session survives a reload and the nav shows the signed-in pages', async () => {
+  await ana.page.goto(`${BASE}/connections`);
+  await heading(ana.page, 'Connections');
+  await ana.page.reload();
+  await heading(ana.page, 'Connections');
+  await ana.page.getByRole('navigation', { name: 'Main' }).waitFor();
+  const cookies = await ana.context.cookies();
+  const session = cookies.find((c) => c.name === 'alongside_session');
+  assert(session && session.httpOnly && session.sameSite === 'Strict', 'an HttpOnly SameSite=Strict session cookie');
+  assert(!(await ana.page.evaluate(() => document.cookie.includes('alongside_session'))), 'page script cannot read it');
+});
+
+test('a second practitioner and a mentor sign up, confirm and fill in their profiles', async () => {
+  ben = await person(browser, 'Ben', { latitude: -45.8742, longitude: 170.3486 });
+  await signUp(ben);
+  await verify(ben);
+  await fillProfile(ben, { seekMentor: true });
+  cleo = await person(browser, 'Cleo', { latitude: -43.5321, longitude: 172.6362 });
+  await signUp(cleo);
+  await verify(cleo);
+  await fillProfile(cleo, { mentor: true });
+});
+
+test('a peer request sent with the keyboard alone is accepted and both see contact details', async () => {
+  const { page } = ana;
+  await findInSuggestions(page, 'Ben');
+  await page.getByText('Why we suggest them:').first().waitFor();
+  await axe(page, 'suggestions');
+  await shot(page, 'suggestions');
+  await tabTo(page, page.getByRole('link', { name: 'Ben', exact: true }));
+  await page.keyboard.press('Enter');
+  await heading(page, 'Ben');
+  await axe(page, 'public profile');
+  await tabTo(page, page.getByLabel('A message (optional)'));
+  await page.keyboard.type('Hello Ben, I also do home visits near Dunedin.');
+  await tabTo(page, page.getByRole('button', { name: 'Send request' }));
+  await page.keyboard.press('Enter');
+  await page.getByText('Request sent.').waitFor();
+  await shot(page, 'public-profile');
+
+  await ben.page.goto(`${BASE}/connections`);
+  await heading(ben.page, 'Connections');
+  await ben.page.getByRole('link', { name: 'Ana', exact: true }).waitFor();
+  await axe(ben.page, 'connections (incoming)');
+  await ben.page.getByRole('button', { name: 'Accept' }).click();
+  await ben.page.getByText(ana.email).waitFor();
+  await ben.page.getByRole('button', { name: 'Copy email' }).click();
+  await ben.page.getByText('Email address copied.').waitFor();
+
+  await page.goto(`${BASE}/connections?direction=outgoing`);
+  await page.getByText(ben.email).waitFor();
+  await axe(page, 'connections (outgoing)');
+  await shot(page, 'connections');
+});
+
+test('a mentee asks a mentor, who accepts; both see contact details', async () => {
+  const { page } = ana;
+  await findInSuggestions(page, 'Cleo', 'mentor');
+  await axe(page, 'suggestions (mentors)');
+  await page.getByRole('link', { name: 'Cleo', exact: true }).click();
+  await heading(page, 'Cleo');
+  await page.getByLabel('To be mentored').check();
+  await page.getByLabel('A message (optional)').fill('Could you mentor me on falls prevention?');
+  await page.getByRole('button', { name: 'Send request' }).click();
+  await page.getByText('Request sent.').waitFor();
+
+
+  await cleo.page.goto(`${BASE}/connections`);
+  await cleo.page.getByText('Asks you to mentor them').waitFor();
+  await cleo.page.getByRole('button', { name: 'Accept' }).click();
+  await cleo.page.getByText(ana.email).waitFor();
+  await cleo.page.goto(`${BASE}/mentoring`);
+  await heading(cleo.page, 'Mentoring');
+  await cleo.page.getByRole('link', { name: 'Ana', exact: true }).waitFor();
+  await axe(cleo.page, 'mentoring');
+  await shot(cleo.page, 'mentoring');
+
+  await page.goto(`${BASE}/connections?direction=outgoing`);
+  await page.getByText(cleo.email).waitFor();
+});
+
+test('an admin previews a matching round and sees the figures', async () => {
+  admin = await person(browser, 'Admin', { latitude: -41.29, longitude: 174.78 });
+  admin.email = process.env.ADMIN_EMAIL;
+  await signIn(admin, process.env.ADMIN_PASSWORD);
+  await admin.page.goto(`${BASE}/admin`);
+  await heading(admin.page, 'Administration');
+  await admin.page.getByText('Practitioners').waitFor();
+  await admin.page.getByRole('button', { name: 'Preview a round' }).click();
+  await admin.page.getByRole('heading', { name: 'Preview' }).waitFor();
+  await admin.page.getByText('1 pairing; 0 without a mentor this time.').waitFor();
+  await admin.page.getByText('Ben with Cleo').waitFor();
+  await axe(admin.page, 'admin');
+  await shot(admin.page, 'admin');
+});
+
+test('a request can be declined with a reason', async () => {
+  // Ben asks Cleo to mentor him; Cleo declines with a reason.
+  await ben.page.goto(`${BASE}/people/${await userId(cleo)}`);
+  await heading(ben.page, 'Cleo');
+  await ben.page.getByLabel('To be mentored').check();
+  await ben.page.getByRole('button', { name: 'Send request' }).click();
+  await ben.page.getByText('Request sent.').waitFor();
+  await cleo.page.goto(`${BASE}/connections`);
+  const card = cleo.page.locator('article', { has: cleo.page.getByRole('link', { name: 'Ben', exact: true }) });
+  await card.getByRole('button', { name: 'Decline…' }).click();
+  await card.getByLabel('Why are you declining?').selectOption('no_capacity');
+  await axe(cleo.page, 'decline form');
+  await card.getByRole('button', { name: 'Decline', exact: true }).click();
+  await card.getByText('Declined').waitFor();
+});
+
+async function userId(p) {
+  return p.page.evaluate(async () => {
+    const r = await fetch('/api/v1/auth/session/refresh', { method: 'POST' });
+    const { access_token } = await r.json();
+    const me = await fetch('/api/v1/me', { headers: { authorization: `Bearer ${access_token}` } });
+    return (await me.json()).user_id;
+  });
+}
+
+test('the directory, settings and an expired link are plain and accessible', async () => {
+  const { page } = ana;
+  await page.goto(`${BASE}/directory`);
+  await heading(page, 'Directory');
+  await page.getByLabel('Profession').selectOption('occupational_therapy');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: 'Ben', exact: true }).waitFor();
+  await axe(page, 'directory');
+  await shot(page, 'directory');
+  // Block from a profile; see and undo it in the settings.
+  await page.goto(`${BASE}/people/${await userId(cleo)}`);
+  await heading(page, 'Cleo');
+  await page.getByText('Block Cleo').click();
+  await page.getByRole('button', { name: 'Block', exact: true }).click();
+  await page.getByText('Cleo is blocked:').waitFor();
+  await page.goto(`${BASE}/settings`);
+  await heading(page, 'Settings');
+  await page.getByLabel('Email me when someone asks to connect').uncheck();
+  await page.getByText('Saved.').waitFor();
+  await page.reload();
+  await heading(page, 'Settings');
+  assert(!(await page.getByLabel('Email me when someone asks to connect').isChecked()), 'the choice is kept');
+  await page.getByRole('button', { name: 'Unblock Cleo' }).waitFor();
+  await axe(page, 'settings');
+  await shot(page, 'settings');
+  await page.getByRole('button', { name: 'Unblock Cleo' }).click();
+  await page.getByText('Cleo is no longer blocked.').waitFor();
+  await page.getByText('You have not blocked anyone.').waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download my data' }).click(),
+  ]);
+  assert(download.suggestedFilename() === 'alongside-my-data.json', 'the export downloads');
+  await page.goto(`${BASE}/verify-email?token=not-a-real-token`);
+  await heading(page, 'This link has expired');
+  await page.getByText('Your email is already confirmed.').waitFor();
+  await page.goto(`${BASE}/no-such-page`);
+  await heading(page, 'Page not found');
+  await axe(page, 'not found');
+});
+
+test('a forgotten password is reset from the emailed link', async () => {
+  const { page } = ben;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await heading(page, 'Sign in');
+  await page.getByText('You are signed out.').waitFor();
+  await axe(page, 'sign in');
+  await shot(page, 'sign-in');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await heading(page, 'Reset your password');
+  await axe(page, 'forgot password');
+  await page.getByLabel('Email').fill(ben.email);
+  await page.getByRole('button', { name: 'Email me a link' }).click();
+  await page.getByText('we have emailed it a link').waitFor();
+  const url = await link(ben.email, '/reset-password');
+  await page.goto(url);
+  await heading(page, 'Choose a new password');
+  await axe(page, 'reset password');
+  await page.getByLabel('New password').fill('short');
+  await page.getByRole('button', { name: 'Save the new password' }).click();
+  await page.locator('#new_password-error').waitFor();
+  await axe(page, 'reset password (field error)');
+  await page.getByLabel('New password').fill('a brand new password');
+  await page.getByRole('button', { name: 'Save the new password' }).click();
+  await page.getByText('Your password is changed.').waitFor();
+  ben.password = 'a brand new password';
+  await signIn(ben, 'a brand new password');
+});
+
+test('a field error from the server appears beside its field', async () => {
+  const { page } = ana;
+  await page.goto(`${BASE}/profile`);
+  await heading(page, 'Your profile');
+  await page.getByLabel('Years in practice').fill('99');
+  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await page.getByRole('heading', { level: 2, name: /^Step 1 of 4/ }).waitFor();
+  const error = page.locator('#years_experience-error');
+  await error.waitFor();
+  assert(
+    (await page.getByLabel('Years in practice').getAttribute('aria-describedby')).includes('years_experience-error'),
+    'the error is tied to its field',
+  );
+  await axe(page, 'profile (field error)');
+});
+
+test('a mentor changes capacity and pauses until a date', async () => {
+  const { page } = cleo;
+  await page.goto(`${BASE}/mentoring`);
+  await heading(page, 'Mentoring');
+  await page.getByLabel('How many mentees at a time (1 to 20)').fill('3');
+  await page.getByLabel('Pause new requests until (optional)').fill('2099-01-31');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Saved. You are paused until 2099-01-31.').waitFor();
+  await axe(page, 'mentoring (paused)');
+});
+
+test('an admin suspends a user, whose session then ends', async () => {
+  const id = await userId(cleo);
+  await admin.page.goto(`${BASE}/admin`);
+  await admin.page.getByLabel('User id').fill(id);
+  await admin.page.getByRole('button', { name: 'Suspend' }).click();
+  await admin.page.getByText('Suspended.').waitFor();
+  await cleo.page.reload();
+  await heading(cleo.page, 'Sign in');
+  assert(!(await cleo.page.getByRole('navigation', { name: 'Main' }).count()), 'no longer signed in');
+});
+
+test('a practitioner deletes their account with their password', async () => {
+  const { page } = ben;
+  await page.goto(`${BASE}/settings`);
+  await heading(page, 'Settings');
+  await page.getByLabel('Your password, to confirm').fill('not my password');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.locator('.form-error p, #delete-password-error').first().waitFor();
+  await axe(page, 'settings (wrong password)');
+  await page.getByLabel('Your password, to confirm').fill(ben.password);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await heading(page, 'Find your people in practice');
+  await page.getByText('Your account is deleted.').waitFor();
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByLabel('Email').fill(ben.email);
+  await page.getByLabel('Password').fill(ben.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('The email or password is not correct.').waitFor();
+});
+
+async function main() {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  const started = Date.now();
+  for (const { name, body } of tests) {
+    const t = Date.now();
+    try {
+      await body();
+      console.log(`ok    ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      failures++;
+      console.log(`FAIL  ${name}\n      ${String(error?.stack ?? error).split('\n').slice(0, 6).join('\n      ')}`);
+      break;
+    }
+  }
+  for (const p of [ana, ben, cleo, admin].filter(Boolean)) {
+    if (p.problems.length) {
+      failures++;
+      console.log(`FAIL  ${p.name}'s browser reported:\n      ${p.problems.join('\n      ')}`);
+    }
+  }
+  await browser.close();
+  console.log(
+    `web: ${tests.length} journeys, ${failures} failed; axe-core clean on ${checked.size} pages: ${[...checked].join(', ')} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
+  process.exit(failures ? 1 : 0);
+}
+
+main();
