@@ -125,31 +125,25 @@ impl Application {
             jwt.clone()
                 .run_refresher(KEY_REFRESH_INTERVAL, stop_rx.clone()),
         );
-        let scheduler = tokio::spawn(crate::scheduler::run(
-            db.clone(),
-            config.clone(),
-            jwt.clone(),
-            matching.clone(),
-            outbox_wake.clone(),
-            stop_rx.clone(),
-        ));
+        let core = Arc::new(Core {
+            db,
+            reads,
+            jwt,
+            passwords: PasswordPool::new(config.password_hash_workers),
+            metrics,
+            outbox_wake,
+            index: matching,
+            config,
+        });
+        let scheduler = tokio::spawn(crate::scheduler::run(core.clone(), stop_rx.clone()));
         let worker = tokio::spawn(worker.run(stop_rx));
 
         let state = web::Data::new(AppState {
             ip_limiter: IpLimiter::new(
-                config.auth_requests_per_ip_per_minute,
-                config.trusted_proxies.clone(),
+                core.config.auth_requests_per_ip_per_minute,
+                core.config.trusted_proxies.clone(),
             ),
-            core: Core {
-                db,
-                reads,
-                jwt,
-                passwords: PasswordPool::new(config.password_hash_workers),
-                metrics,
-                outbox_wake,
-                index: matching,
-                config,
-            },
+            core,
         });
         let server = run(listener, state.clone()).map_err(|source| StartupError::Listen {
             address: format!("port {port}"),

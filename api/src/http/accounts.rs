@@ -9,7 +9,7 @@ use crate::{
     auth,
     domain::{DisplayName, Email, FieldParser, Password},
     error::ApiError,
-    http::problem::failures,
+    http::problem::{failures, Fails},
     http::{
         extract::{ParseBody, Valid},
         state::AppState,
@@ -161,21 +161,42 @@ pub(crate) async fn limit_by_ip(state: &AppState, req: &HttpRequest) -> Result<(
 pub const DEVICE_COOKIE: &str = "alongside_device";
 const DEVICE_COOKIE_PATH: &str = "/api/v1/auth";
 
-pub(crate) fn device_cookie(req: &HttpRequest) -> Option<String> {
+/// The value of the request's cookie `name`, when it is a token of a sane shape.
+pub(crate) fn read_cookie(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == DEVICE_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.trim().trim_matches('"'))
         .filter(|value| {
-            (1..=100).contains(&value.len())
+            (1..=200).contains(&value.len())
                 && value
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         })
         .map(str::to_owned)
+}
+
+/// Adds a `Set-Cookie` to a response that may already carry others.
+pub(crate) fn append_cookie(response: &mut HttpResponse, cookie: &str) {
+    if let Ok(value) = header::HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// A sign-in with email and password, counted against the client's address and, through
+/// its device cookie, against the account's budget of failures.
+pub(crate) async fn sign_in_with_password(
+    state: &AppState,
+    req: &HttpRequest,
+    turn: auth::Admission,
+    body: LoginRequest,
+) -> Result<accounts::SignedIn, ApiError> {
+    limit_by_ip(state, req).await?;
+    let device = read_cookie(req, DEVICE_COOKIE);
+    accounts::sign_in(state, turn, &body.email, body.password, device).await
 }
 
 pub(crate) fn set_device_cookie(state: &AppState, token: &str) -> String {
@@ -231,7 +252,7 @@ pub async fn register(
     req: HttpRequest,
     PasswordTurn(turn): PasswordTurn,
     Valid(body): Valid<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<RegisterFailures>> {
     limit_by_ip(&state, &req).await?;
     let user = accounts::register(&state, turn, body).await?;
     Ok(HttpResponse::Created().json(RegisterResponse {
@@ -257,7 +278,7 @@ failures!(VerifyEmailFailures {
 pub async fn verify_email(
     state: web::Data<AppState>,
     Valid(body): Valid<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<VerifyEmailFailures>> {
     accounts::verify_email(&state, &body.token).await?;
     Ok(HttpResponse::Ok().json(VerifyEmailResponse {
         email_verified: true,
@@ -293,22 +314,11 @@ pub async fn login(
     req: HttpRequest,
     PasswordTurn(turn): PasswordTurn,
     Valid(body): Valid<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
-    limit_by_ip(&state, &req).await?;
-    let signed_in = accounts::sign_in(
-        &state,
-        turn,
-        &body.email,
-        body.password,
-        device_cookie(&req),
-    )
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::SET_COOKIE,
-            set_device_cookie(&state, &signed_in.device),
-        ))
-        .json(signed_in.tokens))
+) -> Result<HttpResponse, Fails<LoginFailures>> {
+    let signed_in = sign_in_with_password(&state, &req, turn, body).await?;
+    let mut response = HttpResponse::Ok().json(signed_in.tokens);
+    append_cookie(&mut response, &set_device_cookie(&state, &signed_in.device));
+    Ok(response)
 }
 
 failures!(RefreshFailures {
@@ -328,7 +338,7 @@ failures!(RefreshFailures {
 pub async fn refresh(
     state: web::Data<AppState>,
     Valid(body): Valid<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<RefreshFailures>> {
     let pair: TokenPair = accounts::refresh(&state, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
@@ -365,7 +375,7 @@ pub async fn password_reset(
     state: web::Data<AppState>,
     req: HttpRequest,
     Valid(body): Valid<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<PasswordResetFailures>> {
     limit_by_ip(&state, &req).await?;
     accounts::request_password_reset(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
@@ -392,7 +402,7 @@ failures!(PasswordResetConfirmFailures {
 pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     Valid(body): Valid<PasswordResetConfirmRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<PasswordResetConfirmFailures>> {
     accounts::reset_password(&state, &body.token, body.new_password).await?;
     Ok(HttpResponse::Ok().json(PasswordResetDone {
         password_reset: true,

@@ -6,8 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    error::ApiError,
-    http::problem::failures,
+    http::problem::{failures, Fails},
     http::{
         extract::{AuthUser, Valid},
         state::AppState,
@@ -72,7 +71,7 @@ pub async fn matching_round(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(body): Valid<RoundRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<MatchingRoundFailures>> {
     require_admin(&user.0)?;
     let result: RoundResult = admin::run_round(&state, body.dry_run).await?;
     Ok(HttpResponse::Ok().json(result))
@@ -91,7 +90,10 @@ failures!(StatsFailures {
         StatsFailures,
     )
 )]
-pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn stats(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, Fails<StatsFailures>> {
     require_admin(&user.0)?;
     let stats: Stats = admin::stats(&state).await?;
     Ok(HttpResponse::Ok().json(stats))
@@ -117,7 +119,7 @@ pub async fn suspend(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<SuspendFailures>> {
     require_admin(&user.0)?;
     let suspended: Suspended = admin::suspend(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(suspended))

@@ -12,7 +12,7 @@ use crate::{
         FieldParser,
     },
     error::ApiError,
-    http::problem::failures,
+    http::problem::{failures, Fails},
     http::{
         extract::{AuthUser, ParseBody, Valid},
         state::AppState,
@@ -98,7 +98,7 @@ pub async fn suggestions(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<SuggestionQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<SuggestionsFailures>> {
     let limit = parse_limit(query.limit.as_deref(), 50, 10)?;
     let kind = match query.kind {
         Some(SuggestionKind::Mentor) => Kind::Mentor,
@@ -145,7 +145,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(body): Valid<CreateConnection>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<CreateFailures>> {
     let request = Request {
         recipient_id: body.recipient_id,
         kind: body.kind,
@@ -200,7 +200,7 @@ pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<ListFailures>> {
     let limit = parse_limit(query.limit.as_deref(), 100, 20)?;
     let before = match &query.cursor {
         Some(raw) => Some(
@@ -243,7 +243,7 @@ pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<GetFailures>> {
     let view = service::get(&state, path.into_inner(), user.id()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -280,15 +280,15 @@ pub async fn accept(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(
+) -> Result<HttpResponse, Fails<AcceptFailures>> {
+    Ok(act(
         &state,
         &user,
         path.into_inner(),
         Action::Accept,
         Decline::default(),
     )
-    .await
+    .await?)
 }
 
 #[derive(Default, Deserialize, ToSchema)]
@@ -335,12 +335,12 @@ pub async fn decline(
     user: AuthUser,
     path: web::Path<Uuid>,
     Valid(body): Valid<DeclineRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<DeclineFailures>> {
     let decline = Decline {
         reason: body.reason_code,
         note: body.note,
     };
-    act(&state, &user, path.into_inner(), Action::Decline, decline).await
+    Ok(act(&state, &user, path.into_inner(), Action::Decline, decline).await?)
 }
 
 failures!(WithdrawFailures {
@@ -363,15 +363,15 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(
+) -> Result<HttpResponse, Fails<WithdrawFailures>> {
+    Ok(act(
         &state,
         &user,
         path.into_inner(),
         Action::Withdraw,
         Decline::default(),
     )
-    .await
+    .await?)
 }
 
 failures!(EndFailures {
@@ -393,15 +393,15 @@ pub async fn end(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(
+) -> Result<HttpResponse, Fails<EndFailures>> {
+    Ok(act(
         &state,
         &user,
         path.into_inner(),
         Action::End,
         Decline::default(),
     )
-    .await
+    .await?)
 }
 
 #[derive(Default, Deserialize, ToSchema)]
@@ -432,7 +432,7 @@ pub async fn block(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(body): Valid<BlockRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<BlockFailures>> {
     service::block(&state, user.id(), body.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

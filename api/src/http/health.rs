@@ -4,7 +4,11 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{error::ApiError, http::problem::failures, http::state::AppState};
+use crate::{
+    error::ApiError,
+    http::problem::{failures, Fails},
+    http::state::AppState,
+};
 
 /// The API description, identical to `openapi.yaml` at the repository root (a test keeps
 /// the two and the code in step).
@@ -42,13 +46,13 @@ failures!(ReadyzFailures {
         (status = 200, description = "The database answers", body = Status),
         ReadyzFailures,
     ))]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Fails<ReadyzFailures>> {
     let ping = tokio::time::timeout(std::time::Duration::from_secs(3), state.db.ping()).await;
     match ping {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(Status {
             status: "ready".into(),
         })),
-        _ => Err(ApiError::Unavailable),
+        _ => Err(ApiError::Unavailable.into()),
     }
 }
 

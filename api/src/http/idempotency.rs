@@ -12,15 +12,14 @@ use actix_web::{
     middleware::Next,
     web, FromRequest, HttpResponse, ResponseError,
 };
-use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use chrono::Utc;
 use uuid::Uuid;
 
 use crate::{
     auth::hash_token,
     error::{ApiError, ProblemCode},
     http::state::AppState,
-    store::entities::idempotency_keys::{self, Entity as Keys},
+    store::{entities::idempotency_keys, idempotency},
 };
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -38,7 +37,6 @@ pub struct IdempotencyKey {
 }
 /// Set on a response that repeats a kept one.
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
-pub const KEPT_HOURS: i64 = 24;
 const MAX_KEY_LEN: usize = 255;
 
 fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
@@ -130,10 +128,10 @@ pub async fn keyed(
 
     let db = &state.db;
     let now = Utc::now();
-    match claim(db, user_id, &key, &operation, &request_hash, now).await {
-        Ok(Claim::Ours) => {}
-        Ok(Claim::Released) => return Ok(problem(req, in_use())),
-        Ok(Claim::Kept(row)) => {
+    match idempotency::claim(db, user_id, &key, &operation, &request_hash, now).await {
+        Ok(idempotency::Claim::Ours) => {}
+        Ok(idempotency::Claim::Released) => return Ok(problem(req, in_use())),
+        Ok(idempotency::Claim::Kept(row)) => {
             if row.request_hash != request_hash {
                 return Ok(problem(
                     req,
@@ -154,7 +152,7 @@ pub async fn keyed(
     let response = match next.call(req).await {
         Ok(response) => response,
         Err(error) => {
-            release(db, user_id, &key).await;
+            idempotency::release(db, user_id, &key).await;
             return Err(error);
         }
     };
@@ -162,7 +160,7 @@ pub async fn keyed(
     let (http_req, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body).await else {
-        release(db, user_id, &key).await;
+        idempotency::release(db, user_id, &key).await;
         return Ok(ServiceResponse::new(
             http_req,
             ApiError::unexpected(anyhow::anyhow!("cannot read the response to keep it"))
@@ -170,17 +168,10 @@ pub async fn keyed(
         ));
     };
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-        release(db, user_id, &key).await;
+        idempotency::release(db, user_id, &key).await;
     } else {
-        let completed = idempotency_keys::ActiveModel {
-            user_id: Set(user_id),
-            key: Set(key.clone()),
-            status: Set(Some(i32::from(status.as_u16()))),
-            body: Set(Some(String::from_utf8_lossy(&bytes).into_owned())),
-            ..Default::default()
-        }
-        .update(db)
-        .await;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let completed = idempotency::complete(db, user_id, &key, status.as_u16(), body).await;
         if let Err(error) = completed {
             tracing::warn!(%error, "cannot keep the response for an idempotency key");
         }
@@ -189,74 +180,4 @@ pub async fn keyed(
         http_req,
         head.set_body(BoxBody::new(bytes)),
     ))
-}
-
-enum Claim {
-    Ours,
-    Kept(idempotency_keys::Model),
-    /// Another request held the key a moment ago and let it go.
-    Released,
-}
-
-/// Claims `key` for this request, or finds what an earlier request with it left.
-async fn claim(
-    db: &sea_orm::DatabaseConnection,
-    user_id: Uuid,
-    key: &str,
-    operation: &str,
-    request_hash: &str,
-    now: chrono::DateTime<Utc>,
-) -> Result<Claim, sea_orm::DbErr> {
-    // A key past its 24 hours is free again.
-    Keys::delete_many()
-        .filter(idempotency_keys::Column::UserId.eq(user_id))
-        .filter(idempotency_keys::Column::Key.eq(key))
-        .filter(idempotency_keys::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?;
-    let inserted = idempotency_keys::ActiveModel {
-        user_id: Set(user_id),
-        key: Set(key.to_owned()),
-        operation: Set(operation.to_owned()),
-        request_hash: Set(request_hash.to_owned()),
-        status: Set(None),
-        body: Set(None),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::hours(KEPT_HOURS)),
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(Claim::Ours),
-        Err(error)
-            if matches!(
-                error.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            match Keys::find_by_id((user_id, key.to_owned())).one(db).await? {
-                Some(row) => Ok(Claim::Kept(row)),
-                // Released between our insert and our read: the caller may simply retry.
-                None => Ok(Claim::Released),
-            }
-        }
-        Err(error) => Err(error),
-    }
-}
-
-/// Frees a key whose request failed, so that a retry runs again.
-async fn release(db: &sea_orm::DatabaseConnection, user_id: Uuid, key: &str) {
-    let released = Keys::delete_by_id((user_id, key.to_owned())).exec(db).await;
-    if let Err(error) = released {
-        tracing::warn!(%error, "cannot release an idempotency key");
-    }
-}
-
-/// Forgets kept responses past their 24 hours.
-pub async fn purge_expired(db: &sea_orm::DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
-    Ok(Keys::delete_many()
-        .filter(idempotency_keys::Column::ExpiresAt.lte(Utc::now()))
-        .exec(db)
-        .await?
-        .rows_affected)
 }

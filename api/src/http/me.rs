@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::ApiError,
-    http::problem::failures,
+    http::problem::{failures, Fails},
     http::{
         extract::{AuthUser, Valid},
         state::AppState,
@@ -71,7 +71,7 @@ pub async fn delete_me(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(body): Valid<DeleteAccountRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<DeleteMeFailures>> {
     accounts::erase(&state, &user.0, body.password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -32,6 +32,11 @@ macro_rules! failures {
     ($name:ident { $($($code:ident)|+ : $description:literal),+ $(,)? }) => {
         pub struct $name;
 
+        impl $crate::http::problem::FailureSet for $name {
+            const CODES: &'static [$crate::error::ProblemCode] =
+                &[$($($crate::error::ProblemCode::$code),+),+];
+        }
+
         impl utoipa::IntoResponses for $name {
             fn responses() -> std::collections::BTreeMap<
                 String,
@@ -45,6 +50,69 @@ macro_rules! failures {
     };
 }
 pub(crate) use failures;
+
+/// The problem codes one operation documents (written by [`failures!`]).
+pub trait FailureSet {
+    const CODES: &'static [ProblemCode];
+}
+
+/// What any operation can answer besides its own set, documented for every operation by
+/// the document's common responses: a bad access token, a field the service refuses, a
+/// resource that is not the caller's, and the service's own trouble.
+const ALWAYS: [ProblemCode; 5] = [
+    ProblemCode::Unauthorized,
+    ProblemCode::ValidationError,
+    ProblemCode::NotFound,
+    ProblemCode::InternalError,
+    ProblemCode::Unavailable,
+];
+
+/// A handler's error, typed by the failures it documents: `Result<HttpResponse,
+/// Fails<AcceptFailures>>` says in the signature what `accept` can refuse with. An answer
+/// outside the set is a gap in the document; debug builds (and so the tests) stop on it.
+pub struct Fails<F>(ApiError, std::marker::PhantomData<F>);
+
+impl<F> From<ApiError> for Fails<F> {
+    fn from(error: ApiError) -> Self {
+        Self(error, std::marker::PhantomData)
+    }
+}
+
+impl<F> From<sea_orm::DbErr> for Fails<F> {
+    fn from(error: sea_orm::DbErr) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl<F> std::fmt::Debug for Fails<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<F> std::fmt::Display for Fails<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<F: FailureSet> ResponseError for Fails<F> {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let code = self.0.code();
+        if !F::CODES.contains(&code) && !ALWAYS.contains(&code) {
+            tracing::error!(
+                problem = code.slug(),
+                "an operation answered a problem it does not document"
+            );
+            debug_assert!(false, "undocumented problem {}", code.slug());
+        }
+        self.0.error_response()
+    }
+}
 
 /// The documented responses of a failure set: one per status, naming its problem types,
 /// with `Retry-After` where the answer carries it.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::profile::merge_patch,
     error::ApiError,
-    http::problem::failures,
+    http::problem::{failures, Fails},
     http::profile_input::ProfileInput,
     http::{
         extract::{parse_value, AuthUser, Valid},
@@ -56,7 +56,7 @@ pub async fn put_profile(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(data): Valid<ProfileInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<PutProfileFailures>> {
     let profile = profiles::save(&state, &user.0, data).await?;
     Ok(HttpResponse::Ok().json(profile))
 }
@@ -146,10 +146,10 @@ pub async fn patch_profile(
     state: web::Data<AppState>,
     user: AuthUser,
     body: web::Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<PatchProfileFailures>> {
     let patch = body.into_inner();
     if !patch.is_object() {
-        return Err(ApiError::field("body", "must be a JSON object"));
+        return Err(ApiError::field("body", "must be a JSON object").into());
     }
     let current = profiles::own(&state, &user.0).await?;
     let mut document = serde_json::to_value(stored_input(&current))
@@ -200,7 +200,7 @@ pub async fn get_profile(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<GetProfileFailures>> {
     let profile: PublicProfile = profiles::public(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(profile))
 }
@@ -305,7 +305,7 @@ pub async fn directory(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<DirectoryQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<DirectoryFailures>> {
     let query = query.into_inner();
     let mut errors = crate::domain::FieldParser::default();
     let mut filter = DirectoryFilter::default();
@@ -350,7 +350,7 @@ pub async fn directory(
                     }
                 }
             }
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         }
     };
     match query.kind {

@@ -4,19 +4,19 @@
 //! `/api/v1/auth/session`, so that page script never sees it. The access token is returned
 //! in the body and kept in memory by the app.
 
-use actix_web::{
-    http::header::{self, HeaderValue},
-    web, HttpRequest, HttpResponse, ResponseError,
-};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     error::ApiError,
     http::{
-        accounts::{device_cookie, limit_by_ip, set_device_cookie, LoginRequest, PasswordTurn},
+        accounts::{
+            append_cookie, read_cookie, set_device_cookie, sign_in_with_password, LoginRequest,
+            PasswordTurn,
+        },
         extract::Valid,
-        problem::failures,
+        problem::{failures, Fails},
         state::AppState,
     },
     service::accounts::{self, TokenPair},
@@ -71,31 +71,15 @@ fn clear_cookie(state: &AppState) -> String {
     cookie(state, "", 0)
 }
 
-/// The refresh token in the request's session cookie, when there is one of a sane shape.
-fn session_cookie(req: &HttpRequest) -> Option<String> {
-    let prefix = format!("{SESSION_COOKIE}=");
-    req.headers()
-        .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';').map(str::trim))
-        .find_map(|pair| pair.strip_prefix(&prefix))
-        .filter(|token| !token.is_empty() && token.len() <= 200)
-        .map(str::to_owned)
-}
-
 fn session_response(state: &AppState, pair: TokenPair) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
     let max_age = REFRESH_TOKEN_TTL_DAYS * 24 * 3600;
+    let mut response = HttpResponse::Ok().json(SessionToken {
+        access_token: pair.access_token,
+        token_type: pair.token_type,
+        expires_in: pair.expires_in,
+    });
+    append_cookie(&mut response, &cookie(state, &pair.refresh_token, max_age));
     response
-        .append_header((
-            header::SET_COOKIE,
-            cookie(state, &pair.refresh_token, max_age),
-        ))
-        .json(SessionToken {
-            access_token: pair.access_token,
-            token_type: pair.token_type,
-            expires_in: pair.expires_in,
-        })
 }
 
 failures!(SignInFailures {
@@ -124,20 +108,10 @@ pub async fn sign_in(
     req: HttpRequest,
     PasswordTurn(turn): PasswordTurn,
     Valid(body): Valid<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
-    limit_by_ip(&state, &req).await?;
-    let signed_in = accounts::sign_in(
-        &state,
-        turn,
-        &body.email,
-        body.password,
-        device_cookie(&req),
-    )
-    .await?;
+) -> Result<HttpResponse, Fails<SignInFailures>> {
+    let signed_in = sign_in_with_password(&state, &req, turn, body).await?;
     let mut response = session_response(&state, signed_in.tokens);
-    if let Ok(value) = HeaderValue::from_str(&set_device_cookie(&state, &signed_in.device)) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    append_cookie(&mut response, &set_device_cookie(&state, &signed_in.device));
     Ok(response)
 }
 
@@ -160,7 +134,7 @@ pub async fn refresh_session(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = match session_cookie(&req) {
+    let outcome = match read_cookie(&req, SESSION_COOKIE) {
         Some(refresh_token) => accounts::refresh(&state, &refresh_token).await,
         None => Err(ApiError::Unauthorized("You are not signed in.")),
     };
@@ -168,9 +142,7 @@ pub async fn refresh_session(
         Ok(pair) => Ok(session_response(&state, pair)),
         Err(error) => {
             let mut response = error.error_response();
-            if let Ok(value) = HeaderValue::from_str(&clear_cookie(&state)) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
+            append_cookie(&mut response, &clear_cookie(&state));
             Ok(response)
         }
     }
@@ -192,10 +164,10 @@ pub async fn sign_out(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(refresh_token) = session_cookie(&req) {
+    if let Some(refresh_token) = read_cookie(&req, SESSION_COOKIE) {
         accounts::sign_out(&state, &refresh_token).await?;
     }
-    Ok(HttpResponse::NoContent()
-        .insert_header((header::SET_COOKIE, clear_cookie(&state)))
-        .finish())
+    let mut response = HttpResponse::NoContent().finish();
+    append_cookie(&mut response, &clear_cookie(&state));
+    Ok(response)
 }

@@ -1,10 +1,12 @@
 //! What every handler can reach: the services' shared core and the HTTP layer's own
 //! per-address limiter.
 
+use std::sync::Arc;
+
 use crate::{http::ratelimit::IpLimiter, service::Core};
 
 pub struct AppState {
-    pub core: Core,
+    pub core: Arc<Core>,
     pub ip_limiter: IpLimiter,
 }
 

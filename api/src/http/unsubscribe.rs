@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     email::templates::escape_html,
     error::{ApiError, ProblemCode},
-    http::problem::failures,
+    http::problem::{failures, Fails},
     http::state::AppState,
     service::notifications,
 };
@@ -63,10 +63,10 @@ failures!(UnsubscribeFailures {
 pub async fn unsubscribe(
     state: web::Data<AppState>,
     query: web::Query<UnsubscribeQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<UnsubscribeFailures>> {
     let token = valid_length(query.token.as_deref())?;
     if !notifications::unsubscribe(&state, token).await? {
-        return Err(bad_token());
+        return Err(bad_token().into());
     }
     Ok(HttpResponse::Ok().json(Unsubscribed { unsubscribed: true }))
 }
@@ -84,7 +84,9 @@ failures!(ConfirmPageFailures {
         ConfirmPageFailures,
     )
 )]
-pub async fn confirm_page(query: web::Query<UnsubscribeQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn confirm_page(
+    query: web::Query<UnsubscribeQuery>,
+) -> Result<HttpResponse, Fails<ConfirmPageFailures>> {
     let token = escape_html(valid_length(query.token.as_deref())?);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

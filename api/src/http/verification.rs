@@ -4,11 +4,10 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::{
-    error::ApiError,
     http::{
         accounts::{limit_by_ip, Accepted},
         extract::AuthUser,
-        problem::failures,
+        problem::{failures, Fails},
         state::AppState,
     },
     service::accounts,
@@ -37,7 +36,7 @@ pub async fn resend(
     state: web::Data<AppState>,
     req: HttpRequest,
     AuthUser(user): AuthUser,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Fails<ResendFailures>> {
     if !user.email_verified {
         limit_by_ip(&state, &req).await?;
     }

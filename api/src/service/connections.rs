@@ -569,3 +569,36 @@ pub async fn unblock(core: &Core, blocker: Uuid, blocked: Uuid) -> Result<(), Ap
     write.blocks_changed();
     write.commit().await
 }
+
+/// Reminds each recipient once of a request still waiting at half its time; returns how
+/// many were reminded. Every instance may call it: claiming a reminder is one conditional
+/// update, so each is sent once.
+pub async fn send_reminders(core: &Core, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let write = core.write().await?;
+    let due = rows::claim_reminders(write.db(), ttl(core), now).await?;
+    for connection in &due {
+        notifications::reminder(write.db(), &mailing(core), connection)
+            .await
+            .map_err(ApiError::unexpected)?;
+    }
+    write.commit().await?;
+    Ok(due.len())
+}
+
+/// Expires the requests past their time and tells each requester; returns how many
+/// expired. Like reminders, each expiry happens once across instances.
+pub async fn expire_overdue(core: &Core, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let expiry = connection::apply(ConnectionStatus::Pending, Action::Expire, Actor::Service)
+        .map_err(|refusal| ApiError::unexpected(anyhow::anyhow!("expiry refused: {refusal:?}")))?;
+    let mut write = core.write().await?;
+    let expired = rows::claim_expired(write.db(), expiry, now).await?;
+    for connection in &expired {
+        notifications::expired(write.db(), connection)
+            .await
+            .map_err(ApiError::unexpected)?;
+        write.connection_changed(connection.id);
+        tracing::info!(connection_id = %connection.id, "connection request expired");
+    }
+    write.commit().await?;
+    Ok(expired.len())
+}

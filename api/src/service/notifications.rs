@@ -93,21 +93,25 @@ fn unsubscribe_headers(mailing: &Mailing<'_>, to: Uuid) -> anyhow::Result<Vec<(S
     ])
 }
 
-/// The recipient of a request and what they see of the requester, or `None` when they
-/// turned request emails off.
-async fn request_recipient(
+/// Emails the recipient of a request about it, unless they turned request emails off;
+/// `render` is given their name and what they see of the requester.
+async fn to_recipient(
     db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
     connection: &Connection,
-) -> anyhow::Result<Option<(User, String)>> {
+    kind: &'static str,
+    render: impl FnOnce(&str, &str) -> Rendered,
+) -> anyhow::Result<()> {
     let recipient = user(db, connection.recipient_id).await?;
     if !connections::preferences(db, recipient.id)
         .await?
         .connection_requests
     {
-        return Ok(None);
+        return Ok(());
     }
     let requester = summary(db, connection.requester_id, recipient.id).await?;
-    Ok(Some((recipient, requester)))
+    let rendered = render(&recipient.display_name, &requester);
+    enqueue_optional(db, mailing, &recipient, kind, rendered).await
 }
 
 /// Queues an optional email about a request, with one-click unsubscribe headers.
@@ -130,19 +134,26 @@ pub async fn connection_request(
     mailing: &Mailing<'_>,
     connection: &Connection,
 ) -> anyhow::Result<()> {
-    let Some((recipient, requester)) = request_recipient(db, connection).await? else {
-        return Ok(());
-    };
-    let rendered = templates::connection_request(
-        &recipient.display_name,
-        &requester,
-        connection.kind.as_str(),
-        connection.message.as_deref(),
-        &reason_labels(connection),
-        &mailing.connection_link(connection.id),
-        connection.round_id.is_some(),
-    );
-    enqueue_optional(db, mailing, &recipient, "connection_request", rendered).await
+    let reasons = reason_labels(connection);
+    let link = mailing.connection_link(connection.id);
+    to_recipient(
+        db,
+        mailing,
+        connection,
+        "connection_request",
+        |name, requester| {
+            templates::connection_request(
+                name,
+                requester,
+                connection.kind.as_str(),
+                connection.message.as_deref(),
+                &reasons,
+                &link,
+                connection.round_id.is_some(),
+            )
+        },
+    )
+    .await
 }
 
 /// Reminds the recipient of a request still waiting at half its time.
@@ -152,15 +163,15 @@ pub async fn reminder(
     mailing: &Mailing<'_>,
     connection: &Connection,
 ) -> anyhow::Result<()> {
-    let Some((recipient, requester)) = request_recipient(db, connection).await? else {
-        return Ok(());
-    };
-    let rendered = templates::reminder(
-        &recipient.display_name,
-        &requester,
-        &mailing.connection_link(connection.id),
-    );
-    enqueue_optional(db, mailing, &recipient, "connection_reminder", rendered).await
+    let link = mailing.connection_link(connection.id);
+    to_recipient(
+        db,
+        mailing,
+        connection,
+        "connection_reminder",
+        |name, requester| templates::reminder(name, requester, &link),
+    )
+    .await
 }
 
 /// Introduces the two people to each other, each with the other's email.

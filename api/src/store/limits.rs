@@ -16,27 +16,21 @@ pub enum Counter {
 }
 
 impl Counter {
-    fn upsert(self) -> &'static str {
-        match self {
-            Self::Address => {
-                "INSERT INTO address_limits (address_key, window_start, hits) VALUES ($1, $2, 1) \
-                 ON CONFLICT (address_key) DO UPDATE SET \
-                 hits = CASE WHEN address_limits.window_start <= $3 THEN 1 \
-                        ELSE address_limits.hits + 1 END, \
-                 window_start = CASE WHEN address_limits.window_start <= $3 THEN $2 \
-                        ELSE address_limits.window_start END \
-                 RETURNING hits AS count, window_start"
-            }
-            Self::Account => {
-                "INSERT INTO login_failures (email_key, window_start, failures) VALUES ($1, $2, 1) \
-                 ON CONFLICT (email_key) DO UPDATE SET \
-                 failures = CASE WHEN login_failures.window_start <= $3 THEN 1 \
-                        ELSE login_failures.failures + 1 END, \
-                 window_start = CASE WHEN login_failures.window_start <= $3 THEN $2 \
-                        ELSE login_failures.window_start END \
-                 RETURNING failures AS count, window_start"
-            }
-        }
+    /// The one statement that counts a hit: a new window starts when the stored one has
+    /// passed (`$3` is its earliest start still open).
+    fn upsert(self) -> String {
+        let (table, key, count) = match self {
+            Self::Address => ("address_limits", "address_key", "hits"),
+            Self::Account => ("login_failures", "email_key", "failures"),
+        };
+        format!(
+            "INSERT INTO {table} ({key}, window_start, {count}) VALUES ($1, $2, 1) \
+             ON CONFLICT ({key}) DO UPDATE SET \
+             {count} = CASE WHEN {table}.window_start <= $3 THEN 1 ELSE {table}.{count} + 1 END, \
+             window_start = CASE WHEN {table}.window_start <= $3 THEN $2 \
+                    ELSE {table}.window_start END \
+             RETURNING {count} AS count, window_start"
+        )
     }
 
     fn sweep(self) -> &'static str {
@@ -80,7 +74,7 @@ pub async fn hit(
     let row = db
         .query_one_raw(statement(
             db,
-            counter.upsert(),
+            &counter.upsert(),
             vec![key.into(), now.into(), (now - window).into()],
         ))
         .await?

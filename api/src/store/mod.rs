@@ -3,6 +3,7 @@
 pub mod connections;
 pub mod entities;
 pub mod erasures;
+pub mod idempotency;
 pub mod limits;
 pub mod login_failures;
 pub mod outbox;

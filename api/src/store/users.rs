@@ -50,32 +50,38 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<User,
     .await
 }
 
+/// Writes the given columns of one user, and the time of the change.
+async fn update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    change: users::ActiveModel,
+) -> Result<(), sea_orm::DbErr> {
+    let change = users::ActiveModel {
+        id: Set(id),
+        updated_at: Set(Utc::now()),
+        ..change
+    };
+    change.update(db).await.map(drop)
+}
+
 pub async fn set_password(
     db: &impl ConnectionTrait,
     id: Uuid,
     password_hash: String,
 ) -> Result<(), sea_orm::DbErr> {
-    users::ActiveModel {
-        id: Set(id),
+    let change = users::ActiveModel {
         password_hash: Set(password_hash),
-        updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(drop)
+    };
+    update(db, id, change).await
 }
 
 pub async fn mark_verified(db: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {
-    users::ActiveModel {
-        id: Set(id),
+    let change = users::ActiveModel {
         email_verified: Set(true),
-        updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(drop)
+    };
+    update(db, id, change).await
 }
 
 pub async fn promote_to_admin(
@@ -83,17 +89,13 @@ pub async fn promote_to_admin(
     id: Uuid,
     password_hash: String,
 ) -> Result<(), sea_orm::DbErr> {
-    users::ActiveModel {
-        id: Set(id),
+    let change = users::ActiveModel {
         role: Set(crate::domain::role::Role::Admin),
         email_verified: Set(true),
         password_hash: Set(password_hash),
-        updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(drop)
+    };
+    update(db, id, change).await
 }
 
 /// True when the error is the unique index on the normalised email.
