@@ -3,7 +3,7 @@
 // looking for. It is saved at the end; a field the server refuses is shown beside the field,
 // on its step.
 
-import { useState } from '../vendor/hooks.js';
+import { useEffect, useState } from '../vendor/hooks.js';
 import { call } from '../api.js';
 import {
   Check,
@@ -124,6 +124,74 @@ function errorsFor(errors, name) {
     .flatMap(([, list]) => list);
 }
 
+/** The country of the browser's language (en-AU → AU), whose towns come first. */
+function browserCountry() {
+  const match = /-([A-Z]{2})\b/.exec(navigator.language || '');
+  return match ? match[1] : undefined;
+}
+
+/**
+ * Picks a location by typing a town's name: the town's own position is used, so nothing
+ * about the person's exact place leaves the device.
+ * @param {{ onPick: (town: Schemas['Town']) => void }} props
+ */
+function TownSearch({ onPick }) {
+  const [typed, setTyped] = useState('');
+  const [towns, setTowns] = useState(/** @type {Schemas['Town'][] | null} */ (null));
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    const q = typed.trim();
+    if (q.length < 2) {
+      setTowns(null);
+      return undefined;
+    }
+    let current = true;
+    const timer = setTimeout(() => {
+      call('get', '/api/v1/places', { query: { q, country: browserCountry(), limit: 8 } })
+        .then((list) => {
+          if (current) {
+            setTowns(list.items);
+            setFailed(false);
+          }
+        })
+        .catch(() => current && setFailed(true));
+    }, 250);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [typed]);
+  return html`<div class="town-search">
+    <${Field} id="town" label="Your town" type="search" value=${typed} onInput=${setTyped}
+      autocomplete="off" hint="Type the first letters of the town where you work." />
+    <div role="status" class="hint">
+      ${failed
+        ? 'Towns cannot be searched just now. Try again, or use your location.'
+        : towns && !towns.length
+          ? 'No town starts with that. Check the spelling, or try a nearby larger town.'
+          : towns
+            ? `${towns.length} ${towns.length === 1 ? 'town' : 'towns'} found.`
+            : ''}
+    </div>
+    ${towns?.length
+      ? html`<ul class="towns" aria-label="Towns">
+          ${towns.map(
+            (town) => html`<li key=${`${town.name}|${town.region}|${town.latitude}`}>
+              <button type="button" class="secondary"
+                onClick=${() => {
+                  onPick(town);
+                  setTowns(null);
+                  setTyped('');
+                }}>
+                ${placeName({ name: town.name, region: town.region, country_code: town.country_code })}
+              </button>
+            </li>`,
+          )}
+        </ul>`
+      : null}
+  </div>`;
+}
+
 /** @param {PageProps} props */
 export function ProfileWizard({ me, reloadMe, query }) {
   const vocabulary = useVocabulary();
@@ -195,9 +263,17 @@ export function ProfileWizard({ me, reloadMe, query }) {
     </section>`;
   }
 
-  const languages = vocabulary.languages
-    .map((code) => ({ code, label: languageName(code) }))
-    .sort((a, b) => a.label.localeCompare(b.label));
+  // Named languages in alphabetical order, each name once (with its code where two share
+  // one); codes the browser cannot name come last.
+  const named = vocabulary.languages.map((code) => ({ code, label: languageName(code) }));
+  const seen = new Map();
+  for (const l of named) seen.set(l.label, (seen.get(l.label) ?? 0) + 1);
+  const languages = named
+    .map((l) => (seen.get(l.label) > 1 ? { ...l, label: `${l.label} (${l.code})` } : l))
+    .sort(
+      (a, b) =>
+        Number(a.label === a.code) - Number(b.label === b.code) || a.label.localeCompare(b.label),
+    );
   const zones = Intl.supportedValuesOf('timeZone');
   const otherErrors = Object.keys(errors).length
     ? 'Some answers need a change. They are marked below.'
@@ -256,8 +332,17 @@ export function ProfileWizard({ me, reloadMe, query }) {
                 exact position.
               </p>
               ${me.profile ? html`<p>Now: near <strong>${placeName(me.profile.place)}</strong>.</p>` : null}
+              <${TownSearch} onPick=${(/** @type {Schemas['Town']} */ town) => {
+                setForm((f) => ({
+                  ...f,
+                  latitude: String(town.latitude),
+                  longitude: String(town.longitude),
+                }));
+                setLocating(`Chosen: ${placeName(town)}. Save to keep it.`);
+              }} />
+              <p>or</p>
               <button type="button" class="secondary" onClick=${locate}>Use my location</button>
-              <p role="status" class="hint">${locating}</p>
+              <p role="status" class="hint" id="location-status">${locating}</p>
               <details open=${!!err('location').length}>
                 <summary>Enter coordinates instead</summary>
                 <${Field} id="latitude" label="Latitude (−90 to 90)" inputmode="decimal"

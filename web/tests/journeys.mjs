@@ -3,7 +3,8 @@
 //   OUTBOX    its file outbox ($DATA_DIR/outbox), where emails arrive as .eml files
 //   ADMIN_EMAIL / ADMIN_PASSWORD  an admin made with `alongside create-admin`
 //   SCREENSHOTS  where to keep the phone-width screenshots (docs/screenshots)
-// Every page is checked with axe-core (WCAG 2.2 A and AA rules): any violation fails.
+// Every page is checked with axe-core (WCAG 2.2 A and AA rules): any violation fails. Every
+// journey is driven with the keyboard alone (Tab, Enter, Space, arrows, typing).
 import { chromium } from 'playwright-core';
 import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ const BASE = process.env.BASE_URL;
 const OUTBOX = process.env.OUTBOX;
 const SHOTS = process.env.SCREENSHOTS;
 const PASSWORD = 'a long enough password';
-const PHONE = { width: 390, height: 844 };
+const PHONE = { width: 360, height: 800 };
+const DESKTOP = { width: 1280, height: 800 };
 if (!BASE || !OUTBOX || !SHOTS) throw new Error('BASE_URL, OUTBOX and SCREENSHOTS are needed');
 mkdirSync(SHOTS, { recursive: true });
 
@@ -67,6 +69,8 @@ async function axe(page, name) {
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`,
   );
   if (violations.length) throw new Error(`axe on ${name}:\n  ${violations.join('\n  ')}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `${name} fits the window's width (${overflow} px too wide)`);
   checked.add(name);
 }
 
@@ -75,12 +79,13 @@ async function shot(page, name) {
 }
 
 /** A person: their own browser context at phone size, sharing a position. */
-async function person(browser, name, position) {
+async function person(browser, name, position, viewport = PHONE) {
+  const phone = viewport === PHONE;
   const context = await browser.newContext({
-    viewport: PHONE,
+    viewport,
     deviceScaleFactor: 1,
-    isMobile: true,
-    hasTouch: true,
+    isMobile: phone,
+    hasTouch: phone,
     locale: 'en-NZ',
     timezoneId: 'Pacific/Auckland',
     geolocation: position,
@@ -93,7 +98,7 @@ async function person(browser, name, position) {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.on('response', (r) => {
-    if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`);
+    if (r.status() >= 500 && !r.headers()['x-simulated']) problems.push(`${r.status()} from ${r.url()}`);
   });
   const email = `${name.toLowerCase()}@example.org`;
   return { name, email, context, page, problems };
@@ -104,13 +109,78 @@ async function heading(page, text) {
 }
 
 /** Presses Tab until the focused element is `locator`: reachable by keyboard alone. */
-async function tabTo(page, locator, limit = 40) {
+async function tabTo(page, locator, limit = 400) {
+  await locator.waitFor();
   const target = await locator.elementHandle();
+  if (await page.evaluate((el) => document.activeElement === el, target)) return;
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
     if (await page.evaluate((el) => document.activeElement === el, target)) return;
   }
   throw new Error(`could not reach ${locator} with Tab`);
+}
+
+// Every journey is driven with the keyboard alone: each control is reached with Tab and
+// worked with Enter, Space, the arrow keys or typing, as a person without a mouse would.
+
+/** Activates a button, link or summary. */
+async function press(locator) {
+  const page = locator.page();
+  await tabTo(page, locator);
+  await page.keyboard.press('Enter');
+}
+
+/** Replaces a field's text by typing. */
+async function fill(locator, text) {
+  const page = locator.page();
+  await tabTo(page, locator);
+  if ((await locator.getAttribute('type')) === 'date') {
+    // Chromium's date field takes its parts in the order of the browser's own language,
+    // which main() sets to en-US: month, day, year.
+    const [y, m, d] = text.split('-');
+    await page.keyboard.type(`${m}${d}${y}`);
+    const typed = await locator.inputValue();
+    assert(typed === text, `the date field reads ${text}, not ${typed}`);
+    return;
+  }
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type(text);
+}
+
+/** Ticks (or clears) a checkbox with Space; chooses a radio button with the arrow keys. */
+async function check(locator, checked = true) {
+  const page = locator.page();
+  if ((await locator.getAttribute('type')) === 'radio') {
+    // Tab reaches a radio group once, at its chosen button; the arrows move the choice.
+    const group = `input[type=radio][name="${await locator.getAttribute('name')}"]`;
+    const chosen = page.locator(`${group}:checked`);
+    await tabTo(page, (await chosen.count()) ? chosen : page.locator(group).first());
+    const target = await locator.elementHandle();
+    for (let i = 0; i < 20 && !(await locator.isChecked()); i++) {
+      const here = await page.evaluate((el) => document.activeElement === el, target);
+      await page.keyboard.press(here ? 'Space' : 'ArrowDown');
+    }
+    assert(await locator.isChecked(), `${locator} is chosen`);
+    return;
+  }
+  await tabTo(page, locator);
+  if ((await locator.isChecked()) !== checked) await page.keyboard.press('Space');
+  assert((await locator.isChecked()) === checked, `${locator} is ${checked ? 'checked' : 'clear'}`);
+}
+
+/** Chooses an option of a select with the arrow keys. */
+async function choose(locator, value) {
+  const page = locator.page();
+  await tabTo(page, locator);
+  const values = await locator.evaluate((el) => [...el.options].map((o) => o.value));
+  const from = values.indexOf(await locator.inputValue());
+  const to = values.indexOf(value);
+  assert(to >= 0, `${value} is an option`);
+  for (let i = from; i !== to; i += to > from ? 1 : -1) {
+    await page.keyboard.press(to > from ? 'ArrowDown' : 'ArrowUp');
+  }
+  assert((await locator.inputValue()) === value, `${value} is chosen`);
 }
 
 /** Sign up with the keyboard alone, from the front page. */
@@ -138,14 +208,14 @@ async function signUpByKeyboard(p) {
   await heading(page, 'Tell us about your practice');
 }
 
-/** Sign up with the mouse (the second and third people). */
+/** Sign up (the second and third people). */
 async function signUp(p) {
   const { page } = p;
   await page.goto(`${BASE}/sign-up`);
-  await page.getByLabel('Your name').fill(p.name);
-  await page.getByLabel('Email').fill(p.email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await fill(page.getByLabel('Your name'), p.name);
+  await fill(page.getByLabel('Email'), p.email);
+  await fill(page.getByLabel('Password'), PASSWORD);
+  await press(page.getByRole('button', { name: 'Create account' }));
   await heading(page, 'Tell us about your practice');
 }
 
@@ -162,41 +232,53 @@ async function verify(p) {
 }
 
 /** The profile wizard, all four steps. */
-async function fillProfile(p, { mentor = false, seekMentor = false, screenshots = false } = {}) {
+async function fillProfile(p, { mentor = false, seekMentor = false, screenshots = false, town = null } = {}) {
   const { page } = p;
   const step = (n) => page.getByRole('heading', { level: 2, name: new RegExp(`^Step ${n} of 4`) });
   await step(1).waitFor();
   if (screenshots) {
     await axe(page, 'profile step 1');
   }
-  await page.getByLabel('Search profession').fill('occup');
-  await page.getByLabel('Occupational therapy').check();
-  await page.getByLabel('Years in practice').fill('7');
-  await page.getByLabel('About your practice (optional)').fill(`${p.name} visits older people at home.`);
+  await fill(page.getByLabel('Search profession'), 'occup');
+  await check(page.getByLabel('Occupational therapy'));
+  await fill(page.getByLabel('Years in practice'), '7');
+  await fill(page.getByLabel('About your practice (optional)'), `${p.name} visits older people at home.`);
   if (screenshots) await shot(page, 'profile-wizard');
-  await page.getByRole('button', { name: 'Next' }).click();
+  await press(page.getByRole('button', { name: 'Next' }));
   await step(2).waitFor();
-  await page.getByLabel('Search people you work with').fill('older');
-  await page.getByLabel('Older adults').check();
-  await page.getByLabel('Search where you see them').fill('home');
-  await page.getByLabel('Home visits').check();
+  await fill(page.getByLabel('Search people you work with'), 'older');
+  await check(page.getByLabel('Older adults'));
+  await fill(page.getByLabel('Search where you see them'), 'home');
+  await check(page.getByLabel('Home visits'));
   if (screenshots) await axe(page, 'profile step 2');
-  await page.getByRole('button', { name: 'Next' }).click();
+  await press(page.getByRole('button', { name: 'Next' }));
   await step(3).waitFor();
-  await page.getByRole('button', { name: 'Use my location' }).click();
-  await page.getByText('Position found').waitFor();
+  if (town) {
+    // By name: the town's own position is used.
+    await fill(page.getByLabel('Your town'), town.typed);
+    await page.getByRole('list', { name: 'Towns' }).waitFor();
+    if (screenshots) {
+      await axe(page, 'profile step 3 (town search)');
+      await shot(page, 'town-search');
+    }
+    await press(page.getByRole('list', { name: 'Towns' }).getByRole('button', { name: town.pick }));
+    await page.getByText(`Chosen: ${town.pick}`).waitFor();
+  } else {
+    await press(page.getByRole('button', { name: 'Use my location' }));
+    await page.getByText('Position found').waitFor();
+  }
   const zone = await page.getByLabel('Time zone').inputValue();
   assert(zone === 'Pacific/Auckland', `time zone from the browser, got ${zone}`);
   if (screenshots) await axe(page, 'profile step 3');
-  await page.getByRole('button', { name: 'Next' }).click();
+  await press(page.getByRole('button', { name: 'Next' }));
   await step(4).waitFor();
-  if (seekMentor) await page.getByLabel('A mentor').check();
+  if (seekMentor) await check(page.getByLabel('A mentor'));
   if (mentor) {
-    await page.getByLabel('I offer to mentor').check();
-    await page.getByLabel('How many mentees at a time (1 to 20)').fill('2');
+    await check(page.getByLabel('I offer to mentor'));
+    await fill(page.getByLabel('How many mentees at a time (1 to 20)'), '2');
   }
   if (screenshots) await axe(page, 'profile step 4');
-  await page.getByRole('button', { name: 'Save profile' }).click();
+  await press(page.getByRole('button', { name: 'Save profile' }));
   await heading(page, 'Your profile is saved');
   if (screenshots) {
     await axe(page, 'profile saved');
@@ -207,9 +289,9 @@ async function fillProfile(p, { mentor = false, seekMentor = false, screenshots 
 async function signIn(p, password = PASSWORD) {
   await p.page.goto(`${BASE}/sign-in`);
   await heading(p.page, 'Sign in');
-  await p.page.getByLabel('Email').fill(p.email);
-  await p.page.getByLabel('Password').fill(password);
-  await p.page.getByRole('button', { name: 'Sign in' }).click();
+  await fill(p.page.getByLabel('Email'), p.email);
+  await fill(p.page.getByLabel('Password'), password);
+  await press(p.page.getByRole('button', { name: 'Sign in' }));
   await p.page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
@@ -245,6 +327,21 @@ test('axe-core reports a page that breaks the rules', async () => {
   await context.close();
 });
 
+test('the app can be installed: Chromium finds nothing missing from its manifest', async () => {
+  const context = await browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await page.goto(BASE);
+  await heading(page, 'Find your people in practice');
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  // A test's browser context is private, which alone stops an install; nothing else may.
+  const missing = installabilityErrors.filter((e) => e.errorId !== 'in-incognito');
+  assert(!missing.length, `installable: ${JSON.stringify(missing)}`);
+  const manifest = await cdp.send('Page.getAppManifest');
+  assert(!manifest.errors.length, `a valid manifest: ${JSON.stringify(manifest.errors)}`);
+  await context.close();
+});
+
 test('the server answers app paths with the app and API paths with problems', async () => {
   const page = await fetch(`${BASE}/reset-password?token=abc`);
   assert(page.status === 200, 'an emailed link opens the app');
@@ -272,11 +369,15 @@ test('a practitioner signs up with the keyboard alone and lands signed in from t
   await heading(ana.page, 'This link has expired');
   await axe(ana.page, 'expired link');
   await shot(ana.page, 'link-expired');
-  await ana.page.getByRole('button', { name: 'Send another link' }).click();
+  await press(ana.page.getByRole('button', { name: 'Send another link' }));
   await ana.page.getByText('Sent. Check your inbox for the new link.').waitFor();
   await link(ana.email, '/verify-email', 1);
   await verify(ana);
-  await fillProfile(ana, { seekMentor: true, screenshots: true });
+  await fillProfile(ana, {
+    seekMentor: true,
+    screenshots: true,
+    town: { typed: 'duned', pick: 'Dunedin, Otago' },
+  });
   await ana.page.getByText(/Others see you near .*Dunedin/).waitFor();
 });
 
@@ -324,9 +425,9 @@ test('a peer request sent with the keyboard alone is accepted and both see conta
   await heading(ben.page, 'Connections');
   await ben.page.getByRole('link', { name: 'Ana', exact: true }).waitFor();
   await axe(ben.page, 'connections (incoming)');
-  await ben.page.getByRole('button', { name: 'Accept' }).click();
+  await press(ben.page.getByRole('button', { name: 'Accept' }));
   await ben.page.getByText(ana.email).waitFor();
-  await ben.page.getByRole('button', { name: 'Copy email' }).click();
+  await press(ben.page.getByRole('button', { name: 'Copy email' }));
   await ben.page.getByText('Email address copied.').waitFor();
 
   await page.goto(`${BASE}/connections?direction=outgoing`);
@@ -339,17 +440,17 @@ test('a mentee asks a mentor, who accepts; both see contact details', async () =
   const { page } = ana;
   await findInSuggestions(page, 'Cleo', 'mentor');
   await axe(page, 'suggestions (mentors)');
-  await page.getByRole('link', { name: 'Cleo', exact: true }).click();
+  await press(page.getByRole('link', { name: 'Cleo', exact: true }));
   await heading(page, 'Cleo');
-  await page.getByLabel('To be mentored').check();
-  await page.getByLabel('A message (optional)').fill('Could you mentor me on falls prevention?');
-  await page.getByRole('button', { name: 'Send request' }).click();
+  await check(page.getByLabel('To be mentored'));
+  await fill(page.getByLabel('A message (optional)'), 'Could you mentor me on falls prevention?');
+  await press(page.getByRole('button', { name: 'Send request' }));
   await page.getByText('Request sent.').waitFor();
 
 
   await cleo.page.goto(`${BASE}/connections`);
   await cleo.page.getByText('Asks you to mentor them').waitFor();
-  await cleo.page.getByRole('button', { name: 'Accept' }).click();
+  await press(cleo.page.getByRole('button', { name: 'Accept' }));
   await cleo.page.getByText(ana.email).waitFor();
   await cleo.page.goto(`${BASE}/mentoring`);
   await heading(cleo.page, 'Mentoring');
@@ -368,7 +469,7 @@ test('an admin previews a matching round and sees the figures', async () => {
   await admin.page.goto(`${BASE}/admin`);
   await heading(admin.page, 'Administration');
   await admin.page.getByText('Practitioners').waitFor();
-  await admin.page.getByRole('button', { name: 'Preview a round' }).click();
+  await press(admin.page.getByRole('button', { name: 'Preview a round' }));
   await admin.page.getByRole('heading', { name: 'Preview' }).waitFor();
   await admin.page.getByText('1 pairing; 0 without a mentor this time.').waitFor();
   await admin.page.getByText('Ben with Cleo').waitFor();
@@ -376,20 +477,57 @@ test('an admin previews a matching round and sees the figures', async () => {
   await shot(admin.page, 'admin');
 });
 
-test('a request can be declined with a reason', async () => {
-  // Ben asks Cleo to mentor him; Cleo declines with a reason.
-  await ben.page.goto(`${BASE}/people/${await userId(cleo)}`);
-  await heading(ben.page, 'Cleo');
-  await ben.page.getByLabel('To be mentored').check();
-  await ben.page.getByRole('button', { name: 'Send request' }).click();
-  await ben.page.getByText('Request sent.').waitFor();
+test('the admin confirms the round; the mentor declines its request with a reason', async () => {
+  await press(admin.page.getByRole('button', { name: 'Confirm and send 1 request' }));
+  await admin.page.getByText('Round done: 1 request sent to mentors.').waitFor();
+  await axe(admin.page, 'admin (round done)');
   await cleo.page.goto(`${BASE}/connections`);
   const card = cleo.page.locator('article', { has: cleo.page.getByRole('link', { name: 'Ben', exact: true }) });
-  await card.getByRole('button', { name: 'Decline…' }).click();
-  await card.getByLabel('Why are you declining?').selectOption('no_capacity');
+  await card.getByText('Asks you to mentor them').waitFor();
+  await press(card.getByRole('button', { name: 'Decline…' }));
+  await choose(card.getByLabel('Why are you declining?'), 'no_capacity');
   await axe(cleo.page, 'decline form');
-  await card.getByRole('button', { name: 'Decline', exact: true }).click();
+  await press(card.getByRole('button', { name: 'Decline', exact: true }));
   await card.getByText('Declined').waitFor();
+});
+
+test('a request is withdrawn, and a connection ended', async () => {
+  await ben.page.goto(`${BASE}/people/${await userId(cleo)}`);
+  await heading(ben.page, 'Cleo');
+  await press(ben.page.getByRole('button', { name: 'Send request' }));
+  await ben.page.getByText('Request sent.').waitFor();
+  await ben.page.goto(`${BASE}/connections?direction=outgoing`);
+  const pending = ben.page.locator('article', { has: ben.page.getByText('Waiting for an answer') });
+  await press(pending.getByRole('button', { name: 'Withdraw request' }));
+  await ben.page.locator('article', { has: ben.page.getByText('Withdrawn') }).waitFor();
+  await axe(ben.page, 'connections (withdrawn)');
+
+  const { page } = ana;
+  await page.goto(`${BASE}/connections?direction=outgoing`);
+  const card = page.locator('article', { has: page.getByRole('link', { name: 'Ben', exact: true }) });
+  page.once('dialog', (dialog) => dialog.accept());
+  await press(card.getByRole('button', { name: 'End connection' }));
+  await card.getByText('Ended').waitFor();
+  assert(!(await card.getByText(ben.email).count()), 'no contact details once ended');
+});
+
+test('a list that cannot load says so and tries again', async () => {
+  const { page } = ana;
+  const fault = (route) =>
+    route.fulfill({
+      status: 503,
+      headers: { 'content-type': 'application/problem+json', 'x-simulated': 'fault' },
+      body: JSON.stringify({ type: '/problems/unavailable', title: 'Service unavailable', status: 503 }),
+    });
+  const list = /\/api\/v1\/connections(\?|$)/;
+  await page.route(list, fault);
+  await page.goto(`${BASE}/connections?direction=outgoing`);
+  await heading(page, 'Connections');
+  await page.getByRole('alert').getByText('Could not load').waitFor();
+  await axe(page, 'connections (cannot load)');
+  await page.unroute(list, fault);
+  await press(page.getByRole('button', { name: 'Try again' }));
+  await page.getByRole('link', { name: 'Cleo', exact: true }).waitFor();
 });
 
 async function userId(p) {
@@ -405,20 +543,20 @@ test('the directory, settings and an expired link are plain and accessible', asy
   const { page } = ana;
   await page.goto(`${BASE}/directory`);
   await heading(page, 'Directory');
-  await page.getByLabel('Profession').selectOption('occupational_therapy');
-  await page.getByRole('button', { name: 'Search' }).click();
+  await choose(page.getByLabel('Profession'), 'occupational_therapy');
+  await press(page.getByRole('button', { name: 'Search' }));
   await page.getByRole('link', { name: 'Ben', exact: true }).waitFor();
   await axe(page, 'directory');
   await shot(page, 'directory');
   // Block from a profile; see and undo it in the settings.
   await page.goto(`${BASE}/people/${await userId(cleo)}`);
   await heading(page, 'Cleo');
-  await page.getByText('Block Cleo').click();
-  await page.getByRole('button', { name: 'Block', exact: true }).click();
+  await press(page.getByText('Block Cleo'));
+  await press(page.getByRole('button', { name: 'Block', exact: true }));
   await page.getByText('Cleo is blocked:').waitFor();
   await page.goto(`${BASE}/settings`);
   await heading(page, 'Settings');
-  await page.getByLabel('Email me when someone asks to connect').uncheck();
+  await check(page.getByLabel('Email me when someone asks to connect'), false);
   await page.getByText('Saved.').waitFor();
   await page.reload();
   await heading(page, 'Settings');
@@ -426,12 +564,12 @@ test('the directory, settings and an expired link are plain and accessible', asy
   await page.getByRole('button', { name: 'Unblock Cleo' }).waitFor();
   await axe(page, 'settings');
   await shot(page, 'settings');
-  await page.getByRole('button', { name: 'Unblock Cleo' }).click();
+  await press(page.getByRole('button', { name: 'Unblock Cleo' }));
   await page.getByText('Cleo is no longer blocked.').waitFor();
   await page.getByText('You have not blocked anyone.').waitFor();
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Download my data' }).click(),
+    press(page.getByRole('button', { name: 'Download my data' })),
   ]);
   assert(download.suggestedFilename() === 'alongside-my-data.json', 'the export downloads');
   await page.goto(`${BASE}/verify-email?token=not-a-real-token`);
@@ -444,27 +582,27 @@ test('the directory, settings and an expired link are plain and accessible', asy
 
 test('a forgotten password is reset from the emailed link', async () => {
   const { page } = ben;
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await press(page.getByRole('button', { name: 'Sign out' }));
   await heading(page, 'Sign in');
   await page.getByText('You are signed out.').waitFor();
   await axe(page, 'sign in');
   await shot(page, 'sign-in');
-  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await press(page.getByRole('link', { name: 'Forgot your password?' }));
   await heading(page, 'Reset your password');
   await axe(page, 'forgot password');
-  await page.getByLabel('Email').fill(ben.email);
-  await page.getByRole('button', { name: 'Email me a link' }).click();
+  await fill(page.getByLabel('Email'), ben.email);
+  await press(page.getByRole('button', { name: 'Email me a link' }));
   await page.getByText('we have emailed it a link').waitFor();
   const url = await link(ben.email, '/reset-password');
   await page.goto(url);
   await heading(page, 'Choose a new password');
   await axe(page, 'reset password');
-  await page.getByLabel('New password').fill('short');
-  await page.getByRole('button', { name: 'Save the new password' }).click();
+  await fill(page.getByLabel('New password'), 'short');
+  await press(page.getByRole('button', { name: 'Save the new password' }));
   await page.locator('#new_password-error').waitFor();
   await axe(page, 'reset password (field error)');
-  await page.getByLabel('New password').fill('a brand new password');
-  await page.getByRole('button', { name: 'Save the new password' }).click();
+  await fill(page.getByLabel('New password'), 'a brand new password');
+  await press(page.getByRole('button', { name: 'Save the new password' }));
   await page.getByText('Your password is changed.').waitFor();
   ben.password = 'a brand new password';
   await signIn(ben, 'a brand new password');
@@ -474,9 +612,9 @@ test('a field error from the server appears beside its field', async () => {
   const { page } = ana;
   await page.goto(`${BASE}/profile`);
   await heading(page, 'Your profile');
-  await page.getByLabel('Years in practice').fill('99');
-  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('button', { name: 'Save profile' }).click();
+  await fill(page.getByLabel('Years in practice'), '99');
+  for (let i = 0; i < 3; i++) await press(page.getByRole('button', { name: 'Next' }));
+  await press(page.getByRole('button', { name: 'Save profile' }));
   await page.getByRole('heading', { level: 2, name: /^Step 1 of 4/ }).waitFor();
   const error = page.locator('#years_experience-error');
   await error.waitFor();
@@ -491,9 +629,9 @@ test('a mentor changes capacity and pauses until a date', async () => {
   const { page } = cleo;
   await page.goto(`${BASE}/mentoring`);
   await heading(page, 'Mentoring');
-  await page.getByLabel('How many mentees at a time (1 to 20)').fill('3');
-  await page.getByLabel('Pause new requests until (optional)').fill('2099-01-31');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await fill(page.getByLabel('How many mentees at a time (1 to 20)'), '3');
+  await fill(page.getByLabel('Pause new requests until (optional)'), '2099-01-31');
+  await press(page.getByRole('button', { name: 'Save' }));
   await page.getByText('Saved. You are paused until 2099-01-31.').waitFor();
   await axe(page, 'mentoring (paused)');
 });
@@ -501,8 +639,8 @@ test('a mentor changes capacity and pauses until a date', async () => {
 test('an admin suspends a user, whose session then ends', async () => {
   const id = await userId(cleo);
   await admin.page.goto(`${BASE}/admin`);
-  await admin.page.getByLabel('User id').fill(id);
-  await admin.page.getByRole('button', { name: 'Suspend' }).click();
+  await fill(admin.page.getByLabel('User id'), id);
+  await press(admin.page.getByRole('button', { name: 'Suspend' }));
   await admin.page.getByText('Suspended.').waitFor();
   await cleo.page.reload();
   await heading(cleo.page, 'Sign in');
@@ -513,25 +651,40 @@ test('a practitioner deletes their account with their password', async () => {
   const { page } = ben;
   await page.goto(`${BASE}/settings`);
   await heading(page, 'Settings');
-  await page.getByLabel('Your password, to confirm').fill('not my password');
-  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await fill(page.getByLabel('Your password, to confirm'), 'not my password');
+  await press(page.getByRole('button', { name: 'Delete my account' }));
   await page.locator('.form-error p, #delete-password-error').first().waitFor();
   await axe(page, 'settings (wrong password)');
-  await page.getByLabel('Your password, to confirm').fill(ben.password);
-  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await fill(page.getByLabel('Your password, to confirm'), ben.password);
+  await press(page.getByRole('button', { name: 'Delete my account' }));
   await heading(page, 'Find your people in practice');
   await page.getByText('Your account is deleted.').waitFor();
   await page.goto(`${BASE}/sign-in`);
-  await page.getByLabel('Email').fill(ben.email);
-  await page.getByLabel('Password').fill(ben.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await fill(page.getByLabel('Email'), ben.email);
+  await fill(page.getByLabel('Password'), ben.password);
+  await press(page.getByRole('button', { name: 'Sign in' }));
   await page.getByText('The email or password is not correct.').waitFor();
+});
+
+test('an admin at a desk: the app at desktop width', async () => {
+  const desk = await person(browser, 'Desk', { latitude: -41.29, longitude: 174.78 }, DESKTOP);
+  desk.email = process.env.ADMIN_EMAIL;
+  await signIn(desk, process.env.ADMIN_PASSWORD);
+  await desk.page.goto(`${BASE}/admin`);
+  await heading(desk.page, 'Administration');
+  await desk.page.getByText('Practitioners').waitFor();
+  await axe(desk.page, 'admin (desktop)');
+  await shot(desk.page, 'desktop-admin');
+  await desk.page.goto(`${BASE}/directory`);
+  await heading(desk.page, 'Directory');
+  await axe(desk.page, 'directory (desktop)');
+  await desk.context.close();
 });
 
 async function main() {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=en-US'],
   });
   const started = Date.now();
   for (const { name, body } of tests) {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod me;
 pub mod openapi;
+pub mod places;
 pub mod problem;
 pub mod profile_input;
 pub mod profiles;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(me::configure)
             .configure(verification::configure)
             .configure(profiles::configure)
+            .configure(places::configure)
             .configure(connections::configure)
             .configure(admin::configure),
     );

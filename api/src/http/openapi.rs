@@ -13,7 +13,8 @@ use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
 use crate::http::{
-    accounts as auth, admin, connections, health, me, profiles, session, unsubscribe, verification,
+    accounts as auth, admin, connections, health, me, places, profiles, session, unsubscribe,
+    verification,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +50,7 @@ use crate::http::{
         profiles::get_profile,
         profiles::directory,
         profiles::vocabulary,
+        places::search,
         connections::suggestions,
         connections::create,
         connections::list,

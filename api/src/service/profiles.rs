@@ -196,3 +196,9 @@ pub async fn public(
         .pop()
         .ok_or(ApiError::NotFound)
 }
+
+/// Towns that a typed name may mean, for picking a location by town; those in `country`
+/// first.
+pub fn find_towns(typed: &str, country: Option<&str>, limit: usize) -> Vec<matcher::places::Place> {
+    matcher::places::search(typed, country, limit)
+}

@@ -1,4 +1,5 @@
 mod directory;
+mod places;
 
 use reqwest::Method;
 use serde_json::{json, Value};
