@@ -361,8 +361,34 @@ impl Problem {
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// A database that cannot be reached (refused, cut, or no connection free in time) is
+    /// a 503 the client may retry; anything else is unexpected.
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::Unexpected(error.into())
+        if unreachable(&error) {
+            tracing::warn!(%error, "the database cannot be reached");
+            Self::Unavailable
+        } else {
+            Self::Unexpected(error.into())
+        }
+    }
+}
+
+fn unreachable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{sqlx::Error as Sqlx, DbErr, RuntimeErr};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                **e,
+                Sqlx::Io(_)
+                    | Sqlx::Tls(_)
+                    | Sqlx::Protocol(_)
+                    | Sqlx::PoolTimedOut
+                    | Sqlx::PoolClosed
+                    | Sqlx::WorkerCrashed
+            )
+        }
+        _ => false,
     }
 }
 

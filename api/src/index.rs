@@ -5,7 +5,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Mutex, RwLock},
+    sync::{Arc, Mutex, RwLock},
 };
 
 use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
@@ -14,11 +14,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::{
+    cards::{Card, Interner},
     domain::connection::{ConnectionKind, ConnectionStatus},
     store::{
-        connections as store_connections,
         entities::{blocks, connections, erasures, profiles, users},
-        profiles::{self as store_profiles, StoredProfile},
+        profiles::{self as store_profiles, Loaded, Selection},
     },
     vocabulary::VOCABULARY,
 };
@@ -70,6 +70,9 @@ impl Relations {
 
 pub struct Matching {
     index: RwLock<Index>,
+    /// What the API shows of each practitioner in the index (the read model).
+    cards: RwLock<HashMap<Uuid, Arc<Card>>>,
+    interner: Interner,
     /// When the read behind each practitioner's entry started: a slower, older read (say,
     /// the poller's) must not overwrite a newer one.
     read_at: Mutex<HashMap<Uuid, std::time::Instant>>,
@@ -116,13 +119,10 @@ pub struct Suggested {
 }
 
 /// The matcher's view of one stored practitioner.
-fn to_matcher(
-    stored: &StoredProfile,
-    user: &users::Model,
-    accepted_mentees: u64,
-    today: chrono::NaiveDate,
-) -> Option<matcher::Profile> {
+fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Profile> {
+    let stored = &loaded.stored;
     let row = &stored.row;
+    let accepted_mentees = loaded.accepted_mentees;
     let ids = |codes: &[String], find: &dyn Fn(&str) -> Option<u16>| -> Vec<u16> {
         codes.iter().filter_map(|c| find(c)).collect()
     };
@@ -169,40 +169,83 @@ fn to_matcher(
     profile.seeking_mentor = row.seeking_mentor;
     profile.offering_mentoring = row.mentoring_offering;
     profile.free_mentor_slots = u8::try_from(free).unwrap_or(0);
-    profile.verified = user.email_verified;
-    profile.active = !user.suspended;
+    profile.verified = loaded.email_verified;
+    profile.active = !loaded.suspended;
     Some(profile)
 }
 
-/// Matcher profiles for the given stored profiles.
-async fn build_profiles(
-    db: &impl ConnectionTrait,
-    stored: Vec<StoredProfile>,
-) -> Result<Vec<matcher::Profile>, sea_orm::DbErr> {
-    let ids: Vec<Uuid> = stored.iter().map(|p| p.row.user_id).collect();
-    let mut accounts: HashMap<Uuid, users::Model> = HashMap::with_capacity(ids.len());
-    let mut counts = HashMap::new();
-    for chunk in ids.chunks(store_profiles::ID_CHUNK) {
-        let found = users::Entity::find()
-            .filter(users::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?;
-        accounts.extend(found.into_iter().map(|u| (u.id, u)));
-        counts.extend(store_connections::accepted_counts(db, chunk).await?);
-    }
+/// The matcher's profile and the card of each loaded practitioner.
+fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profile, Card)> {
     let today = Utc::now().date_naive();
-    Ok(stored
+    loaded
         .iter()
         .filter_map(|p| {
-            let user = accounts.get(&p.row.user_id)?;
-            to_matcher(
-                p,
-                user,
-                counts.get(&p.row.user_id).copied().unwrap_or(0),
-                today,
-            )
+            let profile = to_matcher(p, today)?;
+            let card = Card::new(
+                &p.stored,
+                &p.display_name,
+                p.accepted_mentees,
+                p.account_updated_at,
+                interner,
+            );
+            Some((profile, card))
         })
-        .collect())
+        .collect()
+}
+
+/// Profiles read per query when loading everyone.
+const LOAD_PAGE: u64 = 20_000;
+
+/// Loads the profiles after `after` up to `until`, page by page.
+async fn load_range(
+    db: sea_orm::DatabaseConnection,
+    interner: Arc<Interner>,
+    after: Option<Uuid>,
+    until: Option<Uuid>,
+) -> Result<Vec<(matcher::Profile, Card)>, sea_orm::DbErr> {
+    let mut built = Vec::new();
+    let mut after = after;
+    // Converting a page is CPU work: it runs off the async threads while the next page
+    // loads.
+    let mut converting: Option<tokio::task::JoinHandle<Vec<(matcher::Profile, Card)>>> = None;
+    loop {
+        let page = store_profiles::load_for_index(
+            &db,
+            Selection::Range {
+                after,
+                until,
+                limit: LOAD_PAGE,
+            },
+        )
+        .await?;
+        if let Some(previous) = converting.take() {
+            built.extend(
+                previous
+                    .await
+                    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?,
+            );
+        }
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = Some(last.stored.row.user_id);
+        let full = page.len() as u64 == LOAD_PAGE;
+        let interner = interner.clone();
+        converting = Some(tokio::task::spawn_blocking(move || {
+            build_profiles(&page, &interner)
+        }));
+        if !full {
+            break;
+        }
+    }
+    if let Some(previous) = converting.take() {
+        built.extend(
+            previous
+                .await
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?,
+        );
+    }
+    Ok(built)
 }
 
 async fn load_relations(db: &impl ConnectionTrait) -> Result<Relations, sea_orm::DbErr> {
@@ -260,20 +303,50 @@ impl Relations {
 }
 
 impl Matching {
-    /// Loads every profile and relation; the start-up cost of a live index.
-    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, sea_orm::DbErr> {
+    /// Loads every profile and relation; the start-up cost of a live index. The profiles
+    /// are read in a few ranges at once, each page by page, and converted as they arrive.
+    pub async fn load(db: &sea_orm::DatabaseConnection) -> Result<Self, sea_orm::DbErr> {
         let started = Utc::now();
-        let rows = store_profiles::find(db, sea_orm::Condition::all(), None, None).await?;
-        let stored = store_profiles::attach_tags(db, rows).await?;
-        let profiles = build_profiles(db, stored).await?;
+        let interner = Arc::new(Interner::default());
+        let parts = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, 8);
+        let points = store_profiles::split_points(db, parts).await?;
+        let mut bounds = Vec::with_capacity(points.len() + 1);
+        let mut after = None;
+        for point in points {
+            bounds.push((after, Some(point)));
+            after = Some(point);
+        }
+        bounds.push((after, None));
+        let ranges = bounds.into_iter().map(|(after, until)| {
+            tokio::spawn(load_range(db.clone(), interner.clone(), after, until))
+        });
+        let relations = load_relations(db);
+        let (ranges, relations) = tokio::join!(futures_util::future::join_all(ranges), relations);
+        let mut profiles = Vec::new();
+        let mut cards = HashMap::new();
+        for range in ranges {
+            let range = range.map_err(|e| sea_orm::DbErr::Custom(e.to_string()))??;
+            profiles.reserve(range.len());
+            cards.reserve(range.len());
+            for (profile, card) in range {
+                profiles.push(profile);
+                cards.insert(card.user_id, Arc::new(card));
+            }
+        }
         let count = profiles.len();
-        let index = Index::build(ScoringConfig::default(), profiles);
-        let relations = load_relations(db).await?;
+        let index =
+            tokio::task::spawn_blocking(move || Index::build(ScoringConfig::default(), profiles))
+                .await
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         tracing::info!(profiles = count, "matching index loaded");
         Ok(Self {
             index: RwLock::new(index),
+            cards: RwLock::new(cards),
+            interner: Arc::into_inner(interner).unwrap_or_default(),
             read_at: Mutex::new(HashMap::new()),
-            relations: RwLock::new(relations),
+            relations: RwLock::new(relations?),
             watermark: Mutex::new(started),
         })
     }
@@ -288,14 +361,15 @@ impl Matching {
             return Ok(());
         }
         let read_started = std::time::Instant::now();
-        let rows = profiles::Entity::find()
-            .filter(profiles::Column::UserId.is_in(ids.to_vec()))
-            .all(db)
-            .await?;
-        let stored = store_profiles::attach_tags(db, rows).await?;
-        let fresh = build_profiles(db, stored).await?;
-        let present: HashSet<PersonId> = fresh.iter().map(|p| p.id).collect();
-        if let (Ok(mut index), Ok(mut read_at)) = (self.index.write(), self.read_at.lock()) {
+        let mut fresh = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(store_profiles::ID_CHUNK) {
+            let loaded = store_profiles::load_for_index(db, Selection::Ids(chunk)).await?;
+            fresh.extend(build_profiles(&loaded, &self.interner));
+        }
+        let present: HashSet<PersonId> = fresh.iter().map(|(p, _)| p.id).collect();
+        if let (Ok(mut index), Ok(mut cards), Ok(mut read_at)) =
+            (self.index.write(), self.cards.write(), self.read_at.lock())
+        {
             let mut newer = |id: Uuid| match read_at.get(&id) {
                 Some(previous) if *previous > read_started => false,
                 _ => {
@@ -306,15 +380,30 @@ impl Matching {
             for id in ids {
                 if !present.contains(&person(*id)) && newer(*id) {
                     index.remove(person(*id));
+                    cards.remove(id);
                 }
             }
-            for profile in fresh {
-                if newer(user_id(profile.id)) {
+            for (profile, card) in fresh {
+                if newer(card.user_id) {
                     index.upsert(profile);
+                    cards.insert(card.user_id, Arc::new(card));
                 }
             }
         }
         Ok(())
+    }
+
+    /// What the API shows of these practitioners, from memory: the cards of those the
+    /// index holds, in the order given (absent ones are left out).
+    pub fn cards(&self, ids: &[Uuid]) -> Vec<Arc<Card>> {
+        let Ok(cards) = self.cards.read() else {
+            return Vec::new();
+        };
+        ids.iter().filter_map(|id| cards.get(id).cloned()).collect()
+    }
+
+    pub fn card(&self, id: Uuid) -> Option<Arc<Card>> {
+        self.cards.read().ok()?.get(&id).cloned()
     }
 
     /// Applies a connection this process just wrote.
@@ -403,6 +492,9 @@ impl Matching {
     pub fn forget(&self, id: Uuid) {
         if let Ok(mut index) = self.index.write() {
             index.remove(person(id));
+        }
+        if let Ok(mut cards) = self.cards.write() {
+            cards.remove(&id);
         }
         if let Ok(mut relations) = self.relations.write() {
             relations.forget(id);

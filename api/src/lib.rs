@@ -5,6 +5,7 @@
 //! `index`, `email` (storage, the live matching index, delivery) → `domain` (pure types).
 
 pub mod auth;
+pub mod cards;
 pub mod cli;
 pub mod config;
 pub mod domain;

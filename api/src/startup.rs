@@ -90,7 +90,7 @@ impl Application {
         let jwt = JwtKeys::load(&config, &db)
             .await
             .map_err(StartupError::Keys)?;
-        let matching = Arc::new(Matching::load(&db).await.map_err(StartupError::Index)?);
+        let matching = Arc::new(Matching::load(&reads).await.map_err(StartupError::Index)?);
         let address = listen_address(&config.host, config.port);
         let listener = listen(&address).map_err(|source| StartupError::Listen {
             address: address.clone(),
@@ -171,10 +171,26 @@ impl Application {
         self.state.db.clone()
     }
 
-    /// Serves until SIGTERM/SIGINT or `handle().stop()`, finishing in-flight requests, then
-    /// lets the worker finish the email in hand.
+    /// Serves until SIGTERM/SIGINT or `handle().stop()`. On a signal it stops accepting
+    /// connections at once, lets requests in flight finish (for at most
+    /// [`SHUTDOWN_GRACE_SECS`]) and, at the same time, lets the delivery worker finish or hand
+    /// back the email in hand; the process is gone within about ten seconds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            () = termination() => {
+                tracing::info!("stopping: finishing requests in flight, refusing new ones");
+                let _ = self.stop_worker.send(true);
+                // The command is sent at once; the server future, polled below, carries it
+                // out (awaiting the returned future first would wait for itself).
+                let stopped = handle.stop(true);
+                let served = server.await;
+                stopped.await;
+                served
+            }
+        };
         let _ = self.stop_worker.send(true);
         for task in self.background {
             let _ = task.await;
@@ -183,6 +199,30 @@ impl Application {
             tracing::error!(%error, "the delivery worker stopped abnormally");
         }
         served
+    }
+}
+
+/// How long requests in flight may go on once the process is told to stop.
+pub const SHUTDOWN_GRACE_SECS: u64 = 5;
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -297,7 +337,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             })
             .wrap(TracingLogger::default())
     })
-    .shutdown_timeout(30)
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

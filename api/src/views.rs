@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    cards::{Card, Interner},
     domain::profile::{LocationInput, MentoringInput, Seeking},
-    privacy,
     store::profiles::StoredProfile,
 };
 
@@ -83,100 +83,15 @@ pub struct PublicProfile {
     pub distance_km: Option<u32>,
 }
 
-fn meeting_modes(profile: &StoredProfile) -> Vec<String> {
-    let mut modes = Vec::new();
-    if profile.row.meets_virtual {
-        modes.push("virtual".to_owned());
-    }
-    if profile.row.meets_in_person {
-        modes.push("in_person".to_owned());
-    }
-    modes
-}
-
-fn place(profile: &StoredProfile) -> Place {
-    Place {
-        name: profile.row.place_name.clone(),
-        region: profile.row.place_region.clone(),
-        country_code: profile.row.place_country_code.clone(),
-    }
-}
-
 impl Profile {
     pub fn new(profile: &StoredProfile, display_name: &str) -> Self {
-        let row = &profile.row;
-        Self {
-            user_id: row.user_id,
-            display_name: display_name.to_owned(),
-            profession: row.profession.clone(),
-            populations: profile.populations.clone(),
-            settings: profile.settings.clone(),
-            location: LocationInput {
-                latitude: row.latitude,
-                longitude: row.longitude,
-            },
-            years_experience: row.years_experience,
-            languages: profile.languages.clone(),
-            interests: profile.interests.clone(),
-            bio: row.bio.clone(),
-            timezone: row.timezone.clone(),
-            meeting_modes: meeting_modes(profile),
-            max_travel_km: row.max_travel_km,
-            works_alone: row.works_alone,
-            seeking: Seeking {
-                peers: row.seeking_peers,
-                mentor: row.seeking_mentor,
-            },
-            mentoring: MentoringInput {
-                offering: row.mentoring_offering,
-                capacity: i64::from(row.mentoring_capacity),
-                paused_until: row.mentoring_paused_until.map(|d| d.to_string()),
-            },
-            place: place(profile),
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-impl PublicProfile {
-    /// `viewer` is the caller's own profile, if they have one, for the distance.
-    pub fn new(
-        profile: &StoredProfile,
-        display_name: &str,
-        viewer: Option<&StoredProfile>,
-        available_slots: i32,
-    ) -> Self {
-        let row = &profile.row;
-        Self {
-            user_id: row.user_id,
-            display_name: display_name.to_owned(),
-            profession: row.profession.clone(),
-            populations: profile.populations.clone(),
-            settings: profile.settings.clone(),
-            years_experience: row.years_experience,
-            languages: profile.languages.clone(),
-            interests: profile.interests.clone(),
-            bio: row.bio.clone(),
-            timezone: row.timezone.clone(),
-            meeting_modes: meeting_modes(profile),
-            works_alone: row.works_alone,
-            seeking: Seeking {
-                peers: row.seeking_peers,
-                mentor: row.seeking_mentor,
-            },
-            mentoring: PublicMentoring {
-                offering: row.mentoring_offering,
-                available_slots: available_slots.max(0),
-                paused_until: row.mentoring_paused_until,
-            },
-            place: place(profile),
-            updated_at: row.updated_at,
-            distance_km: viewer.map(|v| {
-                privacy::public_distance_km(
-                    (v.row.latitude, v.row.longitude),
-                    (row.latitude, row.longitude),
-                )
-            }),
-        }
+        Card::new(
+            profile,
+            display_name,
+            0,
+            profile.row.updated_at,
+            &Interner::default(),
+        )
+        .owner()
     }
 }

@@ -585,8 +585,14 @@ fn code(list: &[(&'static str, &'static str, &'static str)], id: u16) -> &'stati
 
 /// `n` members with the mix of the whole membership.
 pub fn population(seed: u64, n: usize) -> Vec<SynthPractitioner> {
+    members(seed).take(n).collect()
+}
+
+/// The members of [`population`] one at a time, without end: the first `n` are
+/// `population(seed, n)`.
+pub fn members(seed: u64) -> impl Iterator<Item = SynthPractitioner> {
     let mut g = Generator::new(seed);
-    (0..n).map(|_| g.next(Role::Any)).collect()
+    std::iter::repeat_with(move || g.next(Role::Any))
 }
 
 /// Just the profiles of [`population`].

@@ -104,6 +104,25 @@ impl TestApp {
         Some(Self::spawn_configured(Backend::Postgres, adjust).await)
     }
 
+    /// An app on a fresh PostgreSQL database reached through a [`PgProxy`] that the test can
+    /// cut and restore; `None` (a skip) without PostgreSQL, except under `CI=true`.
+    pub async fn spawn_behind_pg_proxy_or_skip() -> Option<(Self, PgProxy)> {
+        if !postgres_available().await {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "PostgreSQL is required under CI"
+            );
+            eprintln!("PostgreSQL is not reachable: skipping");
+            return None;
+        }
+        let (name, _) = create_postgres_database().await;
+        let proxy = PgProxy::start("127.0.0.1:5432").await;
+        let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
+        let dir = std::env::temp_dir().join(format!("alongside-test-{}", uuid::Uuid::new_v4()));
+        let app = Self::spawn_with(Backend::Postgres, url, dir, Some(name), |_| {}).await;
+        Some((app, proxy))
+    }
+
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_configured(backend, |_| {}).await
     }

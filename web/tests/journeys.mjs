@@ -509,6 +509,13 @@ test('a request is withdrawn, and a connection ended', async () => {
   await press(card.getByRole('button', { name: 'End connection' }));
   await card.getByText('Ended').waitFor();
   assert(!(await card.getByText(ben.email).count()), 'no contact details once ended');
+
+  // Asking Ben again would be Ana's third request today; the server allows two.
+  await page.goto(`${BASE}/people/${await userId(ben)}`);
+  await heading(page, 'Ben');
+  await press(page.getByRole('button', { name: 'Send request' }));
+  await page.getByText('You have sent as many requests as you can today.').waitFor();
+  await axe(page, 'public profile (daily limit)');
 });
 
 test('a list that cannot load says so and tries again', async () => {

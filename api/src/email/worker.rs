@@ -31,12 +31,15 @@ pub struct Worker {
     pub metrics: Metrics,
 }
 
+/// How long a stopping process lets a send in hand go on before handing the email back.
+pub const SEND_GRACE: Duration = Duration::from_secs(3);
+
 /// Time kept in hand after a send for recording its outcome under the same lease.
 const RECORD_MARGIN: Duration = Duration::from_secs(1);
 
 impl Worker {
-    /// Runs until `shutdown` turns true, finishing the email in hand first and handing the
-    /// rest of its claim back.
+    /// Runs until `shutdown` turns true, finishing the email in hand first (for at most
+    /// [`SEND_GRACE`]) and handing the rest of its claim back.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let per_claim = per_claim(&self.settings);
         let lease =
@@ -54,7 +57,7 @@ impl Worker {
                             self.release(&email).await;
                             break;
                         }
-                        self.deliver(email).await;
+                        self.deliver_unless_stopped(email, &shutdown).await;
                     }
                     for email in claimed {
                         self.release(&email).await;
@@ -73,6 +76,26 @@ impl Worker {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
                 _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Delivers `email`, unless the process is stopping and the send is still in hand
+    /// [`SEND_GRACE`] later: then the send is abandoned and the email handed back, so that
+    /// another instance (or this one, restarted) sends it without waiting for the lease.
+    async fn deliver_unless_stopped(&self, email: OutboxEmail, shutdown: &watch::Receiver<bool>) {
+        let mut stopping = shutdown.clone();
+        let grace_over = async move {
+            if stopping.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SEND_GRACE).await;
+        };
+        tokio::select! {
+            () = self.deliver(email.clone()) => {}
+            () = grace_over => {
+                tracing::warn!(email_id = %email.id, "stopping: the email in hand is handed back");
+                self.release(&email).await;
             }
         }
     }

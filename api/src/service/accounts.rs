@@ -346,13 +346,30 @@ pub struct Me {
 /// The caller's account, profile and isolation.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn me(core: &Core, user: User) -> Result<Me, ApiError> {
-    let stored = profiles::load(&core.reads, user.id).await?;
-    let isolation = match &stored {
-        Some(profile) => Some(matching::isolation(core, profile).await?),
-        None => None,
+    // The read model answers when it has seen this very version of the account (every
+    // profile save touches the account row); otherwise, and without a profile, storage does.
+    let card = core
+        .index
+        .card(user.id)
+        .filter(|card| card.account_updated_at == user.updated_at);
+    let (profile, isolation) = match card {
+        Some(card) => (
+            Some(card.owner()),
+            matching::indexed_isolation(core, user.id),
+        ),
+        None => match profiles::load(&core.reads, user.id).await? {
+            Some(stored) => {
+                let isolation = matching::isolation(core, &stored).await?;
+                (
+                    Some(Profile::new(&stored, &user.display_name)),
+                    Some(isolation),
+                )
+            }
+            None => (None, None),
+        },
     };
     Ok(Me {
-        profile: stored.map(|p| Profile::new(&p, &user.display_name)),
+        profile,
         isolation,
         user_id: user.id,
         email: user.email,

@@ -75,11 +75,16 @@ async fn views(
     .await?;
     let stored = stored_profiles::attach_tags(db, found).await?;
     let me = stored.iter().find(|p| p.row.user_id == viewer).cloned();
-    let public: HashMap<Uuid, PublicProfile> = public_profiles(db, &stored, me.as_ref())
-        .await?
-        .into_iter()
-        .map(|p| (p.user_id, p))
-        .collect();
+    let public: HashMap<Uuid, PublicProfile> = public_profiles(
+        db,
+        &stored,
+        me.as_ref()
+            .map(crate::store::profiles::StoredProfile::location),
+    )
+    .await?
+    .into_iter()
+    .map(|p| (p.user_id, p))
+    .collect();
     let emails: HashMap<Uuid, String> = user_rows::Entity::find()
         .filter(user_rows::Column::Id.is_in(ids))
         .all(db)

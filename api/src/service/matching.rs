@@ -62,12 +62,12 @@ pub async fn suggestions(
     kind: Kind,
     limit: usize,
 ) -> Result<Suggestions, ApiError> {
-    let me = stored_profiles::load(&core.reads, user_id)
+    let me = own_location(core, user_id)
         .await?
         .ok_or_else(profiles::no_profile)?;
     let found = core.index.suggest(user_id, kind, limit);
     let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
-    let visible = profiles::visible_in_order(&core.reads, &ids, Some(&me)).await?;
+    let visible = profiles::visible_to(core, user_id, &ids, Some(me)).await?;
     let items = found
         .into_iter()
         .filter_map(|s| {
@@ -82,6 +82,17 @@ pub async fn suggestions(
         items,
         generated_at: Utc::now(),
     })
+}
+
+/// Where the caller's profile puts them, from the read model (or storage, when the read
+/// model does not hold them yet); `None` without a profile.
+async fn own_location(core: &Core, user_id: Uuid) -> Result<Option<(f64, f64)>, ApiError> {
+    if let Some(card) = core.index.card(user_id) {
+        return Ok(Some(card.location()));
+    }
+    Ok(stored_profiles::load(&core.reads, user_id)
+        .await?
+        .map(|p| p.location()))
 }
 
 /// Where a directory page ends: the last item's shown distance (when sorted by distance)
@@ -104,12 +115,9 @@ pub async fn directory(
     after: Option<PageEnd>,
     limit: usize,
 ) -> Result<(Vec<PublicProfile>, Option<PageEnd>), ApiError> {
-    let viewer = stored_profiles::load(&core.reads, user_id).await?;
+    let viewer = own_location(core, user_id).await?;
     let near = match within_km {
-        Some(km) => {
-            let me = viewer.as_ref().ok_or_else(profiles::no_profile)?;
-            Some(((me.row.latitude, me.row.longitude), km))
-        }
+        Some(km) => Some((viewer.ok_or_else(profiles::no_profile)?, km)),
         None => None,
     };
     // The page is chosen in memory from the live index (bounded work at any radius); only
@@ -122,7 +130,7 @@ pub async fn directory(
         limit,
     );
     let ids: Vec<Uuid> = chosen.iter().map(|(id, _)| *id).collect();
-    let items = profiles::visible_in_order(&core.reads, &ids, viewer.as_ref()).await?;
+    let items = profiles::visible_to(core, user_id, &ids, viewer).await?;
     let next = match (more, chosen.last()) {
         (true, Some((user_id, distance_km))) => Some(PageEnd {
             distance_km: *distance_km,
@@ -142,6 +150,14 @@ pub struct Isolation {
     pub peers_within_50km: u32,
 }
 
+/// How isolated `user_id` is, when the live index holds them.
+pub fn indexed_isolation(core: &Core, user_id: Uuid) -> Option<Isolation> {
+    core.index.isolation(user_id).map(|found| Isolation {
+        score: round3(f64::from(found.score)),
+        peers_within_50km: found.peers_within_radius,
+    })
+}
+
 /// How isolated the owner of `profile` is: from the live index, or measured from storage
 /// when the index does not hold them yet.
 #[tracing::instrument(skip_all, fields(user_id = %profile.row.user_id))]
@@ -149,11 +165,8 @@ pub async fn isolation(
     core: &Core,
     profile: &stored_profiles::StoredProfile,
 ) -> Result<Isolation, ApiError> {
-    Ok(match core.index.isolation(profile.row.user_id) {
-        Some(found) => Isolation {
-            score: round3(f64::from(found.score)),
-            peers_within_50km: found.peers_within_radius,
-        },
+    Ok(match indexed_isolation(core, profile.row.user_id) {
+        Some(found) => found,
         None => {
             let found = isolation::for_profile(&core.reads, profile).await?;
             Isolation {

@@ -58,7 +58,14 @@ async fn summary(db: &impl ConnectionTrait, whom: Uuid, viewer: Uuid) -> anyhow:
         return Ok(String::new());
     };
     let viewer = profiles::load(db, viewer).await?;
-    let public = public_profiles(db, &[stored], viewer.as_ref()).await?;
+    let public = public_profiles(
+        db,
+        &[stored],
+        viewer
+            .as_ref()
+            .map(crate::store::profiles::StoredProfile::location),
+    )
+    .await?;
     Ok(public
         .first()
         .map(templates::profile_summary)

@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
+    cards::{Card, Interner},
     domain::profile::ProfileData,
     error::{ApiError, ProblemCode},
     privacy,
@@ -110,62 +111,64 @@ async fn names(
         .collect())
 }
 
-/// Free mentoring places of each profile: capacity less accepted mentees.
-async fn available_slots(
-    db: &impl ConnectionTrait,
-    profiles: &[StoredProfile],
-) -> Result<HashMap<Uuid, i32>, sea_orm::DbErr> {
-    let mentors: Vec<Uuid> = profiles
-        .iter()
-        .filter(|p| p.row.mentoring_offering)
-        .map(|p| p.row.user_id)
-        .collect();
-    let taken = store::connections::accepted_counts(db, &mentors).await?;
-    Ok(profiles
-        .iter()
-        .map(|p| {
-            let taken = taken.get(&p.row.user_id).copied().unwrap_or(0);
-            let taken = i32::try_from(taken).unwrap_or(i32::MAX);
-            (p.row.user_id, (p.row.mentoring_capacity - taken).max(0))
-        })
-        .collect())
-}
-
 /// What `viewer` sees of each stored profile.
 #[tracing::instrument(skip_all)]
 pub async fn public_profiles(
     db: &impl ConnectionTrait,
     stored: &[StoredProfile],
-    viewer: Option<&StoredProfile>,
+    viewer: Option<(f64, f64)>,
 ) -> Result<Vec<PublicProfile>, sea_orm::DbErr> {
-    let names = names(db, stored.iter().map(|p| p.row.user_id).collect()).await?;
-    let slots = available_slots(db, stored).await?;
+    let ids: Vec<Uuid> = stored.iter().map(|p| p.row.user_id).collect();
+    let names = names(db, ids.clone()).await?;
+    let taken = store::connections::accepted_counts(db, &ids).await?;
+    let interner = Interner::default();
     Ok(stored
         .iter()
         .map(|p| {
             let id = p.row.user_id;
-            PublicProfile::new(
-                p,
-                names.get(&id).map_or("", String::as_str),
-                viewer,
-                slots.get(&id).copied().unwrap_or(0),
-            )
+            let name = names.get(&id).map_or("", String::as_str);
+            let taken = taken.get(&id).copied().unwrap_or(0);
+            Card::new(p, name, taken, p.row.updated_at, &interner).public(viewer)
         })
         .collect())
 }
 
-/// The visible profiles among `ids`, in the order given, as `viewer` sees them.
-#[tracing::instrument(skip(db, viewer))]
-pub async fn visible_in_order(
-    db: &impl ConnectionTrait,
+/// The visible profiles among `ids`, in the order given, as `viewer_id` sees them from
+/// `viewer` (where they are, when they have a profile). Answered from the read model in
+/// memory with one query that checks who may still be seen; a practitioner the read model
+/// does not hold yet is read from storage.
+#[tracing::instrument(skip(core, viewer))]
+pub async fn visible_to(
+    core: &Core,
+    viewer_id: Uuid,
     ids: &[Uuid],
-    viewer: Option<&StoredProfile>,
+    viewer: Option<(f64, f64)>,
 ) -> Result<Vec<PublicProfile>, ApiError> {
-    let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
-    let mut page = profiles::find(db, profiles::visible_among(ids.to_vec()), None, None).await?;
-    page.sort_by_key(|p| order.get(&p.user_id).copied());
-    let stored = profiles::attach_tags(db, page).await?;
-    Ok(public_profiles(db, &stored, viewer).await?)
+    let visible = store::users::visible_to(&core.reads, viewer_id, ids).await?;
+    let ids: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| visible.contains(id))
+        .collect();
+    let cards = core.index.cards(&ids);
+    if cards.len() == ids.len() {
+        return Ok(cards.iter().map(|card| card.public(viewer)).collect());
+    }
+    let mut shown: HashMap<Uuid, PublicProfile> = cards
+        .iter()
+        .map(|card| (card.user_id, card.public(viewer)))
+        .collect();
+    let missing: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| !shown.contains_key(id))
+        .collect();
+    let rows = profiles::find(&core.reads, profiles::visible_among(missing), None, None).await?;
+    let stored = profiles::attach_tags(&core.reads, rows).await?;
+    for public in public_profiles(&core.reads, &stored, viewer).await? {
+        shown.insert(public.user_id, public);
+    }
+    Ok(ids.iter().filter_map(|id| shown.remove(id)).collect())
 }
 
 /// A practitioner's public profile as `viewer` sees it. Unverified and suspended accounts,
@@ -191,7 +194,7 @@ pub async fn public(
         .await?
         .ok_or(ApiError::NotFound)?;
     let own = profiles::load(db, viewer.id).await?;
-    public_profiles(db, &[stored], own.as_ref())
+    public_profiles(db, &[stored], own.as_ref().map(StoredProfile::location))
         .await?
         .pop()
         .ok_or(ApiError::NotFound)

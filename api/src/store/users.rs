@@ -1,8 +1,13 @@
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
-use super::entities::users::{self, Entity as Users};
+use super::entities::{
+    blocks,
+    users::{self, Entity as Users},
+};
 use crate::domain::{DisplayName, Email};
 
 pub use users::Model as User;
@@ -96,6 +101,50 @@ pub async fn promote_to_admin(
         ..Default::default()
     };
     update(db, id, change).await
+}
+
+/// Those of `ids` that `viewer` may see, in one query: verified, not suspended, and with no
+/// block between them either way. The read model chooses from memory; this has the last
+/// word, so a change made on another instance a moment ago is already respected.
+pub async fn visible_to(
+    db: &impl ConnectionTrait,
+    viewer: Uuid,
+    ids: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, sea_orm::DbErr> {
+    use sea_orm::{
+        sea_query::{Expr, ExprTrait, Query},
+        QuerySelect,
+    };
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let block = |from: Expr, to: Expr| {
+        Condition::all()
+            .add(Expr::col((blocks::Entity, blocks::Column::BlockerId)).eq(from))
+            .add(Expr::col((blocks::Entity, blocks::Column::BlockedId)).eq(to))
+    };
+    let user = || Expr::col((users::Entity, users::Column::Id));
+    let blocked = Query::select()
+        .expr(Expr::val(1))
+        .from(blocks::Entity)
+        .cond_where(
+            Condition::any()
+                .add(block(Expr::val(viewer), user()))
+                .add(block(user(), Expr::val(viewer))),
+        )
+        .to_owned();
+    Ok(Users::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.is_in(ids.to_vec()))
+        .filter(users::Column::EmailVerified.eq(true))
+        .filter(users::Column::Suspended.eq(false))
+        .filter(Expr::exists(blocked).not())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// True when the error is the unique index on the normalised email.

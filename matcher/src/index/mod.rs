@@ -20,7 +20,7 @@ use crate::vocab::Vocabulary;
 /// Hard rules that need state the matcher does not hold: blocks, suspensions recorded
 /// elsewhere, pending or accepted connections, pairs declined in the last 90 days.
 /// Called as `exclude(seeker, candidate)`; `true` removes the candidate.
-pub type Exclusion<'a> = &'a dyn Fn(PersonId, PersonId) -> bool;
+pub type Exclusion<'a> = &'a (dyn Fn(PersonId, PersonId) -> bool + Sync);
 
 /// Excludes nobody.
 pub fn no_exclusions(_: PersonId, _: PersonId) -> bool {

@@ -14,7 +14,7 @@ mod stable;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::index::{Exclusion, Index};
+use crate::index::{Exclusion, Index, Suggestion};
 use crate::isolation::IsolationConfig;
 use crate::profile::{pack, PersonId};
 use crate::score::Kind;
@@ -311,19 +311,49 @@ impl Index {
             self.config().clone(),
             self.profiles().filter(|p| p.is_open_mentor()).cloned(),
         );
+        // Each mentee's candidates and isolation, found on every core at once: the work is
+        // independent per mentee and read-only.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(mentees.len().div_ceil(256).max(1));
+        let chunk = mentees.len().div_ceil(threads).max(1);
+        let found: Vec<(PersonId, Vec<Suggestion>, f32)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = mentees
+                .chunks(chunk)
+                .map(|part| {
+                    let mentors = &mentors;
+                    scope.spawn(move || {
+                        part.iter()
+                            .filter_map(|&id| {
+                                let profile = self.get(id)?;
+                                let (q, qx) = pack(profile);
+                                let found = mentors.suggest_packed(
+                                    id,
+                                    &q,
+                                    &qx,
+                                    Kind::Mentor,
+                                    candidates,
+                                    exclude,
+                                );
+                                let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
+                                Some((id, found, iso))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
         let mut mentor_ids: Vec<PersonId> = Vec::new();
         let mut mentor_index = crate::hash::FastMap::<PersonId, u32>::default();
         let mut round = RoundInstance::default();
         let mut mentee_ids = Vec::new();
-        for &id in mentees {
-            let Some(profile) = self.get(id) else {
-                continue;
-            };
-            let (q, qx) = pack(profile);
-            let found = mentors.suggest_packed(id, &q, &qx, Kind::Mentor, candidates, exclude);
+        for (id, found, iso) in found {
             let mentee = mentee_ids.len() as u32;
             mentee_ids.push(id);
-            let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
             round.mentee_priority.push(priority(iso));
             for s in found {
                 let mentor = *mentor_index.entry(s.id).or_insert_with(|| {

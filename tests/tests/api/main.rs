@@ -4,6 +4,7 @@ mod auth;
 mod connections;
 mod email_delivery;
 mod errors;
+mod faults;
 mod operations;
 mod profiles;
 mod rounds;

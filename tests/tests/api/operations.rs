@@ -1,5 +1,5 @@
 use serde_json::Value;
-use tests::{body_of, on_both_engines, Backend, PgProxy, TestApp};
+use tests::{body_of, on_both_engines, TestApp};
 
 #[on_both_engines]
 async fn health_answers_ok(app: &TestApp) {
@@ -40,19 +40,9 @@ async fn responses_carry_a_request_id_and_security_headers(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_database_without_a_restart() {
-    if !tests::postgres_available().await {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "PostgreSQL is required under CI"
-        );
-        eprintln!("PostgreSQL is not reachable: skipping");
+    let Some((app, proxy)) = TestApp::spawn_behind_pg_proxy_or_skip().await else {
         return;
-    }
-    let (name, _) = tests::create_postgres_database().await;
-    let proxy = PgProxy::start("127.0.0.1:5432").await;
-    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
-    let dir = std::env::temp_dir().join(format!("alongside-test-{}", uuid::Uuid::new_v4()));
-    let app = TestApp::spawn_with(Backend::Postgres, url, dir, Some(name), |_| {}).await;
+    };
 
     assert_eq!(app.get("/readyz", None).await.status(), 200);
     proxy.cut();

@@ -1,0 +1,215 @@
+//! The read model: what the API shows of each practitioner, kept in memory beside their
+//! matching entry and refreshed by the same change feed, so that suggestions, the directory
+//! and `GET /me` are answered without reading profiles back from the database. Repeated
+//! strings (codes, time zones, towns, interests) are shared, so a million cards stay small.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::{
+    domain::profile::{LocationInput, MentoringInput, Seeking},
+    privacy,
+    store::profiles::StoredProfile,
+    views::{Place, Profile, PublicMentoring, PublicProfile},
+};
+
+/// One practitioner as shown: their profile, their name and how many mentees they have.
+#[derive(Debug)]
+pub struct Card {
+    pub user_id: Uuid,
+    pub display_name: Box<str>,
+    pub profession: Arc<str>,
+    pub populations: Box<[Arc<str>]>,
+    pub settings: Box<[Arc<str>]>,
+    pub languages: Box<[Arc<str>]>,
+    pub interests: Box<[Arc<str>]>,
+    pub bio: Option<Box<str>>,
+    pub timezone: Arc<str>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub years_experience: i32,
+    pub max_travel_km: Option<i32>,
+    pub meets_virtual: bool,
+    pub meets_in_person: bool,
+    pub works_alone: bool,
+    pub seeking_peers: bool,
+    pub seeking_mentor: bool,
+    pub mentoring_offering: bool,
+    pub mentoring_capacity: i32,
+    pub mentoring_paused_until: Option<NaiveDate>,
+    pub accepted_mentees: u32,
+    pub place_name: Arc<str>,
+    pub place_region: Arc<str>,
+    pub place_country_code: Arc<str>,
+    pub updated_at: DateTime<Utc>,
+    /// The account row's `updated_at` when this card was read: a newer account row (a
+    /// profile save, a verification, a suspension) means the card is behind.
+    pub account_updated_at: DateTime<Utc>,
+}
+
+/// Shares one allocation among equal strings.
+#[derive(Default)]
+pub struct Interner(Mutex<HashSet<Arc<str>>>);
+
+impl Interner {
+    pub fn get(&self, text: &str) -> Arc<str> {
+        let Ok(mut known) = self.0.lock() else {
+            return Arc::from(text);
+        };
+        if let Some(found) = known.get(text) {
+            return found.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        known.insert(shared.clone());
+        shared
+    }
+
+    fn all(&self, texts: &[String]) -> Box<[Arc<str>]> {
+        texts.iter().map(|t| self.get(t)).collect()
+    }
+}
+
+fn strings(list: &[Arc<str>]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+impl Card {
+    pub fn new(
+        stored: &StoredProfile,
+        display_name: &str,
+        accepted_mentees: u64,
+        account_updated_at: DateTime<Utc>,
+        interner: &Interner,
+    ) -> Self {
+        let row = &stored.row;
+        Self {
+            user_id: row.user_id,
+            display_name: display_name.into(),
+            profession: interner.get(&row.profession),
+            populations: interner.all(&stored.populations),
+            settings: interner.all(&stored.settings),
+            languages: interner.all(&stored.languages),
+            interests: interner.all(&stored.interests),
+            bio: row.bio.as_deref().map(Into::into),
+            timezone: interner.get(&row.timezone),
+            latitude: row.latitude,
+            longitude: row.longitude,
+            years_experience: row.years_experience,
+            max_travel_km: row.max_travel_km,
+            meets_virtual: row.meets_virtual,
+            meets_in_person: row.meets_in_person,
+            works_alone: row.works_alone,
+            seeking_peers: row.seeking_peers,
+            seeking_mentor: row.seeking_mentor,
+            mentoring_offering: row.mentoring_offering,
+            mentoring_capacity: row.mentoring_capacity,
+            mentoring_paused_until: row.mentoring_paused_until,
+            accepted_mentees: u32::try_from(accepted_mentees).unwrap_or(u32::MAX),
+            place_name: interner.get(&row.place_name),
+            place_region: interner.get(&row.place_region),
+            place_country_code: interner.get(&row.place_country_code),
+            updated_at: row.updated_at,
+            account_updated_at,
+        }
+    }
+
+    /// Mentees they can still take: capacity less accepted mentees.
+    pub fn available_slots(&self) -> i32 {
+        let taken = i32::try_from(self.accepted_mentees).unwrap_or(i32::MAX);
+        (self.mentoring_capacity - taken).max(0)
+    }
+
+    pub fn location(&self) -> (f64, f64) {
+        (self.latitude, self.longitude)
+    }
+
+    fn meeting_modes(&self) -> Vec<String> {
+        let mut modes = Vec::new();
+        if self.meets_virtual {
+            modes.push("virtual".to_owned());
+        }
+        if self.meets_in_person {
+            modes.push("in_person".to_owned());
+        }
+        modes
+    }
+
+    fn place(&self) -> Place {
+        Place {
+            name: self.place_name.to_string(),
+            region: self.place_region.to_string(),
+            country_code: self.place_country_code.to_string(),
+        }
+    }
+
+    fn seeking(&self) -> Seeking {
+        Seeking {
+            peers: self.seeking_peers,
+            mentor: self.seeking_mentor,
+        }
+    }
+
+    /// What another practitioner sees; `viewer` is where the viewer is, when they have a
+    /// profile, for the coarse distance.
+    pub fn public(&self, viewer: Option<(f64, f64)>) -> PublicProfile {
+        PublicProfile {
+            user_id: self.user_id,
+            display_name: self.display_name.to_string(),
+            profession: self.profession.to_string(),
+            populations: strings(&self.populations),
+            settings: strings(&self.settings),
+            years_experience: self.years_experience,
+            languages: strings(&self.languages),
+            interests: strings(&self.interests),
+            bio: self.bio.as_deref().map(str::to_owned),
+            timezone: self.timezone.to_string(),
+            meeting_modes: self.meeting_modes(),
+            works_alone: self.works_alone,
+            seeking: self.seeking(),
+            mentoring: PublicMentoring {
+                offering: self.mentoring_offering,
+                available_slots: self.available_slots(),
+                paused_until: self.mentoring_paused_until,
+            },
+            place: self.place(),
+            updated_at: self.updated_at,
+            distance_km: viewer.map(|at| privacy::public_distance_km(at, self.location())),
+        }
+    }
+
+    /// The owner's own view.
+    pub fn owner(&self) -> Profile {
+        Profile {
+            user_id: self.user_id,
+            display_name: self.display_name.to_string(),
+            profession: self.profession.to_string(),
+            populations: strings(&self.populations),
+            settings: strings(&self.settings),
+            location: LocationInput {
+                latitude: self.latitude,
+                longitude: self.longitude,
+            },
+            years_experience: self.years_experience,
+            languages: strings(&self.languages),
+            interests: strings(&self.interests),
+            bio: self.bio.as_deref().map(str::to_owned),
+            timezone: self.timezone.to_string(),
+            meeting_modes: self.meeting_modes(),
+            max_travel_km: self.max_travel_km,
+            works_alone: self.works_alone,
+            seeking: self.seeking(),
+            mentoring: MentoringInput {
+                offering: self.mentoring_offering,
+                capacity: i64::from(self.mentoring_capacity),
+                paused_until: self.mentoring_paused_until.map(|d| d.to_string()),
+            },
+            place: self.place(),
+            updated_at: self.updated_at,
+        }
+    }
+}
