@@ -101,34 +101,67 @@ impl Index {
             .max(0.0)
             .to_bits()
         };
-        let order: Vec<(u32, u32, u32)> = self
+        // Two passes: the seeker's own profession first, whose groups set the k-th score
+        // quickly; then the others, each bounded cheaply first (its populations and
+        // interests, with the experience part at its best) and skipped when even that cannot
+        // reach the k-th score. A group skipped has a bound below the final k-th score, so
+        // the answer is the same as one best-first pass over every group.
+        let search = |heap: &mut std::collections::BinaryHeap<(u32, u32, u32)>, top: &mut TopK| {
+            while let Some((bits, g, b)) = heap.pop() {
+                if f32::from_bits(bits) < top.floor() {
+                    break;
+                }
+                let Some(group) = self.groups.get(g as usize) else {
+                    continue;
+                };
+                if b == WHOLE_GROUP {
+                    for (i, bucket) in group.buckets.iter().enumerate() {
+                        if bucket.summary.candidates(kind) > 0 {
+                            let setting = jaccard_bits(q.settings, bucket.key.settings);
+                            heap.push((bound(&bucket.key, setting, &bucket.summary), g, i as u32));
+                        }
+                    }
+                } else if let Some(bucket) = group.buckets.get(b as usize) {
+                    match kind {
+                        Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, top),
+                        Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, top),
+                    }
+                }
+            }
+        };
+        let own: Vec<(u32, u32, u32)> = self
             .groups
             .iter()
             .enumerate()
-            .filter(|(_, g)| g.summary.candidates(kind) > 0)
+            .filter(|(_, g)| g.key.profession == q.profession && g.summary.candidates(kind) > 0)
             .map(|(i, g)| (bound(&g.key, 1.0, &g.summary), i as u32, WHOLE_GROUP))
             .collect();
-        let mut heap = std::collections::BinaryHeap::from(order);
-        while let Some((bits, g, b)) = heap.pop() {
-            if f32::from_bits(bits) < top.floor() {
-                break;
-            }
-            let Some(group) = self.groups.get(g as usize) else {
-                continue;
-            };
-            if b == WHOLE_GROUP {
-                for (i, bucket) in group.buckets.iter().enumerate() {
-                    if bucket.summary.candidates(kind) > 0 {
-                        let setting = jaccard_bits(q.settings, bucket.key.settings);
-                        heap.push((bound(&bucket.key, setting, &bucket.summary), g, i as u32));
-                    }
-                }
-            } else if let Some(bucket) = group.buckets.get(b as usize) {
-                match kind {
-                    Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, &mut top),
-                    Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, &mut top),
-                }
-            }
+        search(&mut std::collections::BinaryHeap::from(own), &mut top);
+        let best_elsewhere = combine(weights, [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
+        if best_elsewhere >= top.floor() {
+            let floor = top.floor();
+            let others: Vec<(u32, u32, u32)> = self
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.key.profession != q.profession && g.summary.candidates(kind) > 0)
+                .filter(|(_, g)| {
+                    let cheap = combine(
+                        weights,
+                        [
+                            jaccard_bits(q.populations, g.key.populations),
+                            1.0,
+                            0.0,
+                            1.0,
+                            1.0,
+                            g.summary.interest_bound(q),
+                        ],
+                    );
+                    cheap >= floor
+                })
+                .map(|(i, g)| (bound(&g.key, 1.0, &g.summary), i as u32, WHOLE_GROUP))
+                .collect();
+            search(&mut std::collections::BinaryHeap::from(others), &mut top);
         }
         top.items
             .into_iter()
