@@ -225,10 +225,12 @@ async fn load_range(
                     .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?,
             );
         }
-        let Some(last) = page.last() else {
+        // The page document need not keep the query's order: the next page starts after
+        // the greatest id of this one.
+        let Some(last) = page.iter().map(|p| p.stored.row.user_id).max() else {
             break;
         };
-        after = Some(last.stored.row.user_id);
+        after = Some(last);
         let full = page.len() as u64 == LOAD_PAGE;
         let interner = interner.clone();
         converting = Some(tokio::task::spawn_blocking(move || {

@@ -5,16 +5,30 @@ use chrono::Utc;
 use sea_orm::{EntityTrait, Set, TransactionTrait};
 use uuid::Uuid;
 
-use crate::store::entities::{profile_tags, profiles, users};
+use crate::store::{
+    bulk,
+    entities::{profile_tags, profiles, users},
+};
 
 pub const DEMO_PASSWORD: &str = "alongside-demo";
 
 /// Rows per INSERT, well inside SQLite's limit on bound parameters.
 const BATCH: usize = 1000;
+/// Practitioners per `COPY` on PostgreSQL, which has no such limit.
+const COPY_BATCH: usize = 10_000;
 
 pub struct Seeded {
     pub count: usize,
     pub first_email: String,
+}
+
+/// One chunk, as PostgreSQL's `COPY` text or as rows for multi-row inserts.
+enum Batch {
+    Copy {
+        count: usize,
+        parts: Vec<bulk::CopyPart>,
+    },
+    Insert(Rows),
 }
 
 /// One chunk's rows, ready to insert.
@@ -124,18 +138,32 @@ pub async fn seed(
     let first_email = format!("demo-{run}-0@example.org");
     // The practitioners are made up (and their rows built) on a thread of their own while
     // earlier chunks are written, a few chunks ahead.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Rows>(4);
+    let postgres = crate::store::is_postgres(db);
+    let chunk_size = if postgres { COPY_BATCH } else { BATCH };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(4);
     let maker = std::thread::spawn(move || {
         let mut members = matcher::synth::members(seed).take(count);
         let mut first = 0;
         loop {
-            let chunk: Vec<_> = members.by_ref().take(BATCH).collect();
+            let chunk: Vec<_> = members.by_ref().take(chunk_size).collect();
             if chunk.is_empty() {
                 break;
             }
             let rows = rows(&chunk, first, &run, &password_hash, Utc::now());
             first += chunk.len();
-            if tx.blocking_send(rows).is_err() {
+            let batch = if postgres {
+                Batch::Copy {
+                    count: rows.users.len(),
+                    parts: vec![
+                        bulk::copy_part(&rows.users),
+                        bulk::copy_part(&rows.profiles),
+                        bulk::copy_part(&rows.tags),
+                    ],
+                }
+            } else {
+                Batch::Insert(rows)
+            };
+            if tx.blocking_send(batch).is_err() {
                 break;
             }
         }
@@ -143,21 +171,29 @@ pub async fn seed(
     // One transaction per chunk, stamped when it is built, so that a running server's
     // index (which polls for recent changes) picks the new practitioners up.
     let mut written = 0;
-    while let Some(rows) = rx.recv().await {
-        let txn = db.begin().await?;
-        written += rows.users.len();
-        users::Entity::insert_many(rows.users)
-            .exec_without_returning(&txn)
-            .await?;
-        profiles::Entity::insert_many(rows.profiles)
-            .exec_without_returning(&txn)
-            .await?;
-        for tags in rows.tags.chunks(BATCH * 4) {
-            profile_tags::Entity::insert_many(tags.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
+    while let Some(batch) = rx.recv().await {
+        match batch {
+            Batch::Copy { count, parts } => {
+                bulk::copy_in(db, parts).await?;
+                written += count;
+            }
+            Batch::Insert(rows) => {
+                let txn = db.begin().await?;
+                written += rows.users.len();
+                users::Entity::insert_many(rows.users)
+                    .exec_without_returning(&txn)
+                    .await?;
+                profiles::Entity::insert_many(rows.profiles)
+                    .exec_without_returning(&txn)
+                    .await?;
+                for tags in rows.tags.chunks(BATCH * 4) {
+                    profile_tags::Entity::insert_many(tags.to_vec())
+                        .exec_without_returning(&txn)
+                        .await?;
+                }
+                txn.commit().await?;
+            }
         }
-        txn.commit().await?;
     }
     maker
         .join()

@@ -1,5 +1,6 @@
 //! Storage: connecting, migrating, and the queries, one module per table group.
 
+pub mod bulk;
 pub mod connections;
 pub mod entities;
 pub mod erasures;
