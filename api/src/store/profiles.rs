@@ -450,19 +450,17 @@ pub async fn load_for_index(
             _ => c.to_string(),
         })
         .collect();
-    // Tags come as `kind␟position␟code` joined by `␞`, in no particular order: sorting a
-    // handful per profile here is cheaper than a sort per profile in the database.
     let (tags, separators, array, aggregate) = if postgres {
         (
             "string_agg",
-            "t.kind || chr(31) || t.position || chr(31) || t.code, chr(30)",
+            "t.kind || chr(31) || t.code, chr(30)",
             "json_build_array",
             "json_agg",
         )
     } else {
         (
             "group_concat",
-            "t.kind || char(31) || t.position || char(31) || t.code, char(30)",
+            "t.kind || char(31) || t.code, char(30)",
             "json_array",
             "json_group_array",
         )
@@ -471,7 +469,7 @@ pub async fn load_for_index(
         "SELECT {aggregate}({array}({fields}, accepted_mentees))::text AS page FROM (\
          SELECT p.*, u.display_name AS u_display_name, u.email_verified AS u_email_verified, \
          u.suspended AS u_suspended, u.updated_at AS u_updated_at, \
-         (SELECT {tags}({separators}) FROM profile_tags t \
+         (SELECT {tags}({separators} ORDER BY t.kind, t.position) FROM profile_tags t \
           WHERE t.user_id = p.user_id) AS tags, \
          (SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
           AND c.status = 'accepted' AND c.kind = 'mentorship') AS accepted_mentees \
@@ -560,18 +558,10 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
         languages: Vec::new(),
         interests: Vec::new(),
     };
-    let tags = text(25).unwrap_or_default();
-    let mut tags: Vec<(&str, i64, &str)> = tags
-        .split(RECORD_SEPARATOR)
-        .filter_map(|tag| {
-            let mut parts = tag.splitn(3, UNIT_SEPARATOR);
-            let kind = parts.next()?;
-            let position = parts.next()?.parse().ok()?;
-            Some((kind, position, parts.next()?))
-        })
-        .collect();
-    tags.sort_unstable();
-    for (kind, _, code) in tags {
+    for tag in text(25).as_deref().unwrap_or("").split(RECORD_SEPARATOR) {
+        let Some((kind, code)) = tag.split_once(UNIT_SEPARATOR) else {
+            continue;
+        };
         let list = match kind {
             POPULATION => &mut stored.populations,
             SETTING => &mut stored.settings,
