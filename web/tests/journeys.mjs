@@ -516,6 +516,7 @@ test('a request is withdrawn, and a connection ended', async () => {
   await press(page.getByRole('button', { name: 'Send request' }));
   await page.getByText('You have sent as many requests as you can today.').waitFor();
   await axe(page, 'public profile (daily limit)');
+  await shot(page, 'daily-limit');
 });
 
 test('a list that cannot load says so and tries again', async () => {
