@@ -2,12 +2,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc: a service that builds a large index at start-up and then serves many small
-/// short-lived allocations keeps far less memory resident (and allocates faster) than with
-/// the system allocator, which holds on to fragments of the start-up work.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[actix_web::main]
 async fn main() -> ExitCode {
     match api::cli::run(api::cli::Cli::parse()).await {

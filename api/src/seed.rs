@@ -186,8 +186,9 @@ pub async fn seed(
                 profiles::Entity::insert_many(rows.profiles)
                     .exec_without_returning(&txn)
                     .await?;
-                for tags in rows.tags.chunks(BATCH * 4) {
-                    profile_tags::Entity::insert_many(tags.to_vec())
+                let mut tags = rows.tags.into_iter().peekable();
+                while tags.peek().is_some() {
+                    profile_tags::Entity::insert_many(tags.by_ref().take(BATCH * 4))
                         .exec_without_returning(&txn)
                         .await?;
                 }

@@ -439,52 +439,43 @@ pub async fn load_for_index(
     } else {
         format!(" WHERE {}", filter.join(" AND "))
     };
-    // Ids as text, and doubles with every digit they have (SQLite's JSON would round them).
-    let columns: Vec<String> = LOADED_COLUMNS
-        .iter()
-        .map(|c| match (*c, postgres) {
-            ("p.user_id", false) => "lower(hex(p.user_id))".to_owned(),
-            ("p.latitude" | "p.longitude", false) => format!("printf('%!.17g', {c})"),
-            ("p.latitude" | "p.longitude", true) => format!("{c}::text"),
-            ("tags", _) => "tags".to_owned(),
-            _ => c.to_string(),
-        })
-        .collect();
-    let (tags, separators, array, aggregate) = if postgres {
-        (
-            "string_agg",
-            "t.kind || chr(31) || t.code, chr(30)",
-            "json_build_array",
-            "json_agg",
-        )
+    let (tags, separators) = if postgres {
+        ("string_agg", "t.kind || chr(31) || t.code, chr(30)")
     } else {
-        (
-            "group_concat",
-            "t.kind || char(31) || t.code, char(30)",
-            "json_array",
-            "json_group_array",
-        )
+        ("group_concat", "t.kind || char(31) || t.code, char(30)")
     };
-    let sql = format!(
-        "SELECT {aggregate}({array}({fields}, accepted_mentees))::text AS page FROM (\
-         SELECT p.*, u.display_name AS u_display_name, u.email_verified AS u_email_verified, \
+    let rows = format!(
+        "SELECT p.*, u.display_name AS u_display_name, u.email_verified AS u_email_verified, \
          u.suspended AS u_suspended, u.updated_at AS u_updated_at, \
          (SELECT {tags}({separators} ORDER BY t.kind, t.position) FROM profile_tags t \
           WHERE t.user_id = p.user_id) AS tags, \
          (SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
           AND c.status = 'accepted' AND c.kind = 'mentorship') AS accepted_mentees \
-         FROM profiles p JOIN users u ON u.id = p.user_id{filter}{tail}) p",
-        fields = columns
-            .iter()
-            .map(|c| c.replace("u.", "p.u_"))
-            .collect::<Vec<_>>()
-            .join(", "),
+         FROM profiles p JOIN users u ON u.id = p.user_id{filter}{tail}"
     );
-    let sql = if postgres {
-        sql
-    } else {
-        sql.replace("::text AS page", " AS page")
-    };
+    if postgres {
+        // PostgreSQL streams rows cheaply: read them as they are.
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(backend, rows, values))
+            .await?;
+        return rows.iter().map(loaded_row).collect();
+    }
+    // On SQLite every row crosses from the database's thread to the caller's, and that
+    // handing over, not the reading, was most of the start-up time: the page comes as one
+    // JSON document instead. Ids as text, and doubles with every digit they have (SQLite's
+    // JSON would round them).
+    let fields: Vec<String> = LOADED_COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "p.user_id" => "lower(hex(p.user_id))".to_owned(),
+            "p.latitude" | "p.longitude" => format!("printf('%!.17g', {c})"),
+            c => c.replace("u.", "p.u_"),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT json_group_array(json_array({}, accepted_mentees)) AS page FROM ({rows}) p",
+        fields.join(", ")
+    );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
@@ -500,14 +491,58 @@ pub async fn load_for_index(
     rows.iter().map(|row| loaded(row)).collect()
 }
 
-/// One practitioner from a row of the page document.
+/// Adds the tags of the aggregated column (`kind␟code` joined by `␞`, in order).
+fn add_tags(stored: &mut StoredProfile, tags: &str) {
+    for tag in tags.split(RECORD_SEPARATOR) {
+        let Some((kind, code)) = tag.split_once(UNIT_SEPARATOR) else {
+            continue;
+        };
+        let list = match kind {
+            POPULATION => &mut stored.populations,
+            SETTING => &mut stored.settings,
+            LANGUAGE => &mut stored.languages,
+            INTEREST => &mut stored.interests,
+            _ => continue,
+        };
+        list.push(code.to_owned());
+    }
+}
+
+fn untagged(row: ProfileRow) -> StoredProfile {
+    StoredProfile {
+        row,
+        populations: Vec::new(),
+        settings: Vec::new(),
+        languages: Vec::new(),
+        interests: Vec::new(),
+    }
+}
+
+/// One practitioner from a row of the query.
+fn loaded_row(row: &sea_orm::QueryResult) -> Result<Loaded, sea_orm::DbErr> {
+    use sea_orm::FromQueryResult;
+    let mut stored = untagged(ProfileRow::from_query_result(row, "")?);
+    let tags: Option<String> = row.try_get("", "tags")?;
+    add_tags(&mut stored, tags.as_deref().unwrap_or(""));
+    let accepted: i64 = row.try_get("", "accepted_mentees")?;
+    Ok(Loaded {
+        stored,
+        display_name: row.try_get("", "u_display_name")?,
+        email_verified: row.try_get("", "u_email_verified")?,
+        suspended: row.try_get("", "u_suspended")?,
+        account_updated_at: row.try_get("", "u_updated_at")?,
+        accepted_mentees: u64::try_from(accepted).unwrap_or(0),
+    })
+}
+
+/// One practitioner from a row of the page document (SQLite).
 fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
     use serde_json::Value as J;
     let bad = |what: &str| sea_orm::DbErr::Custom(format!("a loaded profile has a bad {what}"));
     let at = |n: usize| row.get(n).unwrap_or(&J::Null);
     let text = |n: usize| at(n).as_str().map(str::to_owned);
     let needed = |n: usize, what: &str| text(n).ok_or_else(|| bad(what));
-    // SQLite answers integers for booleans, PostgreSQL booleans.
+    // SQLite keeps booleans as integers.
     let flag = |n: usize| match at(n) {
         J::Bool(b) => *b,
         J::Number(v) => v.as_i64().is_some_and(|v| v != 0),
@@ -529,48 +564,30 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
             .ok_or_else(|| bad(what))
     };
     let user_id = Uuid::parse_str(&needed(0, "id")?).map_err(|_| bad("id"))?;
-    let mut stored = StoredProfile {
-        row: ProfileRow {
-            user_id,
-            profession: needed(1, "profession")?,
-            latitude: float(2, "latitude")?,
-            longitude: float(3, "longitude")?,
-            years_experience: int(4).ok_or_else(|| bad("years of experience"))?,
-            bio: text(5),
-            timezone: needed(6, "time zone")?,
-            meets_virtual: flag(7),
-            meets_in_person: flag(8),
-            max_travel_km: int(9),
-            works_alone: flag(10),
-            seeking_peers: flag(11),
-            seeking_mentor: flag(12),
-            mentoring_offering: flag(13),
-            mentoring_capacity: int(14).unwrap_or(0),
-            mentoring_paused_until: text(15).and_then(|d| d.parse::<NaiveDate>().ok()),
-            place_name: text(16).unwrap_or_default(),
-            place_region: text(17).unwrap_or_default(),
-            place_country_code: text(18).unwrap_or_default(),
-            created_at: time(19, "creation time")?,
-            updated_at: time(20, "update time")?,
-        },
-        populations: Vec::new(),
-        settings: Vec::new(),
-        languages: Vec::new(),
-        interests: Vec::new(),
-    };
-    for tag in text(25).as_deref().unwrap_or("").split(RECORD_SEPARATOR) {
-        let Some((kind, code)) = tag.split_once(UNIT_SEPARATOR) else {
-            continue;
-        };
-        let list = match kind {
-            POPULATION => &mut stored.populations,
-            SETTING => &mut stored.settings,
-            LANGUAGE => &mut stored.languages,
-            INTEREST => &mut stored.interests,
-            _ => continue,
-        };
-        list.push(code.to_owned());
-    }
+    let mut stored = untagged(ProfileRow {
+        user_id,
+        profession: needed(1, "profession")?,
+        latitude: float(2, "latitude")?,
+        longitude: float(3, "longitude")?,
+        years_experience: int(4).ok_or_else(|| bad("years of experience"))?,
+        bio: text(5),
+        timezone: needed(6, "time zone")?,
+        meets_virtual: flag(7),
+        meets_in_person: flag(8),
+        max_travel_km: int(9),
+        works_alone: flag(10),
+        seeking_peers: flag(11),
+        seeking_mentor: flag(12),
+        mentoring_offering: flag(13),
+        mentoring_capacity: int(14).unwrap_or(0),
+        mentoring_paused_until: text(15).and_then(|d| d.parse::<NaiveDate>().ok()),
+        place_name: text(16).unwrap_or_default(),
+        place_region: text(17).unwrap_or_default(),
+        place_country_code: text(18).unwrap_or_default(),
+        created_at: time(19, "creation time")?,
+        updated_at: time(20, "update time")?,
+    });
+    add_tags(&mut stored, text(25).as_deref().unwrap_or(""));
     Ok(Loaded {
         stored,
         display_name: text(21).unwrap_or_default(),
