@@ -5,6 +5,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
+use matcher::circles::CircleRules;
 use matcher::round::Solver;
 use matcher::{
     no_exclusions, synth, Index, IsolationConfig, Kind, PersonId, ScoringConfig, Vocabulary,
@@ -92,5 +93,51 @@ fn round(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, million, round);
+/// Circles for 100,000 practitioners (everyone verified and active asks), on one core,
+/// beside the greedy construction alone; the objectives and the upper bound are printed once.
+fn circles(c: &mut Criterion) {
+    let index = Index::build(ScoringConfig::default(), synth::profiles(11, 100_000));
+    let isolation = index.isolation_all(&IsolationConfig::default());
+    let asked: Vec<(PersonId, f32)> = isolation
+        .iter()
+        .filter(|(id, _)| index.get(*id).is_some_and(|p| p.verified && p.active))
+        .map(|(id, i)| (*id, i.score))
+        .collect();
+    let rules = CircleRules::default();
+    let greedy_only = CircleRules {
+        max_passes: 0,
+        ..CircleRules::default()
+    };
+    let formed = index.form_circles(&asked, &rules, &no_exclusions);
+    let bound = index.circle_bound(&asked, &rules, &no_exclusions);
+    let placed: usize = formed.circles.iter().map(|c| c.members.len()).sum();
+    eprintln!(
+        "circles: {} asked, {} circles, {} placed; objective {:.1} (greedy {:.1}, +{:.2} %), \
+         upper bound {:.1} ({:.1} % of it); {} improvements; {:.0} ms",
+        asked.len(),
+        formed.circles.len(),
+        placed,
+        formed.objective,
+        formed.greedy_objective,
+        100.0 * (formed.objective / formed.greedy_objective - 1.0),
+        bound,
+        100.0 * formed.objective / bound,
+        formed.improvements,
+        formed.elapsed.as_secs_f64() * 1000.0
+    );
+    let mut group = c.benchmark_group("circles 100000");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("greedy then local search", |b| {
+        b.iter(|| black_box(index.form_circles(&asked, &rules, &no_exclusions)));
+    });
+    group.bench_function("greedy alone", |b| {
+        b.iter(|| black_box(index.form_circles(&asked, &greedy_only, &no_exclusions)));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, million, round, circles);
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Who should meet whom: scoring, isolation, top-k suggestions and matching rounds for
 //! Alongside. Pure computation: profiles in, ranked candidates and assignments out.
 
+pub mod circles;
 mod geo;
 mod hash;
 mod index;

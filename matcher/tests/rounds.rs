@@ -123,6 +123,22 @@ proptest! {
             prop_assert!(obeys_hard_rules(mentee, mentor, Kind::Mentor));
             prop_assert!(!blocked(p.mentee, p.mentor));
         }
+        // Each mentee's candidates are exactly their best mentors by the index's own search.
+        for (m, id) in round.mentee_ids.iter().enumerate() {
+            let listed: Vec<(PersonId, f64)> = round
+                .instance
+                .edges
+                .iter()
+                .filter(|e| e.mentee as usize == m)
+                .map(|e| (round.mentor_ids[e.mentor as usize], e.score))
+                .collect();
+            let searched: Vec<(PersonId, f64)> = index
+                .suggest_exhaustive(*id, Kind::Mentor, candidates, &blocked)
+                .into_iter()
+                .map(|s| (s.id, f64::from(s.score)))
+                .collect();
+            prop_assert_eq!(listed, searched);
+        }
         for (j, id) in round.mentor_ids.iter().enumerate() {
             let free = u32::from(index.get(*id).unwrap().free_mentor_slots);
             prop_assert_eq!(round.instance.mentor_capacity[j], free);

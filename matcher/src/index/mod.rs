@@ -522,6 +522,10 @@ impl Index {
         self.profiles.iter().map(|p| p.as_ref().map(|p| p.id))
     }
 
+    pub(crate) fn scorer(&self) -> &Scorer {
+        &self.scorer
+    }
+
     pub(crate) fn slot_of(&self, id: PersonId) -> Option<u32> {
         self.by_id.get(id, id_in(&self.profiles))
     }

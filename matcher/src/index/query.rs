@@ -169,6 +169,66 @@ impl Index {
             .collect()
     }
 
+    /// The same answer as [`Index::suggest_packed`] by one pass over the groups and their
+    /// buckets, each skipped on a cheap bound, without ordering them: faster when buckets
+    /// hold a row or two (the open mentors of a round), where bounding and ordering every
+    /// bucket precisely costs more than it saves. The seeker's own profession goes first so
+    /// that the k-th score rises early.
+    pub(crate) fn suggest_unordered(
+        &self,
+        seeker: PersonId,
+        q: &Packed,
+        qx: &Exact,
+        kind: Kind,
+        k: usize,
+        exclude: Exclusion<'_>,
+    ) -> Vec<Suggestion> {
+        if k == 0 || !Scorer::seeker_allowed(kind, q) {
+            return Vec::new();
+        }
+        let mut top = TopK::new(k);
+        let weights = self.scorer.weights(kind);
+        for own in [true, false] {
+            let profession = if own { 1.0 } else { 0.0 };
+            for group in &self.groups {
+                if (group.key.profession == q.profession) != own
+                    || group.summary.candidates(kind) == 0
+                {
+                    continue;
+                }
+                let population = jaccard_bits(q.populations, group.key.populations);
+                let interests = group.summary.interest_bound(q);
+                let group_bound =
+                    combine(weights, [population, 1.0, profession, 1.0, 1.0, interests]);
+                if group_bound < top.floor() {
+                    continue;
+                }
+                for bucket in &group.buckets {
+                    if bucket.summary.candidates(kind) == 0 {
+                        continue;
+                    }
+                    let setting = jaccard_bits(q.settings, bucket.key.settings);
+                    let interests = bucket.summary.interest_bound(q);
+                    let bound = combine(
+                        weights,
+                        [population, setting, profession, 1.0, 1.0, interests],
+                    );
+                    if bound < top.floor() {
+                        continue;
+                    }
+                    match kind {
+                        Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, &mut top),
+                        Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, &mut top),
+                    }
+                }
+            }
+        }
+        top.items
+            .into_iter()
+            .map(|(score, id)| Suggestion { id, score })
+            .collect()
+    }
+
     /// Bounds a chunk of rows at a time in straight-line code the compiler can vectorise
     /// (the distance part from the chord, which never exceeds the arc), then computes the
     /// exact score only for rows whose bound reaches the current k-th score.

@@ -327,7 +327,7 @@ impl Index {
                             .filter_map(|&id| {
                                 let profile = self.get(id)?;
                                 let (q, qx) = pack(profile);
-                                let found = mentors.suggest_packed(
+                                let found = mentors.suggest_unordered(
                                     id,
                                     &q,
                                     &qx,
