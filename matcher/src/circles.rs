@@ -647,29 +647,26 @@ impl<'a> Search<'a> {
         let Some((_, c, swapped)) = best else {
             return false;
         };
+        if let Some(q) = home_at {
+            self.remove(home, q);
+        }
         if let Some(p) = swapped {
             let y = self.remove(c, p);
-            if let (h, Some(q)) = (home, home_at) {
-                if h != NONE {
-                    self.remove(h, q);
-                    let mut u = [0f32; MAX_CIRCLE];
-                    for (i, &m) in self.circles[h as usize].members.iter().enumerate() {
-                        u[i] = self.pair(y, m).unwrap_or(0.0);
-                    }
-                    self.insert(h, y, &u);
-                }
-            }
-        } else if let (h, Some(q)) = (home, home_at) {
-            if h != NONE {
-                self.remove(h, q);
+            if home_at.is_some() {
+                self.join(home, y);
             }
         }
+        self.join(c, x);
+        true
+    }
+
+    /// Puts `x` into circle `c`, with their scores to its members.
+    fn join(&mut self, c: u32, x: u32) {
         let mut u = [0f32; MAX_CIRCLE];
         for (i, &m) in self.circles[c as usize].members.iter().enumerate() {
             u[i] = self.pair(x, m).unwrap_or(0.0);
         }
         self.insert(c, x, &u);
-        true
     }
 }
 
@@ -868,31 +865,16 @@ impl Index {
             _ => true,
         };
         let want = rules.min_size() - 1;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(people.len().div_ceil(256).max(1));
-        let chunk = people.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = people
-                .chunks(chunk)
-                .map(|part| {
-                    let (among, apart) = (&among, &apart);
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|p| {
-                                let best = among.suggest(p.id, Kind::Peer, want, apart);
-                                if best.len() < want {
-                                    return 0.0;
-                                }
-                                let sum: f64 = best.iter().map(|s| f64::from(s.score)).sum();
-                                p.weight * sum / want as f64
-                            })
-                            .sum::<f64>()
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap_or(0.0)).sum()
+        crate::parallel::map_on_every_core(&people, |p| {
+            let best = among.suggest(p.id, Kind::Peer, want, &apart);
+            if best.len() < want {
+                return 0.0;
+            }
+            let sum: f64 = best.iter().map(|s| f64::from(s.score)).sum();
+            p.weight * sum / want as f64
         })
+        .into_iter()
+        .sum()
     }
 
     /// Waiting seekers ranked by how much each would add to a circle of `members` (best

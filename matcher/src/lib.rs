@@ -6,6 +6,7 @@ mod geo;
 mod hash;
 mod index;
 mod isolation;
+mod parallel;
 pub mod places;
 mod profile;
 pub mod round;

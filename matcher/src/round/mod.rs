@@ -313,40 +313,18 @@ impl Index {
         );
         // Each mentee's candidates and isolation, found on every core at once: the work is
         // independent per mentee and read-only.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(mentees.len().div_ceil(256).max(1));
-        let chunk = mentees.len().div_ceil(threads).max(1);
-        let found: Vec<(PersonId, Vec<Suggestion>, f32)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = mentees
-                .chunks(chunk)
-                .map(|part| {
-                    let mentors = &mentors;
-                    scope.spawn(move || {
-                        part.iter()
-                            .filter_map(|&id| {
-                                let profile = self.get(id)?;
-                                let (q, qx) = pack(profile);
-                                let found = mentors.suggest_unordered(
-                                    id,
-                                    &q,
-                                    &qx,
-                                    Kind::Mentor,
-                                    candidates,
-                                    exclude,
-                                );
-                                let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
-                                Some((id, found, iso))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
+        let found: Vec<(PersonId, Vec<Suggestion>, f32)> =
+            crate::parallel::map_on_every_core(mentees, |&id| {
+                let profile = self.get(id)?;
+                let (q, qx) = pack(profile);
+                let found =
+                    mentors.suggest_unordered(id, &q, &qx, Kind::Mentor, candidates, exclude);
+                let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
+                Some((id, found, iso))
+            })
+            .into_iter()
+            .flatten()
+            .collect();
         let mut mentor_ids: Vec<PersonId> = Vec::new();
         let mut mentor_index = crate::hash::FastMap::<PersonId, u32>::default();
         let mut round = RoundInstance::default();
