@@ -56,10 +56,16 @@ pub enum ProblemCode {
     InternalError,
     Unavailable,
     Busy,
+    NotAModerator,
+    CircleFull,
+    CircleLimit,
+    AlreadyInCircle,
+    CircleClosed,
+    HoursDoNotOverlap,
 }
 
 impl ProblemCode {
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 33] = [
         Self::ValidationError,
         Self::BadRequest,
         Self::MalformedJson,
@@ -87,6 +93,12 @@ impl ProblemCode {
         Self::InternalError,
         Self::Unavailable,
         Self::Busy,
+        Self::NotAModerator,
+        Self::CircleFull,
+        Self::CircleLimit,
+        Self::AlreadyInCircle,
+        Self::CircleClosed,
+        Self::HoursDoNotOverlap,
     ];
 
     /// The slug, status and meaning of each code: the one table the document, the contract
@@ -199,6 +211,33 @@ impl ProblemCode {
                 "busy",
                 503,
                 "Every password worker is busy; retry after `Retry-After` seconds.",
+            ),
+            Self::NotAModerator => (
+                "not-a-moderator",
+                403,
+                "Only the circle's facilitator (or an administrator) can do this, or, for a \
+                 join, a member of a circle without a facilitator.",
+            ),
+            Self::CircleFull => (
+                "circle-full",
+                409,
+                "Every seat in the circle is taken.",
+            ),
+            Self::CircleLimit => (
+                "circle-limit",
+                409,
+                "The caller already belongs to (or asked to join) as many circles as one person may.",
+            ),
+            Self::AlreadyInCircle => (
+                "already-in-circle",
+                409,
+                "The practitioner is already a member of the circle or has asked to join.",
+            ),
+            Self::CircleClosed => ("circle-closed", 409, "The circle is closed."),
+            Self::HoursDoNotOverlap => (
+                "hours-do-not-overlap",
+                409,
+                "The caller's working hours overlap the circle's by less than two hours.",
             ),
         }
     }

@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 
-use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use matcher::{CodeSet, Index, IsolationConfig, Kind, PersonId, ScoringConfig};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
@@ -135,16 +135,7 @@ fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Prof
         (i64::from(row.mentoring_capacity) - i64::try_from(accepted_mentees).unwrap_or(i64::MAX))
             .clamp(0, 255)
     };
-    let utc_offset_minutes = row
-        .timezone
-        .parse::<chrono_tz::Tz>()
-        .map(|tz| {
-            tz.offset_from_utc_datetime(&Utc::now().naive_utc())
-                .fix()
-                .local_minus_utc()
-                / 60
-        })
-        .unwrap_or(0);
+    let utc_offset_minutes = crate::domain::codes::utc_offset_minutes(&row.timezone, Utc::now());
     // The index only ever sees the grid-snapped position: every score, reason, travel
     // limit, isolation count and round proposal it computes is then as coarse as the grid.
     let mut profile = matcher::Profile::new(
@@ -670,6 +661,66 @@ impl Matching {
             elapsed_ms: report.elapsed.as_secs_f64() * 1000.0,
         })
     }
+    /// Circles for `seekers`, the most isolated placed first; no blocked pair shares a
+    /// circle. The upper bound is costly (one search per seeker) and computed only when
+    /// asked for.
+    pub fn form_circles(
+        &self,
+        seekers: &[Uuid],
+        rules: &matcher::circles::CircleRules,
+        with_bound: bool,
+    ) -> CircleOutcome {
+        let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
+            return CircleOutcome::default();
+        };
+        let config = IsolationConfig::default();
+        let asked: Vec<(PersonId, f32)> = seekers
+            .iter()
+            .map(|id| {
+                let isolation = index
+                    .isolation(person(*id), &config)
+                    .map_or(0.0, |i| i.score);
+                (person(*id), isolation)
+            })
+            .collect();
+        let exclude =
+            |a: PersonId, b: PersonId| relations.blocked.contains(&ordered(user_id(a), user_id(b)));
+        let formed = index.form_circles(&asked, rules, &exclude);
+        let bound = with_bound.then(|| index.circle_bound(&asked, rules, &exclude));
+        CircleOutcome {
+            circles: formed
+                .circles
+                .iter()
+                .map(|c| {
+                    (
+                        c.members.iter().copied().map(user_id).collect(),
+                        c.mean_score,
+                    )
+                })
+                .collect(),
+            unplaced: formed
+                .unplaced
+                .iter()
+                .map(|(id, why)| (user_id(*id), why.code()))
+                .collect(),
+            objective: formed.objective,
+            greedy_objective: formed.greedy_objective,
+            upper_bound: bound,
+            elapsed_ms: formed.elapsed.as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+/// Circles as a formation round found them, by account.
+#[derive(Default)]
+pub struct CircleOutcome {
+    /// Members, most isolated first, with their mean pairwise score.
+    pub circles: Vec<(Vec<Uuid>, f64)>,
+    pub unplaced: Vec<(Uuid, &'static str)>,
+    pub objective: f64,
+    pub greedy_objective: f64,
+    pub upper_bound: Option<f64>,
+    pub elapsed_ms: f64,
 }
 
 #[derive(Default)]

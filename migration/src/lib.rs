@@ -11,6 +11,7 @@ mod m20261201_000001_outbox_leases;
 mod m20261201_000002_limits;
 mod m20261201_000003_signing_keys;
 mod m20261201_000004_erasures_idempotency;
+mod m20261205_000001_circles;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_limits::Migration),
             Box::new(m20261201_000003_signing_keys::Migration),
             Box::new(m20261201_000004_erasures_idempotency::Migration),
+            Box::new(m20261205_000001_circles::Migration),
         ]
     }
 }

@@ -53,6 +53,20 @@ listed_code!(
     MeetingMode from vocab::meeting_mode_codes
 );
 
+/// The offset from UTC, in minutes, of the IANA time zone `name` at `at` (0 for a name
+/// that is not one).
+pub fn utc_offset_minutes(name: &str, at: chrono::DateTime<chrono::Utc>) -> i32 {
+    use chrono::{Offset, TimeZone};
+    name.parse::<chrono_tz::Tz>()
+        .map(|tz| {
+            tz.offset_from_utc_datetime(&at.naive_utc())
+                .fix()
+                .local_minus_utc()
+                / 60
+        })
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Newtypes that parse request input once; handlers hold only valid values.
 
 pub mod address;
+pub mod circle;
 pub mod codes;
 pub mod connection;
 pub mod profile;

@@ -272,3 +272,131 @@ mod tests {
             .contains("href=\"http://localhost:8080/verify-email?token=abc\""));
     }
 }
+
+/// A new circle, to each of its members: who the others are and where to meet them.
+pub fn circle_formed(to: &str, domain: &str, others: &[String], link: &str) -> Rendered {
+    let mut paragraphs = vec![
+        format!(
+            "You are now in a circle of {} practitioners: {domain}.",
+            others.len() + 1
+        ),
+        "Here are the others:".to_owned(),
+    ];
+    paragraphs.extend(others.iter().cloned());
+    paragraphs.push(
+        "Say hello in the circle's discussion, and pick a first time to meet. Names and posts \
+         stay inside the circle."
+            .to_owned(),
+    );
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("Your new circle: {domain}"),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Open your circle", link)),
+    )
+}
+
+/// Someone asked to join a circle that admits by approval, to whoever may answer.
+pub fn circle_join_request(to: &str, who: &str, domain: &str, link: &str) -> Rendered {
+    render(
+        &format!("{who} would like to join {domain}"),
+        &format!("Hi {to},"),
+        &[&format!(
+            "{who} asked to join your circle \"{domain}\". You can accept or decline on the \
+             circle's page."
+        )],
+        Some(("See the request", link)),
+    )
+}
+
+/// What a meeting email says about the meeting, in the reader's own time zone.
+pub struct MeetingFacts<'a> {
+    pub domain: &'a str,
+    pub title: &'a str,
+    /// When, in the reader's time zone, e.g. "Thursday 10 December 2026, 18:00 (Australia/Sydney)".
+    pub when: &'a str,
+    pub minutes: i32,
+    pub location: Option<&'a str>,
+    pub link: &'a str,
+}
+
+fn meeting_lines(meeting: &MeetingFacts<'_>) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} — {}, for {} minutes.",
+        meeting.title, meeting.when, meeting.minutes
+    )];
+    if let Some(location) = meeting.location {
+        lines.push(format!("Where: {location}"));
+    }
+    lines
+}
+
+pub fn meeting_invitation(to: &str, meeting: &MeetingFacts<'_>) -> Rendered {
+    let mut paragraphs = vec![format!("Your circle \"{}\" is meeting:", meeting.domain)];
+    paragraphs.extend(meeting_lines(meeting));
+    paragraphs.push(
+        "The invitation is attached for your calendar. Let the others know on the circle's \
+         page whether you will come."
+            .to_owned(),
+    );
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("Circle meeting: {}", meeting.title),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Will you come?", meeting.link)),
+    )
+}
+
+pub fn meeting_cancelled(to: &str, meeting: &MeetingFacts<'_>) -> Rendered {
+    let mut paragraphs = vec![format!(
+        "A meeting of your circle \"{}\" is cancelled:",
+        meeting.domain
+    )];
+    paragraphs.extend(meeting_lines(meeting));
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("Cancelled: {}", meeting.title),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Open your circle", meeting.link)),
+    )
+}
+
+pub fn meeting_reminder(to: &str, meeting: &MeetingFacts<'_>) -> Rendered {
+    let mut paragraphs = vec![format!(
+        "A reminder: your circle \"{}\" meets tomorrow.",
+        meeting.domain
+    )];
+    paragraphs.extend(meeting_lines(meeting));
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("Tomorrow: {}", meeting.title),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Open your circle", meeting.link)),
+    )
+}
+
+/// New posts in one circle, for the daily digest.
+pub struct DigestSection {
+    pub domain: String,
+    /// "Name: first words of the post".
+    pub lines: Vec<String>,
+}
+
+pub fn circle_digest(to: &str, sections: &[DigestSection], link: &str) -> Rendered {
+    let mut paragraphs = vec!["New in your circles since yesterday:".to_owned()];
+    for section in sections {
+        paragraphs.push(format!("{}:", section.domain));
+        paragraphs.extend(section.lines.iter().map(|l| format!("- {l}")));
+    }
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        "New in your circles",
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Read and reply", link)),
+    )
+}

@@ -11,7 +11,10 @@ use crate::{
         extract::{AuthUser, Valid},
         state::AppState,
     },
-    service::admin::{self, require_admin, RoundResult, Stats, Suspended},
+    service::{
+        admin::{self, require_admin, RoundResult, Stats, Suspended},
+        circle_rounds::{self, CircleRoundResult},
+    },
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,6 +26,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         crate::http::idempotency::keyed,
                     ))
                     .post(matching_round),
+            )
+            .service(
+                web::resource("/circle-rounds")
+                    .wrap(actix_web::middleware::from_fn(
+                        crate::http::idempotency::keyed,
+                    ))
+                    .post(circle_round),
             )
             .service(web::resource("/stats").get(stats))
             .service(web::resource("/users/{user_id}/suspend").post(suspend)),
@@ -75,6 +85,72 @@ pub async fn matching_round(
     require_admin(&user.0)?;
     let result: RoundResult = admin::run_round(&state, body.dry_run).await?;
     Ok(HttpResponse::Ok().json(result))
+}
+
+fn default_cap() -> usize {
+    6
+}
+
+fn default_min_size() -> usize {
+    4
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CircleRoundRequest {
+    /// Compute and report without creating circles or sending emails.
+    pub dry_run: bool,
+    /// Most members per circle, 4 to 8 (default 6).
+    #[serde(default = "default_cap")]
+    #[schema(minimum = 4, maximum = 8, example = 6)]
+    pub cap: usize,
+    /// Fewest members a circle is formed with, 3 to `cap` (default 4).
+    #[serde(default = "default_min_size")]
+    #[schema(minimum = 3, maximum = 8, example = 4)]
+    pub min_size: usize,
+    /// Whether a circle may mix professions (default false).
+    #[serde(default)]
+    pub interprofessional: bool,
+    /// Also report an upper bound on the objective; slow for many seekers (default false).
+    #[serde(default)]
+    pub with_bound: bool,
+}
+
+crate::http::extract::opaque_body!(CircleRoundRequest);
+
+failures!(CircleRoundFailures {
+    AdminOnly: "Administrators only",
+    IdempotencyKeyInUse: "A round with the same Idempotency-Key is still running",
+    ValidationError:
+        "The body or the Idempotency-Key is invalid, or the key was used with another body",
+});
+
+/// A circle formation round over everyone who asked for a circle: circles that maximise
+/// the members' affinity, the most isolated placed first, working hours overlapping and no
+/// blocked pair together. Run it with `dry_run` first.
+#[utoipa::path(
+    post, path = "/api/v1/admin/circle-rounds", tag = "admin",
+    security(("bearer" = [])),
+    params(crate::http::idempotency::IdempotencyKey),
+    request_body = CircleRoundRequest,
+    responses(
+        (status = 200, description = "The round's circles and who could not be placed", body = CircleRoundResult),
+        CircleRoundFailures,
+    )
+)]
+pub async fn circle_round(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(body): Valid<CircleRoundRequest>,
+) -> Result<HttpResponse, Fails<CircleRoundFailures>> {
+    require_admin(&user.0)?;
+    let request = circle_rounds::RoundRequest {
+        dry_run: body.dry_run,
+        cap: body.cap,
+        min_size: body.min_size,
+        interprofessional: body.interprofessional,
+        with_bound: body.with_bound,
+    };
+    Ok(HttpResponse::Ok().json(circle_rounds::run(&state, request).await?))
 }
 
 failures!(StatsFailures {

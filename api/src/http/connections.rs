@@ -476,6 +476,23 @@ pub struct NotificationPreferences {
     /// Occasional emails about new suggestions.
     #[schema(required = true)]
     pub match_digest: bool,
+    /// A circle's introduction, meeting invitations and reminders. Left out of a PUT, the
+    /// setting stays as it is.
+    pub circle_updates: Option<bool>,
+    /// At most one email a day with new posts in the caller's circles. Left out of a PUT,
+    /// the setting stays as it is.
+    pub circle_digest: Option<bool>,
+}
+
+impl From<Preferences> for NotificationPreferences {
+    fn from(prefs: Preferences) -> Self {
+        Self {
+            connection_requests: prefs.connection_requests,
+            match_digest: prefs.match_digest,
+            circle_updates: Some(prefs.circle_updates),
+            circle_digest: Some(prefs.circle_digest),
+        }
+    }
 }
 
 crate::http::extract::opaque_body!(NotificationPreferences);
@@ -491,10 +508,7 @@ pub async fn get_notifications(
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let prefs = notifications::preferences(&state.db, user.id()).await?;
-    Ok(HttpResponse::Ok().json(NotificationPreferences {
-        connection_requests: prefs.connection_requests,
-        match_digest: prefs.match_digest,
-    }))
+    Ok(HttpResponse::Ok().json(NotificationPreferences::from(prefs)))
 }
 
 /// Sets which optional emails the caller receives.
@@ -509,10 +523,13 @@ pub async fn put_notifications(
     user: AuthUser,
     Valid(body): Valid<NotificationPreferences>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = notifications::preferences(&state.db, user.id()).await?;
     let prefs = Preferences {
         connection_requests: body.connection_requests,
         match_digest: body.match_digest,
+        circle_updates: body.circle_updates.unwrap_or(now.circle_updates),
+        circle_digest: body.circle_digest.unwrap_or(now.circle_digest),
     };
     notifications::set_preferences(&state.db, user.id(), prefs).await?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(NotificationPreferences::from(prefs)))
 }

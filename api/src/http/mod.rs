@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod circles;
 pub mod connections;
 pub mod extract;
 pub mod headers;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(profiles::configure)
             .configure(places::configure)
             .configure(connections::configure)
+            .configure(circles::configure)
             .configure(admin::configure),
     );
 }

@@ -425,6 +425,12 @@ pub struct Export {
     pub connections: Vec<ConnectionView>,
     /// Emails sent or queued to them.
     pub emails: Vec<ExportedEmail>,
+    /// Circles they are in or asked to join.
+    pub circles: Vec<crate::service::circles::CircleSummary>,
+    /// Whether they wait for a circle formation round.
+    pub circle_interest: crate::service::circles::CircleInterest,
+    /// Every post and reply they wrote in circles.
+    pub circle_posts: Vec<crate::service::circle_posts::PostView>,
 }
 
 /// Everything stored about `user`, with no secret in it.
@@ -464,7 +470,13 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
         })
         .collect();
     let connections = connections::all_views(db, user.id).await?;
+    let circles = crate::service::circles::mine(core, &user).await?;
+    let circle_interest = crate::service::circles::interest(core, &user).await?;
+    let circle_posts = crate::service::circle_posts::written_by(core, user.id).await?;
     Ok(Export {
+        circles,
+        circle_interest,
+        circle_posts,
         exported_at: Utc::now(),
         location_changes: profiles::all_location_changes(db, user.id).await?,
         profile,
@@ -498,8 +510,11 @@ pub async fn erase(core: &Core, user: &User, password: String) -> Result<(), Api
         ));
     }
     let mut write = core.write().await?;
-    // Profiles, tags, tokens, queued emails and location history go with the account
-    // (foreign keys cascade).
+    // Circle posts stay as empty places so that others' replies keep their thread; the
+    // links they shared go.
+    crate::store::circles::forget_author(write.db(), user.id).await?;
+    // Profiles, tags, tokens, queued emails, location history and circle memberships go
+    // with the account (foreign keys cascade).
     user_rows::Entity::delete_by_id(user.id)
         .exec(write.db())
         .await?;

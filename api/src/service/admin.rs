@@ -120,7 +120,7 @@ pub async fn run_round(core: &Core, dry_run: bool) -> Result<RoundResult, ApiErr
 }
 
 /// Those of `ids` whose accounts exist, are verified and are not suspended.
-async fn live_accounts(
+pub(crate) async fn live_accounts(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> Result<std::collections::HashSet<Uuid>, ApiError> {
@@ -177,6 +177,18 @@ pub struct Stats {
     /// Median time from request to answer.
     pub median_response_hours: Option<f64>,
     pub emails: EmailCounts,
+    pub circles: CircleCounts,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CircleCounts {
+    pub forming: u64,
+    pub active: u64,
+    pub closed: u64,
+    /// Practitioners waiting for a formation round.
+    pub waiting: u64,
+    /// Reports on posts that are still shown; the facilitator and administrators decide.
+    pub open_reports: u64,
 }
 
 /// The programme's figures.
@@ -259,6 +271,19 @@ pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
             failed: outbox::count_by_status(db, "failed").await?,
             dead_letters_by_kind: outbox::dead_letters_by_kind(db).await?,
         },
+        circles: circle_counts(db).await?,
+    })
+}
+
+async fn circle_counts(db: &impl ConnectionTrait) -> Result<CircleCounts, ApiError> {
+    use crate::{domain::circle::CircleState, store::circles as circle_rows};
+    let count = |state| circle_rows::count_in_state(db, state);
+    Ok(CircleCounts {
+        forming: count(CircleState::Forming).await?,
+        active: count(CircleState::Active).await?,
+        closed: count(CircleState::Closed).await?,
+        waiting: circle_rows::seekers(db).await?.len() as u64,
+        open_reports: circle_rows::open_reports(db).await?,
     })
 }
 

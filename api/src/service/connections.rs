@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, ProblemCode},
     service::{
         matching::ReasonView,
-        notifications::{self, Mailing},
+        notifications,
         profiles::{self, public_profiles},
         Core,
     },
@@ -214,13 +214,6 @@ fn ttl(core: &Core) -> Duration {
     Duration::from_std(core.config.request_ttl).unwrap_or_else(|_| Duration::days(14))
 }
 
-fn mailing(core: &Core) -> Mailing<'_> {
-    Mailing {
-        public_url: &core.config.public_url,
-        jwt: &core.jwt,
-    }
-}
-
 /// What the matcher said about a pair, as stored with the request.
 fn explained(explanation: Option<&matcher::Explanation>) -> (Option<f64>, serde_json::Value) {
     let reasons = explanation.map_or_else(Vec::new, |e| ReasonView::all(&e.reasons));
@@ -245,7 +238,7 @@ async fn open(core: &Core, new: NewConnection) -> Result<Connection, ApiError> {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => exists(),
             _ => e.into(),
         })?;
-    notifications::connection_request(write.db(), &mailing(core), &row).await?;
+    notifications::connection_request(write.db(), &core.mailing(), &row).await?;
     write.connection_changed(row.id);
     write.commit().await?;
     Ok(row)
@@ -582,7 +575,7 @@ pub async fn send_reminders(core: &Core, now: DateTime<Utc>) -> Result<usize, Ap
     let write = core.write().await?;
     let due = rows::claim_reminders(write.db(), ttl(core), now).await?;
     for connection in &due {
-        notifications::reminder(write.db(), &mailing(core), connection)
+        notifications::reminder(write.db(), &core.mailing(), connection)
             .await
             .map_err(ApiError::unexpected)?;
     }

@@ -4,6 +4,9 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod circle_posts;
+pub mod circle_rounds;
+pub mod circles;
 pub mod connections;
 pub mod matching;
 pub mod notifications;
@@ -44,6 +47,14 @@ impl Core {
     /// A link into the web app carrying a one-time token.
     pub fn link(&self, path: &str, token: &str) -> String {
         format!("{}{path}?token={token}", self.config.public_url)
+    }
+
+    /// What emails need to build their links.
+    pub fn mailing(&self) -> notifications::Mailing<'_> {
+        notifications::Mailing {
+            public_url: &self.config.public_url,
+            jwt: &self.jwt,
+        }
     }
 
     /// Starts the one way a write is finished: see [`Write`].

@@ -266,12 +266,76 @@ pub async fn unsubscribe(core: &crate::service::Core, token: &str) -> Result<boo
         return Ok(false);
     };
     if users::find_by_id(&core.db, user_id).await?.is_some() {
-        let none = connections::Preferences {
-            connection_requests: false,
-            match_digest: false,
-        };
-        connections::set_preferences(&core.db, user_id, none).await?;
+        connections::set_preferences(&core.db, user_id, connections::Preferences::NONE).await?;
         tracing::info!(%user_id, "unsubscribed from optional emails");
     }
     Ok(true)
+}
+
+impl Mailing<'_> {
+    pub fn circle_link(&self, id: Uuid) -> String {
+        format!("{}/circles/{id}", self.public_url)
+    }
+}
+
+/// Whether `user_id` keeps circle emails (introductions, invitations, reminders) on.
+async fn wants_circle_updates(db: &impl ConnectionTrait, user_id: Uuid) -> anyhow::Result<bool> {
+    Ok(connections::preferences(db, user_id).await?.circle_updates)
+}
+
+/// Introduces the members of a new circle to each other, each as the others see them.
+#[tracing::instrument(skip_all, fields(%circle_id))]
+pub async fn circle_formed(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    circle_id: Uuid,
+    domain: &str,
+    members: &[Uuid],
+) -> anyhow::Result<()> {
+    for &to_id in members {
+        if !wants_circle_updates(db, to_id).await? {
+            continue;
+        }
+        let to = user(db, to_id).await?;
+        let mut others = Vec::new();
+        for &other in members.iter().filter(|m| **m != to_id) {
+            others.push(summary(db, other, to_id).await?);
+        }
+        let rendered = templates::circle_formed(
+            &to.display_name,
+            domain,
+            &others,
+            &mailing.circle_link(circle_id),
+        );
+        let headers = unsubscribe_headers(mailing, to.id)?;
+        outbox::enqueue(db, email(&to, "circle_formed", rendered, headers)).await?;
+    }
+    Ok(())
+}
+
+/// Tells whoever may answer that someone asked to join their circle.
+#[tracing::instrument(skip_all, fields(%circle_id))]
+pub async fn circle_join_request(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    circle_id: Uuid,
+    domain: &str,
+    who: &str,
+    answerers: &[Uuid],
+) -> anyhow::Result<()> {
+    for &to_id in answerers {
+        if !wants_circle_updates(db, to_id).await? {
+            continue;
+        }
+        let to = user(db, to_id).await?;
+        let rendered = templates::circle_join_request(
+            &to.display_name,
+            who,
+            domain,
+            &mailing.circle_link(circle_id),
+        );
+        let headers = unsubscribe_headers(mailing, to.id)?;
+        outbox::enqueue(db, email(&to, "circle_join_request", rendered, headers)).await?;
+    }
+    Ok(())
 }

@@ -98,7 +98,7 @@ pub async fn save(
 }
 
 /// Display names of the given accounts.
-async fn names(
+pub(crate) async fn names(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, String>, sea_orm::DbErr> {

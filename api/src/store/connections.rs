@@ -307,6 +307,20 @@ pub async fn unblock(
 pub struct Preferences {
     pub connection_requests: bool,
     pub match_digest: bool,
+    /// A circle's introduction, meeting invitations and reminders.
+    pub circle_updates: bool,
+    /// The daily digest of new posts in the caller's circles.
+    pub circle_digest: bool,
+}
+
+impl Preferences {
+    /// No optional email at all (one-click unsubscribe).
+    pub const NONE: Self = Self {
+        connection_requests: false,
+        match_digest: false,
+        circle_updates: false,
+        circle_digest: false,
+    };
 }
 
 impl Default for Preferences {
@@ -314,6 +328,8 @@ impl Default for Preferences {
         Self {
             connection_requests: true,
             match_digest: true,
+            circle_updates: true,
+            circle_digest: true,
         }
     }
 }
@@ -328,6 +344,8 @@ pub async fn preferences(
         .map_or_else(Preferences::default, |p| Preferences {
             connection_requests: p.connection_requests,
             match_digest: p.match_digest,
+            circle_updates: p.circle_updates,
+            circle_digest: p.circle_digest,
         }))
 }
 
@@ -340,6 +358,8 @@ pub async fn set_preferences(
         user_id: Set(user_id),
         connection_requests: Set(prefs.connection_requests),
         match_digest: Set(prefs.match_digest),
+        circle_updates: Set(prefs.circle_updates),
+        circle_digest: Set(prefs.circle_digest),
         updated_at: Set(Utc::now()),
     };
     if notification_prefs::Entity::find_by_id(user_id)

@@ -1,6 +1,7 @@
 //! Storage: connecting, migrating, and the queries, one module per table group.
 
 pub mod bulk;
+pub mod circles;
 pub mod connections;
 pub mod entities;
 pub mod erasures;

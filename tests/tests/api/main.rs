@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real server with a fresh database and SMTP server.
 
 mod auth;
+mod circles;
 mod connections;
 mod email_delivery;
 mod errors;

@@ -1,6 +1,15 @@
 //! sea-orm entities, one per table created in `migration/`.
 
 pub mod blocks;
+pub mod circle_meetings;
+pub mod circle_members;
+pub mod circle_posts;
+pub mod circle_reports;
+pub mod circle_resources;
+pub mod circle_rounds;
+pub mod circle_rsvps;
+pub mod circle_seekers;
+pub mod circles;
 pub mod connections;
 pub mod email_tokens;
 pub mod erasures;

@@ -7,6 +7,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub connection_requests: bool,
     pub match_digest: bool,
+    pub circle_updates: bool,
+    pub circle_digest: bool,
     pub updated_at: DateTimeUtc,
 }
 

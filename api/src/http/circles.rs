@@ -1,0 +1,824 @@
+//! Circles: the directory, starting and joining one, members and requests to join, the
+//! discussion and the shared resources.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    domain::circle::{Admission, PostKind},
+    error::ApiError,
+    http::problem::{failures, Fails},
+    http::{
+        extract::{AuthUser, Valid},
+        state::AppState,
+    },
+    service::{
+        circle_posts::{
+            self as posts, Edit, Moderation, NewPost, NewResource, PostView, ResourceView,
+            ThreadView,
+        },
+        circles::{
+            self as service, CircleInterest, CircleSummary, CircleView, DirectoryFilter, NewCircle,
+        },
+    },
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/circles")
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::idempotency::keyed,
+            ))
+            .get(directory)
+            .post(create),
+    )
+    .service(web::resource("/me/circles").get(mine))
+    .service(
+        web::resource("/me/circle-interest")
+            .get(get_interest)
+            .put(put_interest),
+    )
+    .service(web::resource("/circles/{id}").get(get))
+    .service(web::resource("/circles/{id}/join").post(join))
+    .service(web::resource("/circles/{id}/close").post(close))
+    .service(web::resource("/circles/{id}/members/{user_id}").delete(remove))
+    .service(web::resource("/circles/{id}/members/{user_id}/accept").post(admit))
+    .service(
+        web::resource("/circles/{id}/posts")
+            .get(list_posts)
+            .post(create_post),
+    )
+    .service(
+        web::resource("/circles/{id}/posts/{post_id}")
+            .get(get_post)
+            .patch(edit_post)
+            .delete(delete_post),
+    )
+    .service(web::resource("/circles/{id}/posts/{post_id}/replies").post(reply))
+    .service(web::resource("/circles/{id}/posts/{post_id}/pin").post(pin))
+    .service(web::resource("/circles/{id}/posts/{post_id}/hide").post(hide))
+    .service(web::resource("/circles/{id}/posts/{post_id}/report").post(report))
+    .service(
+        web::resource("/circles/{id}/resources")
+            .get(list_resources)
+            .post(add_resource),
+    );
+}
+
+/// A whole number from 1 to `max` (or `default` when absent), else a field problem.
+fn number(field: &str, raw: Option<&str>, max: u32, default: u32) -> Result<u32, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(v) if (1..=max).contains(&v) => Ok(v),
+            _ => Err(ApiError::field(
+                field,
+                format!("must be a whole number from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Only circles of this profession (or `interprofessional`).
+    #[param(max_length = 60)]
+    profession: Option<String>,
+    /// Words that must all appear in the circle's domain.
+    #[param(max_length = 100)]
+    q: Option<String>,
+    /// Only circles whose area is this close, in kilometres (computed from grid cells).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 20000)]
+    within_km: Option<String>,
+    /// Only circles with a free seat.
+    open_seats: Option<bool>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// From `next_cursor` of the previous page.
+    #[param(max_length = 20)]
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CirclePage {
+    pub items: Vec<CircleSummary>,
+    pub next_cursor: Option<String>,
+}
+
+failures!(DirectoryFailures {
+    ValidationError: "A parameter is invalid",
+});
+
+/// Circles the caller may find and join, most recently active first. Circles where
+/// someone on either side of a block with the caller is a member are not listed.
+#[utoipa::path(
+    get, path = "/api/v1/circles", tag = "circles",
+    security(("bearer" = [])),
+    params(DirectoryQuery),
+    responses(
+        (status = 200, description = "A page of circles", body = CirclePage),
+        DirectoryFailures,
+    )
+)]
+pub async fn directory(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<DirectoryQuery>,
+) -> Result<HttpResponse, Fails<DirectoryFailures>> {
+    let limit = number("limit", query.limit.as_deref(), 100, 20)?;
+    let within_km = query
+        .within_km
+        .as_deref()
+        .map(|raw| number("within_km", Some(raw), 20_000, 0))
+        .transpose()?;
+    let offset = match &query.cursor {
+        Some(raw) => raw
+            .parse::<usize>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor this API issued"))?,
+        None => 0,
+    };
+    let filter = DirectoryFilter {
+        profession: query.profession.clone(),
+        words: query.q.clone(),
+        within_km,
+        open_seats: query.open_seats.unwrap_or(false),
+        offset,
+        limit: limit as usize,
+    };
+    let (items, more) = service::directory(&state, &user.0, filter).await?;
+    let next_cursor = more.then(|| (offset + limit as usize).to_string());
+    Ok(HttpResponse::Ok().json(CirclePage { items, next_cursor }))
+}
+
+fn default_admission() -> Admission {
+    Admission::Approval
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateCircle {
+    /// What the circle is about, in plain words (3 to 120 characters).
+    #[schema(
+        example = "Home modifications for older adults, rural",
+        min_length = 3,
+        max_length = 120
+    )]
+    pub domain: String,
+    /// Most members, 4 to 8.
+    #[schema(minimum = 4, maximum = 8, example = 6)]
+    pub cap: i32,
+    /// `approval` (the default): requests to join wait for an answer; `open`: a free seat
+    /// is taken at once.
+    #[serde(default = "default_admission")]
+    pub admission: Admission,
+    /// The starter facilitates (five or more years of experience, or offering mentoring).
+    #[serde(default)]
+    pub facilitate: bool,
+}
+
+crate::http::extract::opaque_body!(CreateCircle);
+
+failures!(CreateFailures {
+    EmailNotVerified: "The caller's email is not verified yet",
+    ProfileRequired | CircleLimit | IdempotencyKeyInUse: "The caller has no profile, is already in as many circles as one person may be, or a request with the same Idempotency-Key is still being served",
+    ValidationError: "The body or the Idempotency-Key is invalid",
+});
+
+/// Starts an open circle, with the caller as its first member.
+#[utoipa::path(
+    post, path = "/api/v1/circles", tag = "circles",
+    security(("bearer" = [])),
+    params(crate::http::idempotency::IdempotencyKey),
+    request_body = CreateCircle,
+    responses(
+        (status = 201, description = "The circle", body = CircleView),
+        CreateFailures,
+    )
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(body): Valid<CreateCircle>,
+) -> Result<HttpResponse, Fails<CreateFailures>> {
+    let new = NewCircle {
+        domain: body.domain,
+        cap: body.cap,
+        admission: body.admission,
+        facilitate: body.facilitate,
+    };
+    let view = service::create(&state, &user.0, new).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The circles the caller is in or has asked to join.
+#[utoipa::path(
+    get, path = "/api/v1/me/circles", tag = "circles",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's circles", body = Vec<CircleSummary>))
+)]
+pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::mine(&state, &user.0).await?))
+}
+
+/// Whether the caller waits to be placed in a circle by the next formation round.
+#[utoipa::path(
+    get, path = "/api/v1/me/circle-interest", tag = "circles",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's interest", body = CircleInterest))
+)]
+pub async fn get_interest(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::interest(&state, &user.0).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InterestRequest {
+    pub seeking: bool,
+}
+
+crate::http::extract::opaque_body!(InterestRequest);
+
+failures!(InterestFailures {
+    EmailNotVerified: "The caller's email is not verified yet",
+    ProfileRequired: "The caller has no profile yet",
+});
+
+/// Asks to be placed in a circle by the next formation round, or stops asking.
+#[utoipa::path(
+    put, path = "/api/v1/me/circle-interest", tag = "circles",
+    security(("bearer" = [])),
+    request_body = InterestRequest,
+    responses(
+        (status = 200, description = "The caller's interest", body = CircleInterest),
+        InterestFailures,
+    )
+)]
+pub async fn put_interest(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Valid(body): Valid<InterestRequest>,
+) -> Result<HttpResponse, Fails<InterestFailures>> {
+    Ok(HttpResponse::Ok().json(service::set_interest(&state, &user.0, body.seeking).await?))
+}
+
+failures!(GetFailures {
+    NotFound: "No such circle the caller may see",
+});
+
+/// One circle: its summary for anyone who may find it; its members and requests to join
+/// for its members only.
+#[utoipa::path(
+    get, path = "/api/v1/circles/{id}", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    responses(
+        (status = 200, description = "The circle", body = CircleView),
+        GetFailures,
+    )
+)]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, Fails<GetFailures>> {
+    Ok(HttpResponse::Ok().json(service::get(&state, &user.0, path.into_inner()).await?))
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct JoinRequest {
+    /// A note to the circle's members.
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+crate::http::extract::opaque_body!(JoinRequest);
+
+failures!(JoinFailures {
+    EmailNotVerified: "The caller's email is not verified yet",
+    NotFound: "No such circle the caller may see",
+    ProfileRequired | CircleFull | CircleLimit | AlreadyInCircle | CircleClosed | HoursDoNotOverlap: "The caller has no profile, no seat is free, the caller is in as many circles as one may be, is already in this one, it is closed, or working hours do not overlap",
+});
+
+/// Asks to join: in an `open` circle a free seat is taken at once; otherwise the request
+/// waits for the facilitator (or, without one, any member).
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/join", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    request_body = JoinRequest,
+    responses(
+        (status = 200, description = "The circle, with the caller's place in it", body = CircleView),
+        JoinFailures,
+    )
+)]
+pub async fn join(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    Valid(body): Valid<JoinRequest>,
+) -> Result<HttpResponse, Fails<JoinFailures>> {
+    let view = service::join(&state, &user.0, path.into_inner(), body.note).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+failures!(AdmitFailures {
+    NotAModerator: "Only the facilitator, or any member of a circle without one",
+    NotFound: "No such circle, or no such request to join",
+    CircleFull | CircleClosed: "No seat is free, or the circle is closed",
+});
+
+/// Accepts a request to join while a seat is free.
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/members/{user_id}/accept", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("user_id" = Uuid, Path, description = "Who asked to join"),
+    ),
+    responses(
+        (status = 200, description = "The circle", body = CircleView),
+        AdmitFailures,
+    )
+)]
+pub async fn admit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Fails<AdmitFailures>> {
+    let (id, who) = path.into_inner();
+    Ok(HttpResponse::Ok().json(service::admit(&state, &user.0, id, who).await?))
+}
+
+failures!(RemoveFailures {
+    NotAModerator: "Only the facilitator or an administrator can remove someone else",
+    NotFound: "No such circle, or no such member",
+});
+
+/// Leaves a circle (or withdraws a request to join); the facilitator or an administrator
+/// can remove anyone, and whoever may accept a request may turn it down.
+#[utoipa::path(
+    delete, path = "/api/v1/circles/{id}/members/{user_id}", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("user_id" = Uuid, Path, description = "The member (the caller's own id to leave)"),
+    ),
+    responses(
+        (status = 204, description = "They are no longer in the circle"),
+        RemoveFailures,
+    )
+)]
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Fails<RemoveFailures>> {
+    let (id, who) = path.into_inner();
+    service::remove(&state, &user.0, id, who).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CloseRequest {
+    /// Why, for the members (1 to 500 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        example = "We met our goals for the year"
+    )]
+    pub reason: String,
+}
+
+crate::http::extract::opaque_body!(CloseRequest);
+
+failures!(CloseFailures {
+    NotAModerator: "Only the facilitator or an administrator",
+    NotFound: "No such circle the caller may see",
+    CircleClosed: "The circle is already closed",
+});
+
+/// Closes a circle for good (facilitator or administrator), with the reason.
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/close", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    request_body = CloseRequest,
+    responses(
+        (status = 200, description = "The closed circle", body = CircleView),
+        CloseFailures,
+    )
+)]
+pub async fn close(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    Valid(body): Valid<CloseRequest>,
+) -> Result<HttpResponse, Fails<CloseFailures>> {
+    let view = service::close(&state, &user.0, path.into_inner(), body.reason).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostsQuery {
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 50)]
+    limit: Option<String>,
+    /// From `next_cursor` of the previous page.
+    #[param(max_length = 100)]
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PostPage {
+    pub items: Vec<PostView>,
+    pub next_cursor: Option<String>,
+}
+
+failures!(ListPostsFailures {
+    NotFound: "No such circle of the caller's",
+});
+
+/// The circle's threads (members only): pinned first, then the most recently active.
+#[utoipa::path(
+    get, path = "/api/v1/circles/{id}/posts", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id"), PostsQuery),
+    responses(
+        (status = 200, description = "A page of threads", body = PostPage),
+        ListPostsFailures,
+    )
+)]
+pub async fn list_posts(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    query: web::Query<PostsQuery>,
+) -> Result<HttpResponse, Fails<ListPostsFailures>> {
+    let limit = number("limit", query.limit.as_deref(), 50, 20)?;
+    let after = match &query.cursor {
+        Some(raw) => Some(
+            Uuid::parse_str(raw)
+                .map_err(|_| ApiError::field("cursor", "is not a cursor this API issued"))?,
+        ),
+        None => None,
+    };
+    let (items, next) =
+        posts::threads(&state, &user.0, path.into_inner(), after, u64::from(limit)).await?;
+    Ok(HttpResponse::Ok().json(PostPage {
+        items,
+        next_cursor: next.map(|id| id.to_string()),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreatePost {
+    /// `discussion` or `case` (a case study with guiding questions).
+    pub kind: PostKind,
+    /// Up to 140 characters; required for a case study.
+    #[schema(max_length = 140, example = "Bathroom access after a hip replacement")]
+    pub title: Option<String>,
+    /// Plain text with links, 1 to 5000 characters. No identifying client information.
+    #[schema(min_length = 1, max_length = 5000)]
+    pub body: String,
+    /// A case study's guiding questions (at most 8, each up to 300 characters).
+    #[serde(default)]
+    pub questions: Vec<String>,
+}
+
+crate::http::extract::opaque_body!(CreatePost);
+
+failures!(CreatePostFailures {
+    NotFound: "No such circle of the caller's",
+    CircleClosed: "The circle is closed",
+});
+
+/// Starts a thread: a discussion post or a case study (members only).
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/posts", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    request_body = CreatePost,
+    responses(
+        (status = 201, description = "The post", body = PostView),
+        CreatePostFailures,
+    )
+)]
+pub async fn create_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    Valid(body): Valid<CreatePost>,
+) -> Result<HttpResponse, Fails<CreatePostFailures>> {
+    let new = NewPost {
+        kind: body.kind,
+        title: body.title,
+        body: body.body,
+        questions: body.questions,
+    };
+    let post = posts::create(&state, &user.0, path.into_inner(), new).await?;
+    Ok(HttpResponse::Created().json(post))
+}
+
+failures!(GetPostFailures {
+    NotFound: "No such thread in a circle of the caller's",
+});
+
+/// A thread with its replies, oldest first (members only).
+#[utoipa::path(
+    get, path = "/api/v1/circles/{id}/posts/{post_id}", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The thread's first post"),
+    ),
+    responses(
+        (status = 200, description = "The thread", body = ThreadView),
+        GetPostFailures,
+    )
+)]
+pub async fn get_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Fails<GetPostFailures>> {
+    let (id, post_id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(posts::thread(&state, &user.0, id, post_id).await?))
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EditPost {
+    #[schema(max_length = 140)]
+    pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 5000)]
+    pub body: Option<String>,
+    pub questions: Option<Vec<String>>,
+}
+
+crate::http::extract::opaque_body!(EditPost);
+
+failures!(EditPostFailures {
+    NotFound: "No such post of the caller's",
+    CircleClosed: "The circle is closed",
+});
+
+/// Edits the caller's own post or reply.
+#[utoipa::path(
+    patch, path = "/api/v1/circles/{id}/posts/{post_id}", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The post or reply"),
+    ),
+    request_body = EditPost,
+    responses(
+        (status = 200, description = "The post", body = PostView),
+        EditPostFailures,
+    )
+)]
+pub async fn edit_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<EditPost>,
+) -> Result<HttpResponse, Fails<EditPostFailures>> {
+    let (id, post_id) = path.into_inner();
+    let edit = Edit {
+        title: body.title,
+        body: body.body,
+        questions: body.questions,
+    };
+    Ok(HttpResponse::Ok().json(posts::edit(&state, &user.0, id, post_id, edit).await?))
+}
+
+/// Deletes the caller's own post or reply: its text goes; replies to it stay.
+#[utoipa::path(
+    delete, path = "/api/v1/circles/{id}/posts/{post_id}", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The post or reply"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        EditPostFailures,
+    )
+)]
+pub async fn delete_post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Fails<EditPostFailures>> {
+    let (id, post_id) = path.into_inner();
+    posts::delete(&state, &user.0, id, post_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReplyRequest {
+    /// Plain text with links, 1 to 5000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
+    pub body: String,
+}
+
+crate::http::extract::opaque_body!(ReplyRequest);
+
+/// Replies to a thread (members only).
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/posts/{post_id}/replies", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The thread's first post"),
+    ),
+    request_body = ReplyRequest,
+    responses(
+        (status = 201, description = "The reply", body = PostView),
+        CreatePostFailures,
+    )
+)]
+pub async fn reply(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<ReplyRequest>,
+) -> Result<HttpResponse, Fails<CreatePostFailures>> {
+    let (id, post_id) = path.into_inner();
+    let post = posts::reply(&state, &user.0, id, post_id, body.body).await?;
+    Ok(HttpResponse::Created().json(post))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PinRequest {
+    pub pinned: bool,
+}
+
+crate::http::extract::opaque_body!(PinRequest);
+
+#[derive(Deserialize, ToSchema)]
+pub struct HideRequest {
+    pub hidden: bool,
+}
+
+crate::http::extract::opaque_body!(HideRequest);
+
+failures!(ModerateFailures {
+    NotAModerator: "Only the facilitator or an administrator",
+    NotFound: "No such post in a circle of the caller's",
+    CircleClosed: "The circle is closed",
+});
+
+/// Pins or unpins a thread (facilitator).
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/posts/{post_id}/pin", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The thread's first post"),
+    ),
+    request_body = PinRequest,
+    responses(
+        (status = 200, description = "The post", body = PostView),
+        ModerateFailures,
+    )
+)]
+pub async fn pin(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<PinRequest>,
+) -> Result<HttpResponse, Fails<ModerateFailures>> {
+    let (id, post_id) = path.into_inner();
+    let moderation = Moderation::Pin(body.pinned);
+    Ok(HttpResponse::Ok().json(posts::moderate(&state, &user.0, id, post_id, moderation).await?))
+}
+
+/// Hides or shows a post (facilitator): a hidden post is seen only by the facilitator and
+/// its author.
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/posts/{post_id}/hide", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The post or reply"),
+    ),
+    request_body = HideRequest,
+    responses(
+        (status = 200, description = "The post", body = PostView),
+        ModerateFailures,
+    )
+)]
+pub async fn hide(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<HideRequest>,
+) -> Result<HttpResponse, Fails<ModerateFailures>> {
+    let (id, post_id) = path.into_inner();
+    let moderation = Moderation::Hide(body.hidden);
+    Ok(HttpResponse::Ok().json(posts::moderate(&state, &user.0, id, post_id, moderation).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReportRequest {
+    /// What is wrong with the post (1 to 500 characters).
+    #[schema(min_length = 1, max_length = 500, example = "It names a client")]
+    pub reason: String,
+}
+
+crate::http::extract::opaque_body!(ReportRequest);
+
+failures!(ReportFailures {
+    NotFound: "No such post in a circle of the caller's",
+});
+
+/// Reports a post to the facilitator and the programme's administrators (members only).
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/posts/{post_id}/report", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("post_id" = Uuid, Path, description = "The post or reply"),
+    ),
+    request_body = ReportRequest,
+    responses(
+        (status = 204, description = "Reported"),
+        ReportFailures,
+    )
+)]
+pub async fn report(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<ReportRequest>,
+) -> Result<HttpResponse, Fails<ReportFailures>> {
+    let (id, post_id) = path.into_inner();
+    posts::report(&state, &user.0, id, post_id, body.reason).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The circle's shared links, newest first (members only).
+#[utoipa::path(
+    get, path = "/api/v1/circles/{id}/resources", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    responses(
+        (status = 200, description = "The links", body = Vec<ResourceView>),
+        ListPostsFailures,
+    )
+)]
+pub async fn list_resources(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, Fails<ListPostsFailures>> {
+    Ok(HttpResponse::Ok().json(posts::resources(&state, &user.0, path.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddResource {
+    #[schema(
+        min_length = 1,
+        max_length = 140,
+        example = "Home modification checklist"
+    )]
+    pub title: String,
+    /// An http or https link.
+    #[schema(max_length = 2000, example = "https://example.org/checklist.pdf")]
+    pub url: String,
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+crate::http::extract::opaque_body!(AddResource);
+
+/// Shares a link with the circle (members only).
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/resources", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    request_body = AddResource,
+    responses(
+        (status = 201, description = "The link", body = ResourceView),
+        CreatePostFailures,
+    )
+)]
+pub async fn add_resource(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    Valid(body): Valid<AddResource>,
+) -> Result<HttpResponse, Fails<CreatePostFailures>> {
+    let new = NewResource {
+        title: body.title,
+        url: body.url,
+        note: body.note,
+    };
+    let resource = posts::add_resource(&state, &user.0, path.into_inner(), new).await?;
+    Ok(HttpResponse::Created().json(resource))
+}
