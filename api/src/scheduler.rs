@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::{
-    service::{connections, Core},
+    service::{circle_meetings, connections, Core},
     store::{erasures, idempotency},
 };
 
@@ -29,6 +29,7 @@ async fn tick(core: &Core) -> anyhow::Result<()> {
     let now = Utc::now();
     connections::send_reminders(core, now).await?;
     connections::expire_overdue(core, now).await?;
+    circle_meetings::send_reminders(core, now).await?;
     idempotency::purge_expired(&core.db).await?;
     erasures::purge_older_than(&core.db, now - chrono::Duration::days(1)).await?;
     Ok(())

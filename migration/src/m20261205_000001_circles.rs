@@ -39,6 +39,15 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // A calendar invitation (RFC 5545) sent with an email.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("outbox")
+                    .add_column(text_null("calendar"))
+                    .to_owned(),
+            )
+            .await?;
         // A community of practice. `version` is bumped as the first statement of every
         // change to its membership, so that changes are made one after another on every
         // instance and engine.
@@ -108,6 +117,31 @@ impl MigrationTrait for Migration {
                     .col(uuid("user_id").primary_key())
                     .col(timestamp_with_time_zone("since"))
                     .foreign_key(&mut user_fk("circle_seekers", "user_id"))
+                    .to_owned(),
+            )
+            .await?;
+        // A free seat offered to a waiting practitioner: their join is taken at once.
+        manager
+            .create_table(
+                Table::create()
+                    .table("circle_offers")
+                    .col(uuid("circle_id"))
+                    .col(uuid("user_id"))
+                    .col(timestamp_with_time_zone("offered_at"))
+                    .primary_key(Index::create().col("circle_id").col("user_id"))
+                    .foreign_key(&mut circle_fk("circle_offers"))
+                    .foreign_key(&mut user_fk("circle_offers", "user_id"))
+                    .to_owned(),
+            )
+            .await?;
+        // When each practitioner was last sent the digest of new posts.
+        manager
+            .create_table(
+                Table::create()
+                    .table("circle_digests")
+                    .col(uuid("user_id").primary_key())
+                    .col(timestamp_with_time_zone("sent_at"))
+                    .foreign_key(&mut user_fk("circle_digests", "user_id"))
                     .to_owned(),
             )
             .await?;
@@ -282,6 +316,8 @@ impl MigrationTrait for Migration {
             "circle_reports",
             "circle_posts",
             "circle_rounds",
+            "circle_digests",
+            "circle_offers",
             "circle_seekers",
             "circle_members",
             "circles",
@@ -290,6 +326,14 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("outbox")
+                    .drop_column("calendar")
+                    .to_owned(),
+            )
+            .await?;
         for column in ["circle_digest", "circle_updates"] {
             manager
                 .alter_table(

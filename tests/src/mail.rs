@@ -40,6 +40,35 @@ impl Email {
         self.header("subject").unwrap_or_default()
     }
 
+    /// The decoded text of the first MIME part of type `text/calendar` (an `.ics`), with
+    /// its folded lines unfolded (RFC 5545 §3.1).
+    pub fn calendar(&self) -> Option<String> {
+        let parsed = mailparse::parse_mail(self.data.as_bytes()).ok()?;
+        let mut parts = vec![&parsed];
+        while let Some(part) = parts.pop() {
+            if part.ctype.mimetype == "text/calendar" {
+                return part.get_body().ok().map(|ics| ics.replace("\r\n ", ""));
+            }
+            parts.extend(part.subparts.iter());
+        }
+        None
+    }
+
+    /// The decoded plain-text part.
+    pub fn text(&self) -> String {
+        let Ok(parsed) = mailparse::parse_mail(self.data.as_bytes()) else {
+            return String::new();
+        };
+        let mut parts = vec![&parsed];
+        while let Some(part) = parts.pop() {
+            if part.ctype.mimetype == "text/plain" {
+                return part.get_body().unwrap_or_default();
+            }
+            parts.extend(part.subparts.iter());
+        }
+        String::new()
+    }
+
     /// The token of the first `{PUBLIC_URL}{path}?token=...` link in the plain-text part.
     pub fn link_token(&self, path: &str) -> Option<String> {
         let marker = format!("{path}?token=");

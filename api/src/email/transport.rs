@@ -62,20 +62,25 @@ fn plain_text_body(text: &str) -> Body {
 
 /// The `Message-ID` is derived from the outbox id so that a retried send is recognisable.
 pub fn build_message(email: &OutboxEmail, from: &str, domain: &str) -> anyhow::Result<Message> {
+    let alternative = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(plain_text_body(&email.text_body)),
+        )
+        .singlepart(SinglePart::html(email.html_body.clone()));
+    let body = match &email.calendar {
+        None => alternative,
+        Some(calendar) => MultiPart::mixed()
+            .multipart(alternative)
+            .singlepart(calendar_part(calendar)?),
+    };
     let mut message = Message::builder()
         .from(from.parse()?)
         .to(email.to_address.parse()?)
         .subject(email.subject.clone())
         .message_id(Some(format!("<{}@{}>", email.id, domain)))
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(plain_text_body(&email.text_body)),
-                )
-                .singlepart(SinglePart::html(email.html_body.clone())),
-        )?;
+        .multipart(body)?;
     if let Some(headers) = email.headers.as_object() {
         for (name, value) in headers {
             if let Some(value) = value.as_str() {
@@ -87,4 +92,19 @@ pub fn build_message(email: &OutboxEmail, from: &str, domain: &str) -> anyhow::R
         }
     }
     Ok(message)
+}
+
+/// The invitation as `invite.ics`, typed with its iTIP method (`REQUEST` or `CANCEL`) so
+/// that mail programs offer to add it to (or take it off) the calendar.
+fn calendar_part(calendar: &str) -> anyhow::Result<SinglePart> {
+    let method = calendar
+        .lines()
+        .find_map(|line| line.strip_prefix("METHOD:"))
+        .unwrap_or("PUBLISH")
+        .trim();
+    let content_type = ContentType::parse(&format!(
+        "text/calendar; charset=utf-8; method={method}; name=\"invite.ics\""
+    ))?;
+    Ok(lettre::message::Attachment::new("invite.ics".to_owned())
+        .body(calendar.to_owned(), content_type))
 }

@@ -296,6 +296,7 @@ mod tests {
             last_error: None,
             created_at: now,
             sent_at: None,
+            calendar: None,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::{
         state::AppState,
     },
     service::{
+        circle_meetings::{self as meetings, MeetingView, NewMeeting},
         circle_posts::{
             self as posts, Edit, Moderation, NewPost, NewResource, PostView, ResourceView,
             ThreadView,
@@ -64,7 +65,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/circles/{id}/resources")
             .get(list_resources)
             .post(add_resource),
-    );
+    )
+    .service(
+        web::resource("/circles/{id}/meetings")
+            .get(list_meetings)
+            .post(schedule),
+    )
+    .service(web::resource("/circles/{id}/meetings/{meeting_id}").delete(cancel_meeting))
+    .service(web::resource("/circles/{id}/meetings/{meeting_id}/rsvp").put(rsvp));
 }
 
 /// A whole number from 1 to `max` (or `default` when absent), else a field problem.
@@ -821,4 +829,158 @@ pub async fn add_resource(
     };
     let resource = posts::add_resource(&state, &user.0, path.into_inner(), new).await?;
     Ok(HttpResponse::Created().json(resource))
+}
+
+/// The circle's meetings that have not ended, soonest first (members only).
+#[utoipa::path(
+    get, path = "/api/v1/circles/{id}/meetings", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    responses(
+        (status = 200, description = "The meetings", body = Vec<MeetingView>),
+        ListPostsFailures,
+    )
+)]
+pub async fn list_meetings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, Fails<ListPostsFailures>> {
+    Ok(HttpResponse::Ok().json(meetings::list(&state, &user.0, path.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Repeat {
+    /// Every 1 to 4 weeks.
+    #[schema(minimum = 1, maximum = 4, example = 2)]
+    pub every_weeks: u32,
+    /// 2 to 12 meetings in all.
+    #[schema(minimum = 2, maximum = 12, example = 6)]
+    pub count: u32,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScheduleMeeting {
+    #[schema(min_length = 1, max_length = 140, example = "Case discussion")]
+    pub title: String,
+    /// The (first) start in `timezone`'s local time, `YYYY-MM-DDTHH:MM`, within the coming
+    /// year.
+    #[schema(value_type = String, example = "2027-01-14T18:00")]
+    pub starts_at: String,
+    /// An IANA time zone; the caller's own when absent.
+    #[schema(example = "Australia/Sydney")]
+    pub timezone: Option<String>,
+    #[schema(minimum = 15, maximum = 240, example = 60)]
+    pub duration_minutes: i32,
+    /// Where, or the video link (free text, up to 300 characters).
+    #[schema(max_length = 300, example = "https://meet.example.org/circle")]
+    pub location: Option<String>,
+    /// A weekly series instead of one meeting.
+    pub repeat: Option<Repeat>,
+}
+
+crate::http::extract::opaque_body!(ScheduleMeeting);
+
+/// Schedules a meeting or a weekly series (members only). Each member is emailed a
+/// calendar invitation (`invite.ics`, METHOD:REQUEST, in the organiser's time zone) and a
+/// reminder the day before.
+#[utoipa::path(
+    post, path = "/api/v1/circles/{id}/meetings", tag = "circles",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The circle id")),
+    request_body = ScheduleMeeting,
+    responses(
+        (status = 201, description = "The meeting, or each meeting of the series", body = Vec<MeetingView>),
+        CreatePostFailures,
+    )
+)]
+pub async fn schedule(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    Valid(body): Valid<ScheduleMeeting>,
+) -> Result<HttpResponse, Fails<CreatePostFailures>> {
+    let starts_local =
+        chrono::NaiveDateTime::parse_from_str(body.starts_at.trim(), "%Y-%m-%dT%H:%M").map_err(
+            |_| ApiError::field("starts_at", "must be a local time like 2027-01-14T18:00"),
+        )?;
+    let new = NewMeeting {
+        title: body.title,
+        starts_local,
+        timezone: body.timezone,
+        minutes: body.duration_minutes,
+        location: body.location,
+        repeat: body.repeat.map(|r| crate::email::calendar::Weekly {
+            every_weeks: r.every_weeks,
+            count: r.count,
+        }),
+    };
+    let created = meetings::schedule(&state, &user.0, path.into_inner(), new).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RsvpRequest {
+    /// Whether the caller will come.
+    pub attending: bool,
+}
+
+crate::http::extract::opaque_body!(RsvpRequest);
+
+failures!(MeetingFailures {
+    NotFound: "No such meeting in a circle of the caller's",
+});
+
+/// Says whether the caller will come (members only).
+#[utoipa::path(
+    put, path = "/api/v1/circles/{id}/meetings/{meeting_id}/rsvp", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("meeting_id" = Uuid, Path, description = "The meeting"),
+    ),
+    request_body = RsvpRequest,
+    responses(
+        (status = 200, description = "The meeting", body = MeetingView),
+        MeetingFailures,
+    )
+)]
+pub async fn rsvp(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<RsvpRequest>,
+) -> Result<HttpResponse, Fails<MeetingFailures>> {
+    let (id, meeting_id) = path.into_inner();
+    let view = meetings::answer(&state, &user.0, id, meeting_id, body.attending).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+failures!(CancelMeetingFailures {
+    NotAModerator: "Only the organiser, the facilitator or an administrator",
+    NotFound: "No such meeting in a circle of the caller's",
+});
+
+/// Cancels a meeting (its organiser, the facilitator or an administrator); members are
+/// sent the cancellation (METHOD:CANCEL) for their calendars.
+#[utoipa::path(
+    delete, path = "/api/v1/circles/{id}/meetings/{meeting_id}", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("meeting_id" = Uuid, Path, description = "The meeting"),
+    ),
+    responses(
+        (status = 204, description = "Cancelled"),
+        CancelMeetingFailures,
+    )
+)]
+pub async fn cancel_meeting(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Fails<CancelMeetingFailures>> {
+    let (id, meeting_id) = path.into_inner();
+    meetings::cancel(&state, &user.0, id, meeting_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

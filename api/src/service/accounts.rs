@@ -54,6 +54,7 @@ fn outgoing(user: &User, kind: &'static str, rendered: templates::Rendered) -> o
         text_body: rendered.text,
         html_body: rendered.html,
         headers: Vec::new(),
+        calendar: None,
     }
 }
 
@@ -431,6 +432,8 @@ pub struct Export {
     pub circle_interest: crate::service::circles::CircleInterest,
     /// Every post and reply they wrote in circles.
     pub circle_posts: Vec<crate::service::circle_posts::PostView>,
+    /// Circle meetings they organised, and whether they said they would come to others.
+    pub circle_meetings: crate::service::circle_meetings::ExportedMeetings,
 }
 
 /// Everything stored about `user`, with no secret in it.
@@ -473,7 +476,9 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
     let circles = crate::service::circles::mine(core, &user).await?;
     let circle_interest = crate::service::circles::interest(core, &user).await?;
     let circle_posts = crate::service::circle_posts::written_by(core, user.id).await?;
+    let circle_meetings = crate::service::circle_meetings::exported(core, user.id).await?;
     Ok(Export {
+        circle_meetings,
         circles,
         circle_interest,
         circle_posts,

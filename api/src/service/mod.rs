@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod circle_meetings;
 pub mod circle_posts;
 pub mod circle_rounds;
 pub mod circles;
@@ -54,6 +55,7 @@ impl Core {
         notifications::Mailing {
             public_url: &self.config.public_url,
             jwt: &self.jwt,
+            from: &self.config.mail_from,
         }
     }
 

@@ -21,6 +21,8 @@ use crate::{
 pub struct Mailing<'a> {
     pub public_url: &'a str,
     pub jwt: &'a JwtKeys,
+    /// The service's own address, named as the organiser of meeting invitations.
+    pub from: &'a str,
 }
 
 impl Mailing<'_> {
@@ -43,6 +45,7 @@ fn email(
         text_body: rendered.text,
         html_body: rendered.html,
         headers,
+        calendar: None,
     }
 }
 
@@ -336,6 +339,121 @@ pub async fn circle_join_request(
         );
         let headers = unsubscribe_headers(mailing, to.id)?;
         outbox::enqueue(db, email(&to, "circle_join_request", rendered, headers)).await?;
+    }
+    Ok(())
+}
+
+/// Which meeting email to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeetingMail {
+    Invitation,
+    Cancellation,
+    Reminder,
+}
+
+/// One meeting (or series) and what its emails say.
+pub struct MeetingFacts<'a> {
+    pub circle: &'a crate::store::circles::Circle,
+    pub meeting: &'a crate::store::circles::Meeting,
+    /// The series, when the invitation is for all of it.
+    pub repeat: Option<crate::email::calendar::Weekly>,
+}
+
+/// The bare address of `Name <address>` (or of a bare address).
+fn address_of(from: &str) -> &str {
+    from.rsplit_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map_or(from.trim(), |(address, _)| address.trim())
+}
+
+/// `at` in the reader's time zone, in words.
+fn when_for(at: chrono::DateTime<chrono::Utc>, timezone: &str) -> String {
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    format!(
+        "{} ({})",
+        at.with_timezone(&tz).format("%A %-d %B %Y, %H:%M"),
+        tz.name()
+    )
+}
+
+/// Emails a meeting's invitation, cancellation or reminder to each of `to` who keeps
+/// circle emails on, with the calendar invitation for invitations and cancellations.
+#[tracing::instrument(skip_all, fields(meeting_id = %facts.meeting.id, ?mail))]
+pub async fn meeting(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    facts: &MeetingFacts<'_>,
+    mail: MeetingMail,
+    to: &[Uuid],
+) -> anyhow::Result<()> {
+    use crate::email::calendar::{self, Invitation, Method};
+    let meeting = facts.meeting;
+    let tz: chrono_tz::Tz = meeting.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local_start = meeting.starts_at.with_timezone(&tz).naive_local();
+    let host = url::Url::parse(mailing.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "alongside".to_owned());
+    let uid = format!("{}@{host}", meeting.series_id.unwrap_or(meeting.id));
+    let link = mailing.circle_link(facts.circle.id);
+    for &to_id in to {
+        if !wants_circle_updates(db, to_id).await? {
+            continue;
+        }
+        let reader = user(db, to_id).await?;
+        let timezone = profiles::load(db, to_id)
+            .await?
+            .map_or_else(|| meeting.timezone.clone(), |p| p.row.timezone);
+        let when = when_for(meeting.starts_at, &timezone);
+        let words = templates::MeetingFacts {
+            domain: &facts.circle.domain,
+            title: &meeting.title,
+            when: &when,
+            minutes: meeting.duration_minutes,
+            location: meeting.location.as_deref(),
+            link: &link,
+        };
+        let (kind, rendered, method) = match mail {
+            MeetingMail::Invitation => (
+                "circle_meeting",
+                templates::meeting_invitation(&reader.display_name, &words),
+                Some(Method::Request),
+            ),
+            MeetingMail::Cancellation => (
+                "circle_meeting_cancelled",
+                templates::meeting_cancelled(&reader.display_name, &words),
+                Some(Method::Cancel),
+            ),
+            MeetingMail::Reminder => (
+                "circle_meeting_reminder",
+                templates::meeting_reminder(&reader.display_name, &words),
+                None,
+            ),
+        };
+        let invitation = method.map(|method| {
+            calendar::render(&Invitation {
+                method,
+                uid: &uid,
+                sequence: meeting.sequence,
+                title: &meeting.title,
+                description: &format!("{} — {link}", facts.circle.domain),
+                location: meeting.location.as_deref(),
+                url: &link,
+                organiser: ("Alongside", address_of(mailing.from)),
+                attendee: &reader.email,
+                tz,
+                start: local_start,
+                minutes: i64::from(meeting.duration_minutes),
+                repeat: facts.repeat,
+                occurrence: (facts.repeat.is_none() && meeting.series_id.is_some())
+                    .then_some(local_start),
+                stamp: chrono::Utc::now(),
+            })
+        });
+        let headers = unsubscribe_headers(mailing, reader.id)?;
+        let mut queued = email(&reader, kind, rendered, headers);
+        queued.calendar = invitation;
+        outbox::enqueue(db, queued).await?;
     }
     Ok(())
 }

@@ -516,3 +516,279 @@ pub async fn add_resource(
 ) -> Result<resources::Model, sea_orm::DbErr> {
     resource.insert(db).await
 }
+
+pub use super::entities::circle_meetings::Model as Meeting;
+use super::entities::{
+    circle_digests as digests, circle_meetings as meetings, circle_offers as offers,
+    circle_rsvps as rsvps,
+};
+
+pub async fn insert_meeting(
+    db: &impl ConnectionTrait,
+    meeting: meetings::ActiveModel,
+) -> Result<Meeting, sea_orm::DbErr> {
+    meeting.insert(db).await
+}
+
+pub async fn find_meeting(
+    db: &impl ConnectionTrait,
+    circle_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Meeting>, sea_orm::DbErr> {
+    meetings::Entity::find_by_id(id)
+        .filter(meetings::Column::CircleId.eq(circle_id))
+        .one(db)
+        .await
+}
+
+/// A circle's meetings that end after `after`, soonest first.
+pub async fn meetings_of(
+    db: &impl ConnectionTrait,
+    circle_id: Uuid,
+    after: DateTime<Utc>,
+) -> Result<Vec<Meeting>, sea_orm::DbErr> {
+    Ok(meetings::Entity::find()
+        .filter(meetings::Column::CircleId.eq(circle_id))
+        .filter(meetings::Column::StartsAt.gt(after - chrono::Duration::hours(24)))
+        .order_by_asc(meetings::Column::StartsAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes)) > after)
+        .collect())
+}
+
+/// Meetings a practitioner organised (for their export).
+pub async fn meetings_by(
+    db: &impl ConnectionTrait,
+    organiser_id: Uuid,
+) -> Result<Vec<Meeting>, sea_orm::DbErr> {
+    meetings::Entity::find()
+        .filter(meetings::Column::OrganiserId.eq(organiser_id))
+        .order_by_asc(meetings::Column::StartsAt)
+        .all(db)
+        .await
+}
+
+/// Cancels a meeting: a change its invitation's `SEQUENCE` counts.
+pub async fn cancel_meeting(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Meeting, sea_orm::DbErr> {
+    let row = meetings::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("meeting {id}")))?;
+    meetings::ActiveModel {
+        id: Set(id),
+        cancelled: Set(true),
+        sequence: Set(row.sequence + 1),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+}
+
+/// Meetings starting within `lead` of `now` that have had no reminder, each claimed by a
+/// conditional update so that only one instance sends it.
+pub async fn claim_meeting_reminders(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lead: chrono::Duration,
+) -> Result<Vec<Meeting>, sea_orm::DbErr> {
+    let due = meetings::Entity::find()
+        .filter(meetings::Column::Cancelled.eq(false))
+        .filter(meetings::Column::RemindedAt.is_null())
+        .filter(meetings::Column::StartsAt.gt(now))
+        .filter(meetings::Column::StartsAt.lte(now + lead))
+        .limit(100)
+        .all(db)
+        .await?;
+    let mut claimed = Vec::new();
+    for meeting in due {
+        let taken = meetings::Entity::update_many()
+            .col_expr(meetings::Column::RemindedAt, Expr::value(now))
+            .filter(meetings::Column::Id.eq(meeting.id))
+            .filter(meetings::Column::RemindedAt.is_null())
+            .exec(db)
+            .await?;
+        if taken.rows_affected == 1 {
+            claimed.push(meeting);
+        }
+    }
+    Ok(claimed)
+}
+
+pub async fn rsvps_of(
+    db: &impl ConnectionTrait,
+    meeting_ids: &[Uuid],
+) -> Result<Vec<rsvps::Model>, sea_orm::DbErr> {
+    rsvps::Entity::find()
+        .filter(rsvps::Column::MeetingId.is_in(meeting_ids.to_vec()))
+        .order_by_asc(rsvps::Column::UpdatedAt)
+        .all(db)
+        .await
+}
+
+pub async fn answer(
+    db: &impl ConnectionTrait,
+    meeting_id: Uuid,
+    user_id: Uuid,
+    attending: bool,
+) -> Result<(), sea_orm::DbErr> {
+    let row = rsvps::ActiveModel {
+        meeting_id: Set(meeting_id),
+        user_id: Set(user_id),
+        attending: Set(attending),
+        updated_at: Set(Utc::now()),
+    };
+    if rsvps::Entity::find_by_id((meeting_id, user_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        row.update(db).await.map(drop)
+    } else {
+        row.insert(db).await.map(drop)
+    }
+}
+
+/// Every answer a practitioner gave (for their export).
+pub async fn answers_by(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<rsvps::Model>, sea_orm::DbErr> {
+    rsvps::Entity::find()
+        .filter(rsvps::Column::UserId.eq(user_id))
+        .all(db)
+        .await
+}
+
+pub async fn offer(
+    db: &impl ConnectionTrait,
+    circle_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    if offers::Entity::find_by_id((circle_id, user_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    offers::ActiveModel {
+        circle_id: Set(circle_id),
+        user_id: Set(user_id),
+        offered_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map(drop)
+}
+
+/// Takes up an offered seat: true when there was an offer.
+pub async fn take_offer(
+    db: &impl ConnectionTrait,
+    circle_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(offers::Entity::delete_by_id((circle_id, user_id))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+pub async fn offers_to(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<offers::Model>, sea_orm::DbErr> {
+    offers::Entity::find()
+        .filter(offers::Column::UserId.eq(user_id))
+        .all(db)
+        .await
+}
+
+/// When `user_id` was last sent the digest.
+pub async fn digest_sent_at(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, sea_orm::DbErr> {
+    Ok(digests::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(|d| d.sent_at))
+}
+
+/// Claims the next digest for `user_id`: true for exactly one caller per `last` value, on
+/// every instance.
+pub async fn claim_digest(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    match last {
+        Some(last) => Ok(digests::Entity::update_many()
+            .col_expr(digests::Column::SentAt, Expr::value(now))
+            .filter(digests::Column::UserId.eq(user_id))
+            .filter(digests::Column::SentAt.eq(last))
+            .exec(db)
+            .await?
+            .rows_affected
+            == 1),
+        None => {
+            let inserted = digests::ActiveModel {
+                user_id: Set(user_id),
+                sent_at: Set(now),
+            }
+            .insert(db)
+            .await;
+            match inserted {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Posts and replies in these circles since `since`, oldest first, that are shown.
+pub async fn posts_since(
+    db: &impl ConnectionTrait,
+    circle_ids: &[Uuid],
+    since: DateTime<Utc>,
+) -> Result<Vec<Post>, sea_orm::DbErr> {
+    posts::Entity::find()
+        .filter(posts::Column::CircleId.is_in(circle_ids.to_vec()))
+        .filter(posts::Column::CreatedAt.gt(since))
+        .filter(posts::Column::Hidden.eq(false))
+        .filter(posts::Column::Removed.eq(false))
+        .order_by_asc(posts::Column::CreatedAt)
+        .limit(500)
+        .all(db)
+        .await
+}
+
+/// Everyone who has a post or reply in any circle since `since`: the people a digest may
+/// be for are their circles' members.
+pub async fn circles_with_posts_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    posts::Entity::find()
+        .select_only()
+        .column(posts::Column::CircleId)
+        .distinct()
+        .filter(posts::Column::CreatedAt.gt(since))
+        .into_tuple()
+        .all(db)
+        .await
+}

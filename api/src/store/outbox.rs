@@ -25,6 +25,8 @@ pub struct NewEmail {
     pub html_body: String,
     /// Extra headers, such as `List-Unsubscribe`.
     pub headers: Vec<(String, String)>,
+    /// A calendar invitation to attach.
+    pub calendar: Option<String>,
 }
 
 pub async fn enqueue(db: &impl ConnectionTrait, email: NewEmail) -> Result<Uuid, sea_orm::DbErr> {
@@ -52,6 +54,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, email: NewEmail) -> Result<Uuid,
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        calendar: Set(email.calendar),
     }
     .insert(db)
     .await?;

@@ -872,3 +872,255 @@ async fn circle_emails_follow_the_preference_and_a_put_without_it_keeps_it(app: 
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(app.smtp.count_subject(&quiet.email, "Your new circle"), 0);
 }
+
+mod meetings {
+    use super::*;
+    use api::service::circle_meetings::MeetingView;
+    use chrono::{Datelike, NaiveDate, Utc};
+
+    /// The next `month`/`day` after today (always within a year).
+    fn next(month: u32, day: u32) -> NaiveDate {
+        let today = Utc::now().date_naive();
+        let this_year = NaiveDate::from_ymd_opt(today.year(), month, day).expect("a date");
+        if this_year > today + chrono::Duration::days(2) {
+            this_year
+        } else {
+            NaiveDate::from_ymd_opt(today.year() + 1, month, day).expect("a date")
+        }
+    }
+
+    async fn schedule(
+        app: &TestApp,
+        who: &Practitioner,
+        circle: &CircleView,
+        body: Value,
+    ) -> Vec<MeetingView> {
+        let response = app
+            .post_as(who, &circle_path(circle, "/meetings"), body)
+            .await;
+        assert_eq!(response.status(), 201);
+        body_of(response).await
+    }
+
+    /// A circle of Mia (Sydney time) and Sam (Brisbane time, no daylight saving).
+    async fn two_members(app: &TestApp) -> (Practitioner, Practitioner, CircleView) {
+        let mia = app.practitioner("Mia").await;
+        let circle = open_circle(app, &mia, 6).await;
+        let sam = app
+            .practitioner("Sam")
+            .with(json!({"timezone": "Australia/Brisbane"}))
+            .at("Brisbane")
+            .await;
+        joined(app, &sam, &circle).await;
+        (mia, sam, circle)
+    }
+
+    #[on_both_engines]
+    async fn each_member_gets_an_invitation_in_the_organisers_zone_with_the_right_utc(
+        app: &TestApp,
+    ) {
+        let (mia, sam, circle) = two_members(app).await;
+        let day = next(1, 14);
+        let made = schedule(
+            app,
+            &mia,
+            &circle,
+            json!({"title": "Case discussion", "starts_at": format!("{day}T18:00"), "duration_minutes": 60, "location": "https://meet.example.org/c"}),
+        )
+        .await;
+        assert_eq!(made.len(), 1);
+        // Sydney is on daylight time (UTC+11) in January.
+        assert_eq!(
+            made[0].starts_at.to_rfc3339(),
+            format!("{day}T07:00:00+00:00")
+        );
+        assert_eq!(made[0].timezone, "Australia/Sydney");
+
+        let sams: Vec<MeetingView> =
+            body_of(app.get_as(&sam, &circle_path(&circle, "/meetings")).await).await;
+        assert_eq!(
+            sams[0].local_start,
+            format!("{day}T17:00"),
+            "Brisbane is UTC+10"
+        );
+
+        let email = app
+            .smtp
+            .wait_for_subject(&sam.email, "Circle meeting")
+            .await;
+        assert!(
+            email.text().contains("17:00 (Australia/Brisbane)"),
+            "{}",
+            email.text()
+        );
+        let ics = email.calendar().expect("an invitation");
+        let compact = day.format("%Y%m%d");
+        assert!(ics.contains("METHOD:REQUEST"), "{ics}");
+        assert!(
+            ics.contains(&format!("DTSTART;TZID=Australia/Sydney:{compact}T180000")),
+            "{ics}"
+        );
+        assert!(ics.contains("TZID:Australia/Sydney") && ics.contains("TZOFFSETTO:+1100"));
+        let attendee = format!("RSVP=FALSE:mailto:{}", sam.email);
+        assert!(
+            ics.lines()
+                .any(|l| l.starts_with("ATTENDEE;") && l.ends_with(&attendee)),
+            "{ics}"
+        );
+        assert!(
+            ics.contains("ORGANIZER;CN=Alongside:mailto:no-reply@alongside.test"),
+            "{ics}"
+        );
+        assert!(!ics.contains(&mia.email), "no member's address is shared");
+        app.smtp
+            .wait_for_subject(&mia.email, "Circle meeting")
+            .await;
+    }
+
+    #[on_both_engines]
+    async fn a_weekly_series_keeps_its_local_time_across_the_change_of_clocks(app: &TestApp) {
+        let (mia, _sam, circle) = two_members(app).await;
+        let day = next(3, 18);
+        let series = schedule(
+            app,
+            &mia,
+            &circle,
+            json!({"title": "Weekly check-in", "starts_at": format!("{day}T18:00"), "duration_minutes": 45, "repeat": {"every_weeks": 1, "count": 6}}),
+        )
+        .await;
+        assert_eq!(series.len(), 6);
+        assert!(series
+            .iter()
+            .all(|m| m.series_id == series[0].series_id && m.series_id.is_some()));
+        // Daylight time ends in Sydney on the first Sunday of April.
+        assert_eq!(series[0].starts_at.format("%H:%M").to_string(), "07:00");
+        assert_eq!(series[5].starts_at.format("%H:%M").to_string(), "08:00");
+        let email = app
+            .smtp
+            .wait_for_subject(&mia.email, "Circle meeting")
+            .await;
+        let ics = email.calendar().expect("an invitation");
+        assert!(
+            ics.contains("RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=6"),
+            "{ics}"
+        );
+        assert!(
+            ics.contains("TZOFFSETFROM:+1100") && ics.contains("TZOFFSETTO:+1000"),
+            "{ics}"
+        );
+    }
+
+    #[on_both_engines]
+    async fn members_say_whether_they_will_come_and_a_cancellation_reaches_calendars(
+        app: &TestApp,
+    ) {
+        let (mia, sam, circle) = two_members(app).await;
+        let day = next(1, 14);
+        let made = schedule(app, &mia, &circle, json!({"title": "Case discussion", "starts_at": format!("{day}T18:00"), "duration_minutes": 60})).await;
+        let rsvp = circle_path(&circle, &format!("/meetings/{}/rsvp", made[0].id));
+        let answered: MeetingView = body_of(
+            app.send(
+                Method::PUT,
+                &rsvp,
+                &json!({"attending": true}),
+                Some(&sam.access_token),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(answered.my_answer, Some(true));
+        assert_eq!(answered.coming.len(), 1);
+        let outsider = app.practitioner("Outsider").await;
+        let theirs = app
+            .send(
+                Method::PUT,
+                &rsvp,
+                &json!({"attending": true}),
+                Some(&outsider.access_token),
+            )
+            .await;
+        expect_problem(theirs, 404).await;
+
+        let path = circle_path(&circle, &format!("/meetings/{}", made[0].id));
+        let by_sam = app
+            .send(Method::DELETE, &path, &json!({}), Some(&sam.access_token))
+            .await;
+        expect_problem(by_sam, 403).await;
+        let cancelled = app
+            .send(Method::DELETE, &path, &json!({}), Some(&mia.access_token))
+            .await;
+        assert_eq!(cancelled.status(), 204);
+        let email = app.smtp.wait_for_subject(&sam.email, "Cancelled").await;
+        let ics = email.calendar().expect("a cancellation");
+        assert!(
+            ics.contains("METHOD:CANCEL")
+                && ics.contains("SEQUENCE:1")
+                && ics.contains("STATUS:CANCELLED"),
+            "{ics}"
+        );
+        let invite = app
+            .smtp
+            .wait_for_subject(&sam.email, "Circle meeting")
+            .await
+            .calendar()
+            .expect("ics");
+        let uid = |ics: &str| {
+            ics.lines()
+                .find(|l| l.starts_with("UID:"))
+                .map(str::to_owned)
+        };
+        assert_eq!(uid(&ics), uid(&invite), "the same UID");
+    }
+
+    #[on_both_engines]
+    async fn a_reminder_goes_the_day_before_to_those_who_have_not_said_no(app: &TestApp) {
+        let (mia, sam, circle) = two_members(app).await;
+        let soon =
+            (Utc::now() + chrono::Duration::hours(3)).with_timezone(&chrono_tz::Australia::Sydney);
+        let made = schedule(
+            app,
+            &mia,
+            &circle,
+            json!({"title": "Soon", "starts_at": soon.format("%Y-%m-%dT%H:%M").to_string(), "duration_minutes": 30}),
+        )
+        .await;
+        let rsvp = circle_path(&circle, &format!("/meetings/{}/rsvp", made[0].id));
+        app.send(
+            Method::PUT,
+            &rsvp,
+            &json!({"attending": false}),
+            Some(&sam.access_token),
+        )
+        .await;
+        app.smtp
+            .wait_for_subject(&mia.email, "Tomorrow: Soon")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        assert_eq!(
+            app.smtp.count_subject(&mia.email, "Tomorrow: Soon"),
+            1,
+            "once"
+        );
+        assert_eq!(app.smtp.count_subject(&sam.email, "Tomorrow: Soon"), 0);
+    }
+
+    #[on_both_engines]
+    async fn meetings_in_the_past_or_of_bad_length_are_refused(app: &TestApp) {
+        let (mia, _sam, circle) = two_members(app).await;
+        let path = circle_path(&circle, "/meetings");
+        for body in [
+            json!({"title": "Past", "starts_at": "2020-01-01T10:00", "duration_minutes": 60}),
+            json!({"title": "Long", "starts_at": format!("{}T10:00", next(1, 14)), "duration_minutes": 600}),
+            json!({"title": "Zone", "starts_at": format!("{}T10:00", next(1, 14)), "duration_minutes": 60, "timezone": "Mars/Olympus"}),
+            json!({"title": "Garbled", "starts_at": "next tuesday", "duration_minutes": 60}),
+        ] {
+            assert_eq!(
+                app.post_as(&mia, &path, body.clone()).await.status(),
+                422,
+                "{body}"
+            );
+        }
+        let listed: Vec<MeetingView> = body_of(app.get_as(&mia, &path).await).await;
+        assert!(listed.is_empty());
+    }
+}

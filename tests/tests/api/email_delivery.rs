@@ -143,6 +143,7 @@ async fn a_stale_lease_holder_cannot_record_after_another_instance_took_the_emai
         last_error: Set(None),
         created_at: Set(Utc::now()),
         sent_at: Set(None),
+        calendar: Set(None),
     }
     .insert(&app.db)
     .await
@@ -229,6 +230,7 @@ async fn mail_is_retried_until_its_deadline_then_shown_as_a_dead_letter(app: &Te
             text_body: "Hello".into(),
             html_body: "<p>Hello</p>".into(),
             headers: Vec::new(),
+            calendar: None,
         },
     )
     .await

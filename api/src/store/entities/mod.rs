@@ -1,8 +1,10 @@
 //! sea-orm entities, one per table created in `migration/`.
 
 pub mod blocks;
+pub mod circle_digests;
 pub mod circle_meetings;
 pub mod circle_members;
+pub mod circle_offers;
 pub mod circle_posts;
 pub mod circle_reports;
 pub mod circle_resources;
