@@ -91,6 +91,8 @@ pub struct Config {
     pub scheduler_interval: Duration,
     /// How often the matching index picks up other instances' changes.
     pub index_refresh_interval: Duration,
+    /// The least time between two digests of new circle posts to one person (a day).
+    pub circle_digest_every: Duration,
     /// Connection requests one practitioner may send in a day.
     pub requests_per_day: u32,
     /// Origins allowed to call the API from a browser (`CORS_ORIGINS`); none by default.
@@ -284,6 +286,7 @@ impl Config {
             request_ttl: Duration::from_secs(u64::from(request_ttl_days) * 86_400),
             scheduler_interval: Duration::from_secs(60),
             index_refresh_interval: Duration::from_secs(2),
+            circle_digest_every: Duration::from_secs(86_400),
             requests_per_day: vars.number("CONNECTION_REQUESTS_PER_DAY", 20, 1..=MAX_LIMIT)?,
             cors_origins,
             trusted_proxies: match vars.get("TRUSTED_PROXIES") {

@@ -711,6 +711,43 @@ impl Matching {
     }
 }
 
+impl Matching {
+    /// Of `waiting`, the best `take` to offer a free seat in a circle of `members`: those
+    /// who would add most to it, never anyone blocked with a member, the most isolated
+    /// weighing most.
+    pub fn best_for_circle(
+        &self,
+        members: &[Uuid],
+        waiting: &[Uuid],
+        rules: &matcher::circles::CircleRules,
+        take: usize,
+    ) -> Vec<Uuid> {
+        let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
+            return Vec::new();
+        };
+        let config = IsolationConfig::default();
+        let members: Vec<PersonId> = members.iter().copied().map(person).collect();
+        let waiting: Vec<(PersonId, f32)> = waiting
+            .iter()
+            .filter(|id| !members.contains(&person(**id)))
+            .map(|id| {
+                let isolation = index
+                    .isolation(person(*id), &config)
+                    .map_or(0.0, |i| i.score);
+                (person(*id), isolation)
+            })
+            .collect();
+        let exclude =
+            |a: PersonId, b: PersonId| relations.blocked.contains(&ordered(user_id(a), user_id(b)));
+        index
+            .best_for_circle(&members, &waiting, rules, &exclude)
+            .into_iter()
+            .take(take)
+            .map(|(id, _)| user_id(id))
+            .collect()
+    }
+}
+
 /// Circles as a formation round found them, by account.
 #[derive(Default)]
 pub struct CircleOutcome {

@@ -400,3 +400,19 @@ pub fn circle_digest(to: &str, sections: &[DigestSection], link: &str) -> Render
         Some(("Read and reply", link)),
     )
 }
+
+/// A free seat in a circle, offered to a waiting practitioner who fits it.
+pub fn seat_offer(to: &str, domain: &str, link: &str) -> Rendered {
+    render(
+        &format!("A seat is open in a circle: {domain}"),
+        &format!("Hi {to},"),
+        &[
+            &format!(
+                "A seat has opened in the circle \"{domain}\", and you are among the people \
+                 waiting for a circle who fit it best."
+            ),
+            "The seat is yours if you take it while it is free: open the circle and join.",
+        ],
+        Some(("See the circle", link)),
+    )
+}

@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     service::{
         circles::{closed, hidden_from, not_a_moderator, standing_in},
-        Core,
+        notifications, Core,
     },
     store::{
         circles::{self as rows, Post},
@@ -623,4 +623,104 @@ pub async fn written_by(core: &Core, user_id: Uuid) -> Result<Vec<PostView>, Api
     let posts = rows::posts_by(&core.reads, user_id).await?;
     let names = crate::service::profiles::names(&core.reads, vec![user_id]).await?;
     Ok(posts.into_iter().map(|p| view(p, &names, None)).collect())
+}
+
+/// The first words of a post, for the digest.
+fn gist(post: &Post) -> String {
+    let text = post.title.as_deref().unwrap_or(&post.body);
+    let words: String = text.chars().take(100).collect();
+    if text.chars().count() > 100 {
+        format!("{}…", words.trim_end())
+    } else {
+        words
+    }
+}
+
+/// Sends each member of a circle with new posts, at most once per `circle_digest_every`,
+/// the posts and replies by others since their last digest.
+pub async fn send_digests(core: &Core, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let every = chrono::Duration::from_std(core.config.circle_digest_every)
+        .unwrap_or_else(|_| chrono::Duration::days(1));
+    let db = &core.db;
+    // A digest is due an interval after the first post it carries: the circles to look at
+    // are those with posts in the last two intervals.
+    let busy = rows::circles_with_posts_since(db, now - every * 2).await?;
+    if busy.is_empty() {
+        return Ok(());
+    }
+    let mut people: Vec<Uuid> = rows::members_of(db, &busy)
+        .await?
+        .into_iter()
+        .filter(|m| m.status == crate::domain::circle::MemberStatus::Active)
+        .map(|m| m.user_id)
+        .collect();
+    people.sort();
+    people.dedup();
+    for person in people {
+        let last = rows::digest_sent_at(db, person).await?;
+        if last.is_some_and(|at| at > now - every) {
+            continue;
+        }
+        let since = last.unwrap_or(now - every);
+        let circle_ids: Vec<Uuid> = rows::memberships(db, person)
+            .await?
+            .into_iter()
+            .filter(|m| m.status == crate::domain::circle::MemberStatus::Active)
+            .map(|m| m.circle_id)
+            .collect();
+        let posts: Vec<Post> = rows::posts_since(db, &circle_ids, since)
+            .await?
+            .into_iter()
+            .filter(|p| p.author_id.is_some_and(|a| a != person))
+            .collect();
+        let mut authors: Vec<Uuid> = posts.iter().filter_map(|p| p.author_id).collect();
+        authors.sort();
+        authors.dedup();
+        let hidden = hidden_from(core, person, &authors).await?;
+        let names = crate::service::profiles::names(db, authors).await?;
+        let circles = rows::by_ids(db, &circle_ids).await?;
+        let sections: Vec<crate::email::templates::DigestSection> = circles
+            .iter()
+            .filter(|c| c.state.is_open())
+            .filter_map(|c| {
+                let lines: Vec<String> = posts
+                    .iter()
+                    .filter(|p| p.circle_id == c.id)
+                    .filter_map(|p| {
+                        let author = p.author_id.filter(|a| !hidden.contains(a))?;
+                        let name = names.get(&author).cloned().unwrap_or_default();
+                        let verb = if p.parent_id.is_some() {
+                            " replied"
+                        } else {
+                            ""
+                        };
+                        Some(format!("{name}{verb}: {}", gist(p)))
+                    })
+                    .collect();
+                (!lines.is_empty()).then(|| crate::email::templates::DigestSection {
+                    domain: c.domain.clone(),
+                    lines,
+                })
+            })
+            .collect();
+        if sections.is_empty() {
+            continue;
+        }
+        let write = core.write().await?;
+        let Some(last) = last else {
+            // Their clock starts just before the first post they have not had: the digest
+            // goes a full interval after it, with everything new by then.
+            let start =
+                posts.first().map_or(now, |p| p.created_at) - chrono::Duration::milliseconds(1);
+            rows::claim_digest(write.db(), person, None, start).await?;
+            write.commit().await?;
+            continue;
+        };
+        if !rows::claim_digest(write.db(), person, Some(last), now).await? {
+            continue;
+        }
+        notifications::circle_digest(write.db(), &core.mailing(), person, &sections).await?;
+        write.commit().await?;
+    }
+    Ok(())
 }

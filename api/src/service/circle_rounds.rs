@@ -130,7 +130,7 @@ fn domain_for(core: &Core, members: &[Uuid]) -> (String, String) {
         format!("{label}: {}", focus.join(", "))
     };
     let profession = if mixed {
-        "interprofessional".to_owned()
+        crate::service::circles::INTERPROFESSIONAL.to_owned()
     } else {
         profession
     };

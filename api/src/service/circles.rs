@@ -32,7 +32,11 @@ use crate::{
     views::PublicProfile,
 };
 
-/// Working hours of every member overlap by at least this much.
+/// The `profession` of a circle whose members may be of different professions.
+pub const INTERPROFESSIONAL: &str = "interprofessional";
+
+/// The rules every circle keeps: working hours of every pair of members overlap by at least
+/// two hours, members share a profession unless the circle is interprofessional.
 pub fn rules() -> matcher::circles::CircleRules {
     matcher::circles::CircleRules::default()
 }
@@ -554,7 +558,14 @@ pub async fn join(
     }
     store::lock_account(write.db(), me.id).await?;
     check_circle_limit(write.db(), me.id).await?;
-    let status = match circle.admission {
+    // A seat offered to the caller is taken like a seat in an open circle.
+    let offered = rows::take_offer(write.db(), id, me.id).await?;
+    let admission = if offered {
+        Admission::Open
+    } else {
+        circle.admission
+    };
+    let status = match admission {
         Admission::Open => {
             let taken = rows::active_count(write.db(), id).await?;
             if taken >= u64::try_from(circle.cap).unwrap_or(0) {
@@ -654,11 +665,60 @@ pub async fn remove(core: &Core, me: &User, id: Uuid, who: Uuid) -> Result<(), A
         return Err(not_a_moderator());
     }
     let write = core.write().await?;
-    rows::lock(write.db(), id)
+    let circle = rows::lock(write.db(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
     rows::remove_member(write.db(), id, who).await?;
+    if target.status == MemberStatus::Active && circle.state.is_open() {
+        offer_seat(core, &write, &circle, &members, who).await?;
+    }
     write.commit().await?;
+    Ok(())
+}
+
+/// Seats offered at once when one opens.
+const OFFERS_PER_SEAT: usize = 3;
+
+/// Offers a seat that `left` freed to the waiting practitioners who fit the circle best.
+async fn offer_seat(
+    core: &Core,
+    write: &crate::service::Write<'_>,
+    circle: &Circle,
+    members: &[Member],
+    left: Uuid,
+) -> Result<(), ApiError> {
+    let staying: Vec<Uuid> = members
+        .iter()
+        .filter(|m| m.status == MemberStatus::Active && m.user_id != left)
+        .map(|m| m.user_id)
+        .collect();
+    let everyone: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
+    let waiting: Vec<Uuid> = rows::seekers(write.db())
+        .await?
+        .into_iter()
+        .filter(|id| !everyone.contains(id))
+        .collect();
+    if staying.is_empty() || waiting.is_empty() {
+        return Ok(());
+    }
+    let rules = matcher::circles::CircleRules {
+        interprofessional: circle.profession == INTERPROFESSIONAL,
+        ..rules()
+    };
+    let best = core
+        .index
+        .best_for_circle(&staying, &waiting, &rules, OFFERS_PER_SEAT);
+    for &user_id in &best {
+        rows::offer(write.db(), circle.id, user_id).await?;
+    }
+    notifications::seat_offer(
+        write.db(),
+        &core.mailing(),
+        circle.id,
+        &circle.domain,
+        &best,
+    )
+    .await?;
     Ok(())
 }
 

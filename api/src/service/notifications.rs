@@ -457,3 +457,47 @@ pub async fn meeting(
     }
     Ok(())
 }
+
+/// Offers a free seat in a circle to each of `to`.
+#[tracing::instrument(skip_all, fields(%circle_id))]
+pub async fn seat_offer(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    circle_id: Uuid,
+    domain: &str,
+    to: &[Uuid],
+) -> anyhow::Result<()> {
+    for &to_id in to {
+        if !wants_circle_updates(db, to_id).await? {
+            continue;
+        }
+        let reader = user(db, to_id).await?;
+        let rendered = templates::seat_offer(
+            &reader.display_name,
+            domain,
+            &mailing.circle_link(circle_id),
+        );
+        let headers = unsubscribe_headers(mailing, reader.id)?;
+        outbox::enqueue(db, email(&reader, "circle_seat_offer", rendered, headers)).await?;
+    }
+    Ok(())
+}
+
+/// The digest of new posts in `to`'s circles, when they keep it on; false when they do not.
+#[tracing::instrument(skip_all, fields(user_id = %to))]
+pub async fn circle_digest(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    sections: &[templates::DigestSection],
+) -> anyhow::Result<bool> {
+    if !connections::preferences(db, to).await?.circle_digest {
+        return Ok(false);
+    }
+    let reader = user(db, to).await?;
+    let link = format!("{}/circles", mailing.public_url);
+    let rendered = templates::circle_digest(&reader.display_name, sections, &link);
+    let headers = unsubscribe_headers(mailing, reader.id)?;
+    outbox::enqueue(db, email(&reader, "circle_digest", rendered, headers)).await?;
+    Ok(true)
+}

@@ -1124,3 +1124,95 @@ mod meetings {
         assert!(listed.is_empty());
     }
 }
+
+#[on_both_engines]
+async fn a_freed_seat_is_offered_to_the_best_fitting_waiting_practitioners(app: &TestApp) {
+    let mia = app.practitioner("Mia").await;
+    let circle = start(
+        app,
+        &mia,
+        json!({"domain": "Older adults at home", "cap": 4}),
+    )
+    .await;
+    let sam = app.practitioner("Sam").await;
+    joined(app, &sam, &circle).await;
+    let accept = circle_path(&circle, &format!("/members/{}/accept", sam.user_id));
+    assert_eq!(app.post_as(&mia, &accept, json!({})).await.status(), 200);
+    let waiting = seekers(app, &["Wendy Waiting"]).await;
+    let blocked = seekers(app, &["Blocked Bo"]).await;
+    app.block(&mia, &blocked[0]).await;
+
+    let leave = circle_path(&circle, &format!("/members/{}", sam.user_id));
+    let left = app
+        .send(Method::DELETE, &leave, &json!({}), Some(&sam.access_token))
+        .await;
+    assert_eq!(left.status(), 204);
+    let offer = app
+        .smtp
+        .wait_for_subject(&waiting[0].email, "A seat is open")
+        .await;
+    assert!(offer.text().contains(&circle.circle.id.to_string()));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        app.smtp.count_subject(&blocked[0].email, "A seat is open"),
+        0
+    );
+
+    // The offered seat is taken at once, without waiting for an answer.
+    let took = joined(app, &waiting[0], &circle).await;
+    assert_eq!(took.circle.my_place, Some(MyPlace::Member));
+}
+
+#[on_both_engines(config = |c| c.circle_digest_every = std::time::Duration::from_secs(2))]
+async fn new_posts_arrive_in_one_digest_after_a_day_never_ones_own(app: &TestApp) {
+    let mia = app.practitioner("Mia").await;
+    let circle = open_circle(app, &mia, 6).await;
+    let sam = app.practitioner("Sam").await;
+    let quiet = app.practitioner("Quiet").await;
+    joined(app, &sam, &circle).await;
+    joined(app, &quiet, &circle).await;
+    let off = json!({"connection_requests": true, "match_digest": true, "circle_digest": false});
+    let saved = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/notifications",
+            &off,
+            Some(&quiet.access_token),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+
+    let first = say(app, &mia, &circle, "Who uses the new falls screen?").await;
+    reply(app, &mia, &circle, &first, "I tried it last week").await;
+    let digest = app
+        .smtp
+        .wait_for_subject(&sam.email, "New in your circles")
+        .await;
+    let text = digest.text();
+    assert!(
+        text.contains("Mia: Who uses the new falls screen?"),
+        "{text}"
+    );
+    assert!(text.contains("Mia replied: I tried it last week"), "{text}");
+    assert!(digest.header("list-unsubscribe").is_some());
+    assert_eq!(
+        app.smtp.count_subject(&sam.email, "New in your circles"),
+        1,
+        "one digest for both"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        app.smtp.count_subject(&sam.email, "New in your circles"),
+        1,
+        "nothing new, nothing sent"
+    );
+    assert_eq!(
+        app.smtp.count_subject(&mia.email, "New in your circles"),
+        0,
+        "not one's own posts"
+    );
+    assert_eq!(
+        app.smtp.count_subject(&quiet.email, "New in your circles"),
+        0
+    );
+}
