@@ -1,6 +1,7 @@
 """Drives a running server through the Python client generated from openapi.yaml:
 register -> verify (token from the emailed link) -> sign in -> profile -> suggestions ->
-connection request -> accept, for a mentee, a nearby peer and a mentor.
+connection request -> accept, for a mentee, a nearby peer and a mentor; then a circle:
+start -> find -> join -> accept -> post -> reply -> read the thread.
 
     drive.py CLIENT_DIR BASE_URL MAIL_DIR
 
@@ -21,9 +22,28 @@ sys.path.insert(0, client_dir)
 
 from alongside_client import AuthenticatedClient, Client  # noqa: E402
 from alongside_client.api.auth import login, register, verify_email  # noqa: E402
+from alongside_client.api.circles import (  # noqa: E402
+    accept_member,
+    circle_directory,
+    create_circle,
+    create_post,
+    get_post,
+    join_circle,
+    reply_to_post,
+)
 from alongside_client.api.connections import accept, create, suggestions  # noqa: E402
 from alongside_client.api.profiles import put_profile  # noqa: E402
 from alongside_client.models import (  # noqa: E402
+    Admission,
+    CirclePage,
+    CircleView,
+    CreateCircle,
+    CreatePost,
+    JoinRequest,
+    PostKind,
+    PostView,
+    ReplyRequest,
+    ThreadView,
     ConnectionKind,
     ConnectionView,
     CreateConnection,
@@ -169,6 +189,61 @@ def ask_and_accept(requester: AuthenticatedClient, requester_email: str,
     assert accepted.contact_email == requester_email, accepted.contact_email
 
 
+def circle(facilitator: AuthenticatedClient, joiner: AuthenticatedClient,
+           joiner_id: uuid.UUID) -> None:
+    """A facilitated circle: started, found, joined, the request accepted, a case discussed."""
+    started = expect(
+        create_circle.sync_detailed(
+            client=facilitator,
+            body=CreateCircle(domain=f"Home modifications {RUN}", cap=6,
+                              admission=Admission.APPROVAL, facilitate=True),
+        ),
+        HTTPStatus.CREATED,
+        CircleView,
+    )
+    assert started.circle.my_place == "facilitator" and started.circle.members == 1, started
+    found = expect(
+        circle_directory.sync_detailed(client=joiner, q=RUN), HTTPStatus.OK, CirclePage
+    )
+    assert [c.id for c in found.items] == [started.circle.id], found
+    assert found.items[0].distance_km is not None and found.items[0].distance_km % 10 == 0
+    asked = expect(
+        join_circle.sync_detailed(id=started.circle.id, client=joiner, body=JoinRequest(note="Hello")),
+        HTTPStatus.OK,
+        CircleView,
+    )
+    assert asked.circle.my_place == "pending" and asked.members == [], asked
+    admitted = expect(
+        accept_member.sync_detailed(id=started.circle.id, user_id=joiner_id, client=facilitator),
+        HTTPStatus.OK,
+        CircleView,
+    )
+    assert [m.profile.user_id for m in admitted.members][-1] == joiner_id, admitted
+    case = expect(
+        create_post.sync_detailed(
+            id=started.circle.id,
+            client=facilitator,
+            body=CreatePost(kind=PostKind.CASE, title="Two steps at the entrance",
+                            body="An older adult living alone.", questions=["What first?"]),
+        ),
+        HTTPStatus.CREATED,
+        PostView,
+    )
+    expect(
+        reply_to_post.sync_detailed(id=started.circle.id, post_id=case.id, client=joiner,
+                                    body=ReplyRequest(body="Transfers first.")),
+        HTTPStatus.CREATED,
+        PostView,
+    )
+    thread = expect(
+        get_post.sync_detailed(id=started.circle.id, post_id=case.id, client=joiner),
+        HTTPStatus.OK,
+        ThreadView,
+    )
+    assert thread.post.questions == ["What first?"] and thread.post.replies == 1, thread
+    assert thread.replies[0].body == "Transfers first.", thread
+
+
 def main() -> None:
     mentee, mentee_email, _ = practitioner("Mia")
     peer, _, peer_id = practitioner("Pat")
@@ -188,10 +263,13 @@ def main() -> None:
 
     ask_and_accept(mentee, mentee_email, peer, peer_id, ConnectionKind.PEER)
     ask_and_accept(mentee, mentee_email, mentor, mentor_id, ConnectionKind.MENTORSHIP)
+    mentee_id = save(mentee, profile("Mia", -32.2569, 148.6011, 2, Seeking(peers=True, mentor=True),
+                                     MentoringInput(offering=False, capacity=0))).user_id
+    circle(mentor, mentee, mentee_id)
     print(
         "contract: the generated Python client registered, verified and signed in three "
-        "practitioners, saved their profiles, found a peer and a mentor, and had both "
-        "requests accepted"
+        "practitioners, saved their profiles, found a peer and a mentor, had both requests "
+        "accepted, and carried a circle from start to a case study with a reply"
     )
 
 

@@ -32,20 +32,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(
                 crate::http::idempotency::keyed,
             ))
-            .get(directory)
-            .post(create),
+            .get(circle_directory)
+            .post(create_circle),
     )
-    .service(web::resource("/me/circles").get(mine))
+    .service(web::resource("/me/circles").get(my_circles))
     .service(
         web::resource("/me/circle-interest")
-            .get(get_interest)
-            .put(put_interest),
+            .get(get_circle_interest)
+            .put(put_circle_interest),
     )
-    .service(web::resource("/circles/{id}").get(get))
-    .service(web::resource("/circles/{id}/join").post(join))
-    .service(web::resource("/circles/{id}/close").post(close))
-    .service(web::resource("/circles/{id}/members/{user_id}").delete(remove))
-    .service(web::resource("/circles/{id}/members/{user_id}/accept").post(admit))
+    .service(web::resource("/circles/{id}").get(get_circle))
+    .service(web::resource("/circles/{id}/join").post(join_circle))
+    .service(web::resource("/circles/{id}/close").post(close_circle))
+    .service(web::resource("/circles/{id}/members/{user_id}").delete(remove_member))
+    .service(web::resource("/circles/{id}/members/{user_id}/accept").post(accept_member))
     .service(
         web::resource("/circles/{id}/posts")
             .get(list_posts)
@@ -57,10 +57,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .patch(edit_post)
             .delete(delete_post),
     )
-    .service(web::resource("/circles/{id}/posts/{post_id}/replies").post(reply))
-    .service(web::resource("/circles/{id}/posts/{post_id}/pin").post(pin))
-    .service(web::resource("/circles/{id}/posts/{post_id}/hide").post(hide))
-    .service(web::resource("/circles/{id}/posts/{post_id}/report").post(report))
+    .service(web::resource("/circles/{id}/posts/{post_id}/replies").post(reply_to_post))
+    .service(web::resource("/circles/{id}/posts/{post_id}/pin").post(pin_post))
+    .service(web::resource("/circles/{id}/posts/{post_id}/hide").post(hide_post))
+    .service(web::resource("/circles/{id}/posts/{post_id}/report").post(report_post))
     .service(
         web::resource("/circles/{id}/resources")
             .get(list_resources)
@@ -69,10 +69,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/circles/{id}/meetings")
             .get(list_meetings)
-            .post(schedule),
+            .post(schedule_meeting),
     )
     .service(web::resource("/circles/{id}/meetings/{meeting_id}").delete(cancel_meeting))
-    .service(web::resource("/circles/{id}/meetings/{meeting_id}/rsvp").put(rsvp));
+    .service(web::resource("/circles/{id}/meetings/{meeting_id}/rsvp").put(answer_meeting));
 }
 
 /// A whole number from 1 to `max` (or `default` when absent), else a field problem.
@@ -131,7 +131,7 @@ failures!(DirectoryFailures {
         DirectoryFailures,
     )
 )]
-pub async fn directory(
+pub async fn circle_directory(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<DirectoryQuery>,
@@ -205,7 +205,7 @@ failures!(CreateFailures {
         CreateFailures,
     )
 )]
-pub async fn create(
+pub async fn create_circle(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(body): Valid<CreateCircle>,
@@ -226,7 +226,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, description = "The caller's circles", body = Vec<CircleSummary>))
 )]
-pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn my_circles(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(service::mine(&state, &user.0).await?))
 }
 
@@ -236,7 +236,7 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResp
     security(("bearer" = [])),
     responses((status = 200, description = "The caller's interest", body = CircleInterest))
 )]
-pub async fn get_interest(
+pub async fn get_circle_interest(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -265,7 +265,7 @@ failures!(InterestFailures {
         InterestFailures,
     )
 )]
-pub async fn put_interest(
+pub async fn put_circle_interest(
     state: web::Data<AppState>,
     user: AuthUser,
     Valid(body): Valid<InterestRequest>,
@@ -288,7 +288,7 @@ failures!(GetFailures {
         GetFailures,
     )
 )]
-pub async fn get(
+pub async fn get_circle(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
@@ -324,7 +324,7 @@ failures!(JoinFailures {
         JoinFailures,
     )
 )]
-pub async fn join(
+pub async fn join_circle(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
@@ -353,7 +353,7 @@ failures!(AdmitFailures {
         AdmitFailures,
     )
 )]
-pub async fn admit(
+pub async fn accept_member(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -381,7 +381,7 @@ failures!(RemoveFailures {
         RemoveFailures,
     )
 )]
-pub async fn remove(
+pub async fn remove_member(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -421,7 +421,7 @@ failures!(CloseFailures {
         CloseFailures,
     )
 )]
-pub async fn close(
+pub async fn close_circle(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
@@ -650,7 +650,7 @@ crate::http::extract::opaque_body!(ReplyRequest);
         CreatePostFailures,
     )
 )]
-pub async fn reply(
+pub async fn reply_to_post(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -695,7 +695,7 @@ failures!(ModerateFailures {
         ModerateFailures,
     )
 )]
-pub async fn pin(
+pub async fn pin_post(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -721,7 +721,7 @@ pub async fn pin(
         ModerateFailures,
     )
 )]
-pub async fn hide(
+pub async fn hide_post(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -759,7 +759,7 @@ failures!(ReportFailures {
         ReportFailures,
     )
 )]
-pub async fn report(
+pub async fn report_post(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -894,7 +894,7 @@ crate::http::extract::opaque_body!(ScheduleMeeting);
         CreatePostFailures,
     )
 )]
-pub async fn schedule(
+pub async fn schedule_meeting(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
@@ -945,7 +945,7 @@ failures!(MeetingFailures {
         MeetingFailures,
     )
 )]
-pub async fn rsvp(
+pub async fn answer_meeting(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,

@@ -64,30 +64,30 @@ use crate::http::{
         connections::unblock,
         connections::get_notifications,
         connections::put_notifications,
-        circles::directory,
-        circles::create,
-        circles::mine,
-        circles::get_interest,
-        circles::put_interest,
-        circles::get,
-        circles::join,
-        circles::admit,
-        circles::remove,
-        circles::close,
+        circles::circle_directory,
+        circles::create_circle,
+        circles::my_circles,
+        circles::get_circle_interest,
+        circles::put_circle_interest,
+        circles::get_circle,
+        circles::join_circle,
+        circles::accept_member,
+        circles::remove_member,
+        circles::close_circle,
         circles::list_posts,
         circles::create_post,
         circles::get_post,
         circles::edit_post,
         circles::delete_post,
-        circles::reply,
-        circles::pin,
-        circles::hide,
-        circles::report,
+        circles::reply_to_post,
+        circles::pin_post,
+        circles::hide_post,
+        circles::report_post,
         circles::list_resources,
         circles::add_resource,
         circles::list_meetings,
-        circles::schedule,
-        circles::rsvp,
+        circles::schedule_meeting,
+        circles::answer_meeting,
         circles::cancel_meeting,
         unsubscribe::unsubscribe,
         unsubscribe::confirm_page,
@@ -497,6 +497,23 @@ mod tests {
              run `UPDATE_OPENAPI=1 cargo test -p api openapi` and review the diff"
         );
         assert_eq!(crate::http::health::OPENAPI_YAML, committed);
+    }
+
+    /// Generated clients name each operation by its id: no two may share one.
+    #[test]
+    fn operation_ids_are_unique() {
+        use utoipa::OpenApi;
+        let api = super::ApiDoc::openapi();
+        let mut seen = std::collections::BTreeSet::new();
+        for (path, item) in &api.paths.paths {
+            for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                assert!(seen.insert(id.clone()), "{id} ({path}) is used twice");
+            }
+        }
     }
 
     /// Every problem type the code can answer with is documented, with its status, in the
