@@ -106,7 +106,7 @@ pub struct DirectoryQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// From `next_cursor` of the previous page.
-    #[param(max_length = 20)]
+    #[param(max_length = 9, pattern = "^[0-9]+$")]
     cursor: Option<String>,
 }
 
@@ -137,15 +137,21 @@ pub async fn circle_directory(
     query: web::Query<DirectoryQuery>,
 ) -> Result<HttpResponse, Fails<DirectoryFailures>> {
     let limit = number("limit", query.limit.as_deref(), 100, 20)?;
+    for (field, value, max) in [("q", &query.q, 100), ("profession", &query.profession, 60)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::field(field, format!("must be at most {max} characters")).into());
+        }
+    }
     let within_km = query
         .within_km
         .as_deref()
         .map(|raw| number("within_km", Some(raw), 20_000, 0))
         .transpose()?;
     let offset = match &query.cursor {
-        Some(raw) => raw
-            .parse::<usize>()
-            .map_err(|_| ApiError::field("cursor", "is not a cursor this API issued"))?,
+        Some(raw) => Some(raw)
+            .filter(|r| r.len() <= 9 && r.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|r| r.parse::<usize>().ok())
+            .ok_or_else(|| ApiError::field("cursor", "is not a cursor this API issued"))?,
         None => 0,
     };
     let filter = DirectoryFilter {
@@ -226,7 +232,10 @@ pub async fn create_circle(
     security(("bearer" = [])),
     responses((status = 200, description = "The caller's circles", body = Vec<CircleSummary>))
 )]
-pub async fn my_circles(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn my_circles(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(service::mine(&state, &user.0).await?))
 }
 
@@ -437,7 +446,7 @@ pub struct PostsQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 50)]
     limit: Option<String>,
     /// From `next_cursor` of the previous page.
-    #[param(max_length = 100)]
+    #[param(value_type = Option<Uuid>)]
     cursor: Option<String>,
 }
 
@@ -449,6 +458,7 @@ pub struct PostPage {
 
 failures!(ListPostsFailures {
     NotFound: "No such circle of the caller's",
+    ValidationError: "A parameter is invalid",
 });
 
 /// The circle's threads (members only): pinned first, then the most recently active.
@@ -797,7 +807,11 @@ pub struct AddResource {
     )]
     pub title: String,
     /// An http or https link.
-    #[schema(max_length = 2000, example = "https://example.org/checklist.pdf")]
+    #[schema(
+        max_length = 2000,
+        pattern = "^https?://",
+        example = "https://example.org/checklist.pdf"
+    )]
     pub url: String,
     #[schema(max_length = 500)]
     pub note: Option<String>,
@@ -865,7 +879,7 @@ pub struct ScheduleMeeting {
     pub title: String,
     /// The (first) start in `timezone`'s local time, `YYYY-MM-DDTHH:MM`, within the coming
     /// year.
-    #[schema(value_type = String, example = "2027-01-14T18:00")]
+    #[schema(value_type = String, example = "2027-01-14T18:00", pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")]
     pub starts_at: String,
     /// An IANA time zone; the caller's own when absent.
     #[schema(example = "Australia/Sydney")]
