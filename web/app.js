@@ -9,6 +9,7 @@ import * as auth from './pages/auth.js';
 import { ProfileWizard } from './pages/profile.js';
 import { Directory, PersonPage, Suggestions } from './pages/people.js';
 import { Connections } from './pages/connections.js';
+import { CirclePage, Circles } from './pages/circles.js';
 import { Mentoring, Settings } from './pages/settings.js';
 import { Admin } from './pages/admin.js';
 
@@ -35,6 +36,8 @@ const signedIn = {
   '/directory': Directory,
   '/people/:id': PersonPage,
   '/connections': Connections,
+  '/circles': Circles,
+  '/circles/:id': CirclePage,
   '/settings': Settings,
   '/mentoring': Mentoring,
   '/admin': Admin,
@@ -107,6 +110,7 @@ function Nav({ me, path, onSignOut }) {
     ['/suggestions', 'Suggestions'],
     ['/directory', 'Directory'],
     ['/connections', 'Connections'],
+    ['/circles', 'Circles'],
     ['/profile', 'My profile'],
     ...(offering ? [['/mentoring', 'Mentoring']] : []),
     ['/settings', 'Settings'],

@@ -51,7 +51,13 @@ function Notifications() {
             onChange=${(/** @type {boolean} */ on) => save({ ...prefs, connection_requests: on })} />
           <${Check} id="match_digest" label="Email me now and then about new people who match me"
             checked=${prefs.match_digest}
-            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, match_digest: on })} />`;
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, match_digest: on })} />
+          <${Check} id="circle_updates" label="Email me about my circles: new circles, seats, meetings and reminders"
+            checked=${prefs.circle_updates ?? true}
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, circle_updates: on })} />
+          <${Check} id="circle_digest" label="Email me once a day at most with new posts in my circles"
+            checked=${prefs.circle_digest ?? true}
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, circle_digest: on })} />`;
       }}
     </${ListState}>
     <p role="status">${status}</p>

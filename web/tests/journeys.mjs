@@ -462,6 +462,78 @@ test('a mentee asks a mentor, who accepts; both see contact details', async () =
   await page.getByText(cleo.email).waitFor();
 });
 
+test('a mentor starts a circle; a practitioner finds it, joins, and they talk, meet and share', async () => {
+  const domain = 'Falls prevention at home, South Island';
+  await cleo.page.goto(`${BASE}/circles`);
+  await heading(cleo.page, 'Circles');
+  await cleo.page.getByText('You are not in a circle yet.').waitFor();
+  await axe(cleo.page, 'circles');
+  await fill(cleo.page.getByLabel('What the circle is about'), domain);
+  await check(cleo.page.getByLabel('I will facilitate it'));
+  await press(cleo.page.getByRole('button', { name: 'Start the circle' }));
+  await heading(cleo.page, domain);
+  await cleo.page.getByText('You facilitate').first().waitFor();
+
+  const { page } = ana;
+  await page.goto(`${BASE}/circles`);
+  await heading(page, 'Circles');
+  await fill(page.getByLabel("Words in the circle's topic"), 'falls');
+  await press(page.getByRole('button', { name: 'Search circles' }));
+  await press(page.getByRole('link', { name: domain }));
+  await heading(page, domain);
+  assert(!(await page.getByText('Cleo').count()), 'an outsider sees no member names');
+  await axe(page, 'circle (outsider)');
+  await fill(page.getByLabel('A note to the members (optional)'), 'I do home visits near Dunedin.');
+  await press(page.getByRole('button', { name: 'Ask to join' }));
+  await page.getByText('Your request to join is waiting for an answer.').waitFor();
+
+  await cleo.page.reload();
+  await heading(cleo.page, domain);
+  await cleo.page.getByText('I do home visits near Dunedin.').waitFor();
+  await axe(cleo.page, 'circle (a request to join)');
+  await press(cleo.page.getByRole('button', { name: 'Accept Ana' }));
+  await cleo.page.getByRole('link', { name: 'Ana', exact: true }).waitFor();
+  await check(cleo.page.getByLabel('This is a case study, with questions for the others'));
+  await cleo.page.getByText('Never include anything that could identify a client').waitFor();
+  await fill(cleo.page.getByLabel('Title', { exact: true }), 'Two steps at the front door');
+  await fill(cleo.page.getByLabel('The case'), 'An older man living alone after a hip replacement. See https://example.org/steps for the layout.');
+  await fill(cleo.page.getByLabel('Guiding questions, one per line'), 'What would you assess first?\nWhich funding applies?');
+  await press(cleo.page.getByRole('button', { name: 'Post' }));
+  await cleo.page.getByRole('heading', { name: 'Two steps at the front door' }).waitFor();
+  await cleo.page.getByRole('link', { name: 'https://example.org/steps' }).waitFor();
+
+  await page.reload();
+  await heading(page, domain);
+  await page.getByRole('heading', { name: 'Two steps at the front door' }).waitFor();
+  await page.getByText('Which funding applies?').waitFor();
+  await press(page.getByRole('button', { name: 'Show 0 replies' }));
+  await fill(page.getByLabel('Your reply'), 'Transfers first, then the entrance.');
+  await press(page.getByRole('button', { name: 'Reply', exact: true }));
+  await page.getByText('Transfers first, then the entrance.').waitFor();
+
+  const date = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await fill(page.getByLabel('What it is'), 'First case discussion');
+  await fill(page.getByLabel('Date'), date);
+  await fill(page.getByLabel(/^Start time in your time zone/), '18:00');
+  await press(page.getByRole('button', { name: 'Schedule' }));
+  await page.getByText('Scheduled. Everyone is emailed an invitation').waitFor();
+  await page.getByRole('heading', { name: 'First case discussion' }).waitFor();
+  await page.getByText('(Pacific/Auckland)').first().waitFor();
+  await press(page.getByRole('button', { name: 'I will come' }));
+  await page.getByText('You are coming.').waitFor();
+
+  await fill(page.getByLabel('Link title'), 'Home modification checklist');
+  await fill(page.getByLabel('Link', { exact: true }), 'https://example.org/checklist');
+  await press(page.getByRole('button', { name: 'Share' }));
+  await page.getByRole('link', { name: 'Home modification checklist' }).waitFor();
+  await axe(page, 'circle (member)');
+  await shot(page, 'circle');
+  await page.goto(`${BASE}/circles`);
+  await heading(page, 'Circles');
+  await page.getByRole('link', { name: domain }).first().waitFor();
+  await shot(page, 'circles');
+});
+
 test('an admin previews a matching round and sees the figures', async () => {
   admin = await person(browser, 'Admin', { latitude: -41.29, longitude: 174.78 });
   admin.email = process.env.ADMIN_EMAIL;
