@@ -44,6 +44,10 @@ pub enum Command {
         /// The same seed gives the same population.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The least share of practitioners who work alone left with nobody of their
+        /// profession within 50 km (some are moved out to the country to make it so).
+        #[arg(long, default_value_t = 0.1)]
+        rural_share: f64,
     },
     /// Run a mentorship matching round; without --dry-run each proposal becomes a pending
     /// request emailed to the mentor.
@@ -74,7 +78,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::CreateAdmin { email } => create_admin(config, &email).await?,
-        Command::SeedDemo { count, seed } => seed_demo(config, count, seed).await?,
+        Command::SeedDemo {
+            count,
+            seed,
+            rural_share,
+        } => seed_demo(config, count, seed, rural_share).await?,
         Command::MatchRound { dry_run } => match_round(config, dry_run).await?,
         Command::RotateSigningKey { revoke } => rotate_signing_key(config, revoke).await?,
     }
@@ -118,10 +126,18 @@ async fn create_admin(config: Config, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_demo(config: Config, count: usize, seed: u64) -> anyhow::Result<()> {
+async fn seed_demo(
+    config: Config,
+    count: usize,
+    seed: u64,
+    rural_share: f64,
+) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&rural_share) {
+        anyhow::bail!("--rural-share must be from 0 to 1");
+    }
     let db = connect_and_migrate(&config).await?;
     let started = std::time::Instant::now();
-    let seeded = crate::seed::seed(&db, count, seed).await?;
+    let seeded = crate::seed::seed(&db, count, seed, rural_share).await?;
     let user = users::find_by_email(
         &db,
         &Email::parse(&seeded.first_email).map_err(anyhow::Error::msg)?,
@@ -135,6 +151,18 @@ async fn seed_demo(config: Config, count: usize, seed: u64) -> anyhow::Result<()
         "seeded {} practitioners in {:.1} s",
         seeded.count,
         started.elapsed().as_secs_f64()
+    );
+    let (as_made, now, lone) = seeded.isolated;
+    let percent = |n: usize| 100.0 * n as f64 / lone.max(1) as f64;
+    println!(
+        "{lone} work alone; {now} of them ({:.1} %) have nobody of their profession within \
+         50 km ({as_made}, {:.1} %, before some were moved to the country)",
+        percent(now),
+        percent(as_made)
+    );
+    println!(
+        "{} circles with posts and a meeting; {} practitioners wait for a circle round",
+        seeded.circles, seeded.waiting_for_a_circle
     );
     println!(
         "sign in as {} with password {} or, for the next 15 minutes:",

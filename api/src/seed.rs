@@ -20,7 +20,17 @@ const COPY_BATCH: usize = 10_000;
 pub struct Seeded {
     pub count: usize,
     pub first_email: String,
+    /// Of those who work alone, how many have nobody of their profession within 50 km:
+    /// (as generated, after moving some to the country, of how many).
+    pub isolated: (usize, usize, usize),
+    pub circles: usize,
+    pub waiting_for_a_circle: usize,
 }
+
+/// How far a peer may be and still count as near.
+const PEER_RADIUS_KM: f64 = 50.0;
+/// Members of each demo circle.
+const CIRCLE_SIZE: usize = 5;
 
 /// One chunk, as PostgreSQL's `COPY` text or as rows for multi-row inserts.
 enum Batch {
@@ -127,10 +137,56 @@ fn rows(
     }
 }
 
+/// What the seeder decided about the people it made up, by their place in the run.
+#[derive(Default)]
+struct Plan {
+    isolated: (usize, usize, usize),
+    /// Members of each demo circle: the same profession and time zone.
+    circles: Vec<Vec<usize>>,
+    /// People who asked to be placed in a circle by the next formation round.
+    seekers: Vec<usize>,
+}
+
+/// Demo circles of people who share a profession and a time zone, and some who wait for a
+/// round: about one circle per 200 practitioners (at most 25), and one in ten who work
+/// alone waiting.
+fn plan(members: &[matcher::synth::SynthPractitioner], isolated: (usize, usize, usize)) -> Plan {
+    let wanted = (members.len() / 200).clamp(1, 25);
+    let mut groups: std::collections::BTreeMap<(&str, &str), Vec<usize>> = Default::default();
+    let mut circles = Vec::new();
+    let mut placed = std::collections::HashSet::new();
+    for (i, m) in members.iter().enumerate() {
+        if circles.len() >= wanted {
+            break;
+        }
+        if !(m.profile.works_alone || m.profile.seeking_peers) {
+            continue;
+        }
+        let group = groups.entry((m.profession, m.timezone)).or_default();
+        group.push(i);
+        if group.len() == CIRCLE_SIZE {
+            placed.extend(group.iter().copied());
+            circles.push(std::mem::take(group));
+        }
+    }
+    let seekers = members
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| m.profile.works_alone && !placed.contains(i) && i % 10 == 0)
+        .map(|(i, _)| i)
+        .collect();
+    Plan {
+        isolated,
+        circles,
+        seekers,
+    }
+}
+
 pub async fn seed(
     db: &sea_orm::DatabaseConnection,
     count: usize,
     seed: u64,
+    rural_share: f64,
 ) -> anyhow::Result<Seeded> {
     let password_hash = crate::auth::hash_password_blocking(DEMO_PASSWORD.to_owned()).await?;
     let run = Uuid::now_v7().simple().to_string();
@@ -141,15 +197,16 @@ pub async fn seed(
     let postgres = crate::store::is_postgres(db);
     let chunk_size = if postgres { COPY_BATCH } else { BATCH };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(4);
+    let email_run = run.clone();
     let maker = std::thread::spawn(move || {
-        let mut members = matcher::synth::members(seed).take(count);
+        let mut members = matcher::synth::population(seed, count);
+        let (as_made, _) = matcher::synth::lone_without_peer(&members, PEER_RADIUS_KM);
+        let (now, lone) =
+            matcher::synth::move_to_the_country(&mut members, rural_share, PEER_RADIUS_KM, seed);
+        let plan = plan(&members, (as_made, now, lone));
         let mut first = 0;
-        loop {
-            let chunk: Vec<_> = members.by_ref().take(chunk_size).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let rows = rows(&chunk, first, &run, &password_hash, Utc::now());
+        for chunk in members.chunks(chunk_size) {
+            let rows = rows(chunk, first, &run, &password_hash, Utc::now());
             first += chunk.len();
             let batch = if postgres {
                 Batch::Copy {
@@ -167,6 +224,7 @@ pub async fn seed(
                 break;
             }
         }
+        plan
     });
     // One transaction per chunk, stamped when it is built, so that a running server's
     // index (which polls for recent changes) picks the new practitioners up.
@@ -196,11 +254,255 @@ pub async fn seed(
             }
         }
     }
-    maker
+    let plan = maker
         .join()
         .map_err(|_| anyhow::anyhow!("making up the demo practitioners failed"))?;
+    let ids = ids_of(db, &email_run, &plan).await?;
+    let circles = circles::seed(db, &plan.circles, &ids).await?;
+    let txn = db.begin().await?;
+    let mut waiting = 0;
+    for n in &plan.seekers {
+        if let Some(id) = ids.get(n) {
+            crate::store::circles::set_seeking(&txn, *id, true).await?;
+            waiting += 1;
+        }
+    }
+    txn.commit().await?;
     Ok(Seeded {
         count: written,
         first_email,
+        isolated: plan.isolated,
+        circles,
+        waiting_for_a_circle: waiting,
     })
+}
+
+/// The account ids of the people the plan names, by their place in the run.
+async fn ids_of(
+    db: &sea_orm::DatabaseConnection,
+    run: &str,
+    plan: &Plan,
+) -> anyhow::Result<std::collections::HashMap<usize, Uuid>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let wanted: Vec<usize> = plan
+        .circles
+        .iter()
+        .flatten()
+        .chain(&plan.seekers)
+        .copied()
+        .collect();
+    let mut ids = std::collections::HashMap::new();
+    for chunk in wanted.chunks(500) {
+        let emails: Vec<String> = chunk
+            .iter()
+            .map(|n| format!("demo-{run}-{n}@example.org"))
+            .collect();
+        let found: Vec<(Uuid, String)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::Email)
+            .filter(users::Column::Email.is_in(emails))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, email) in found {
+            let n = email
+                .trim_end_matches("@example.org")
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok());
+            if let Some(n) = n {
+                ids.insert(n, id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Demo circles with something in them: a welcome, a case study with replies, a shared
+/// link and a meeting next week.
+mod circles {
+    use chrono::{Duration, Utc};
+    use sea_orm::{Set, TransactionTrait};
+    use uuid::Uuid;
+
+    use crate::{
+        domain::circle::{Admission, CircleState, MemberRole, MemberStatus, PostKind},
+        store::{
+            circles::{self as rows, NewMember},
+            entities::{circle_meetings, circle_posts, circle_resources, circles, profiles},
+        },
+    };
+
+    fn post(
+        circle_id: Uuid,
+        parent: Option<Uuid>,
+        author: Uuid,
+        kind: PostKind,
+        title: Option<&str>,
+        body: &str,
+        questions: &[&str],
+        minutes_ago: i64,
+    ) -> circle_posts::ActiveModel {
+        let at = Utc::now() - Duration::minutes(minutes_ago);
+        circle_posts::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            circle_id: Set(circle_id),
+            parent_id: Set(parent),
+            author_id: Set(Some(author)),
+            kind: Set(kind),
+            title: Set(title.map(str::to_owned)),
+            body: Set(body.to_owned()),
+            questions: Set(serde_json::json!(questions)),
+            pinned: Set(false),
+            hidden: Set(false),
+            removed: Set(false),
+            replies: Set(0),
+            created_at: Set(at),
+            edited_at: Set(None),
+            last_activity_at: Set(at),
+        }
+    }
+
+    pub async fn seed(
+        db: &sea_orm::DatabaseConnection,
+        groups: &[Vec<usize>],
+        ids: &std::collections::HashMap<usize, Uuid>,
+    ) -> anyhow::Result<usize> {
+        use sea_orm::EntityTrait;
+        let mut made = 0;
+        for group in groups {
+            let members: Vec<Uuid> = group.iter().filter_map(|n| ids.get(n).copied()).collect();
+            let Some(&first) = members.first() else {
+                continue;
+            };
+            let Some(profile) = profiles::Entity::find_by_id(first).one(db).await? else {
+                continue;
+            };
+            let profession = crate::vocabulary::VOCABULARY
+                .professions
+                .iter()
+                .find(|t| t.code == profile.profession)
+                .map_or_else(|| profile.profession.clone(), |t| t.label.clone());
+            let domain = format!("{profession} working alone, {}", profile.place_region);
+            let anchor = crate::privacy::snap(profile.latitude, profile.longitude);
+            let now = Utc::now();
+            let id = Uuid::now_v7();
+            let txn = db.begin().await?;
+            rows::insert(
+                &txn,
+                circles::ActiveModel {
+                    id: Set(id),
+                    domain: Set(domain.chars().take(120).collect()),
+                    cap: Set(6),
+                    state: Set(CircleState::Active),
+                    admission: Set(Admission::Approval),
+                    closed_reason: Set(None),
+                    profession: Set(profile.profession.clone()),
+                    utc_offset_minutes: Set(crate::domain::codes::utc_offset_minutes(
+                        &profile.timezone,
+                        now,
+                    )),
+                    anchor_latitude: Set(anchor.lat),
+                    anchor_longitude: Set(anchor.lon),
+                    round_id: Set(None),
+                    version: Set(0),
+                    created_at: Set(now - Duration::days(14)),
+                    last_activity_at: Set(now),
+                    updated_at: Set(now),
+                },
+            )
+            .await?;
+            for (i, &user_id) in members.iter().enumerate() {
+                rows::add_member(
+                    &txn,
+                    NewMember {
+                        circle_id: id,
+                        user_id,
+                        role: if i == 0 {
+                            MemberRole::Facilitator
+                        } else {
+                            MemberRole::Member
+                        },
+                        status: MemberStatus::Active,
+                        note: None,
+                    },
+                )
+                .await?;
+            }
+            let second = members.get(1).copied().unwrap_or(first);
+            rows::insert_post(
+                &txn,
+                post(id, None, first, PostKind::Discussion, Some("Welcome"),
+                    "Welcome, everyone. Say a little about your practice and what you would like from this circle.",
+                    &[], 60 * 24 * 13),
+            )
+            .await?;
+            let case = rows::insert_post(
+                &txn,
+                post(id, None, second, PostKind::Case, Some("A first home visit that went sideways"),
+                    "An older adult living alone, recently home from hospital, declined most of the equipment we discussed. Details changed; nothing identifying.",
+                    &["What would you try on the next visit?", "Who else would you involve?"],
+                    60 * 24 * 2),
+            )
+            .await?;
+            for (k, &user_id) in members.iter().enumerate().skip(2).take(2) {
+                let reply = post(
+                    id,
+                    Some(case.id),
+                    user_id,
+                    PostKind::Reply,
+                    None,
+                    if k == 2 {
+                        "I would start with what matters most to them, and leave the rest for later."
+                    } else {
+                        "A call with their GP and family helped me in a case like this."
+                    },
+                    &[],
+                    60 * (30 - k as i64),
+                );
+                rows::insert_post(&txn, reply).await?;
+                rows::replied(&txn, case.id, Utc::now()).await?;
+            }
+            rows::add_resource(
+                &txn,
+                circle_resources::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    circle_id: Set(id),
+                    added_by: Set(Some(first)),
+                    title: Set("Falls prevention resources".to_owned()),
+                    url: Set("https://www.who.int/news-room/fact-sheets/detail/falls".to_owned()),
+                    note: Set(Some(
+                        "A good overview to share with clients' families.".to_owned(),
+                    )),
+                    created_at: Set(now),
+                },
+            )
+            .await?;
+            rows::insert_meeting(
+                &txn,
+                circle_meetings::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    circle_id: Set(id),
+                    series_id: Set(None),
+                    organiser_id: Set(Some(first)),
+                    title: Set("Case discussion".to_owned()),
+                    starts_at: Set(now + Duration::days(7)),
+                    duration_minutes: Set(60),
+                    timezone: Set(profile.timezone.clone()),
+                    location: Set(Some(
+                        "Video call; the link follows in the discussion".to_owned(),
+                    )),
+                    sequence: Set(0),
+                    cancelled: Set(false),
+                    reminded_at: Set(None),
+                    created_at: Set(now),
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            made += 1;
+        }
+        Ok(made)
+    }
 }

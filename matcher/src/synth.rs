@@ -515,20 +515,7 @@ impl Generator {
     fn place(&mut self) -> (Place, bool) {
         if self.rng.random_bool(0.25) {
             for _ in 0..20 {
-                let (lat, lon) = if self.rng.random_bool(0.85) {
-                    (
-                        self.rng.random_range(-39.0..-11.0),
-                        self.rng.random_range(114.0..153.5),
-                    )
-                } else {
-                    (
-                        self.rng.random_range(-46.5..-34.5),
-                        self.rng.random_range(166.5..178.5),
-                    )
-                };
-                let at = LatLon::new(lat, lon);
-                let town = nearest(at);
-                if time_zone(&town).is_some() && town.location.distance_km(at) < 100.0 {
+                if let Some((town, _)) = country_point(&mut self.rng) {
                     return (town, true);
                 }
             }
@@ -577,6 +564,155 @@ impl Generator {
         picked.sort_unstable();
         picked
     }
+}
+
+/// A point anywhere in the two countries within 100 km of a town (in a time zone the
+/// generator knows), with that town; None when the draw fell too far from any.
+fn country_point(rng: &mut impl Rng) -> Option<(Place, LatLon)> {
+    let (lat, lon) = if rng.random_bool(0.85) {
+        (
+            rng.random_range(-39.0..-11.0),
+            rng.random_range(114.0..153.5),
+        )
+    } else {
+        (
+            rng.random_range(-46.5..-34.5),
+            rng.random_range(166.5..178.5),
+        )
+    };
+    let at = LatLon::new(lat, lon);
+    let town = nearest(at);
+    (time_zone(&town).is_some() && town.location.distance_km(at) < 100.0).then_some((town, at))
+}
+
+/// Members of each profession by half-degree cell, to find who is near whom.
+struct Neighbourhood {
+    cells: std::collections::HashMap<(&'static str, (i32, i32)), Vec<usize>>,
+    reach: i32,
+}
+
+impl Neighbourhood {
+    const CELL_DEGREES: f64 = 0.5;
+
+    fn cell(at: LatLon) -> (i32, i32) {
+        (
+            (at.lat / Self::CELL_DEGREES).floor() as i32,
+            (at.lon / Self::CELL_DEGREES).floor() as i32,
+        )
+    }
+
+    fn new(members: &[SynthPractitioner], radius_km: f64) -> Self {
+        let mut cells: std::collections::HashMap<_, Vec<usize>> = std::collections::HashMap::new();
+        for (i, m) in members.iter().enumerate() {
+            cells
+                .entry((m.profession, Self::cell(m.profile.location)))
+                .or_default()
+                .push(i);
+        }
+        // Half a degree of longitude is over 35 km this far from the poles.
+        let reach = (radius_km / 35.0).ceil() as i32 + 1;
+        Self { cells, reach }
+    }
+
+    /// Whether anyone of `profession` other than `except` is within `radius_km` of `at`.
+    fn has_peer(
+        &self,
+        members: &[SynthPractitioner],
+        profession: &str,
+        at: LatLon,
+        except: usize,
+        radius_km: f64,
+    ) -> bool {
+        let (row, col) = Self::cell(at);
+        (-self.reach..=self.reach).any(|dr| {
+            (-self.reach..=self.reach).any(|dc| {
+                self.cells
+                    .get(&(profession, (row + dr, col + dc)))
+                    .is_some_and(|near| {
+                        near.iter().any(|&j| {
+                            j != except
+                                && f64::from(members[j].profile.location.distance_km(at))
+                                    <= radius_km
+                        })
+                    })
+            })
+        })
+    }
+
+    fn moved(&mut self, i: usize, profession: &'static str, from: LatLon, to: LatLon) {
+        if let Some(list) = self.cells.get_mut(&(profession, Self::cell(from))) {
+            list.retain(|&j| j != i);
+        }
+        self.cells
+            .entry((profession, Self::cell(to)))
+            .or_default()
+            .push(i);
+    }
+}
+
+/// Of the members who work alone, how many have nobody of their profession within
+/// `radius_km`, and how many work alone.
+pub fn lone_without_peer(members: &[SynthPractitioner], radius_km: f64) -> (usize, usize) {
+    let near = Neighbourhood::new(members, radius_km);
+    let lone: Vec<usize> = (0..members.len())
+        .filter(|&i| members[i].profile.works_alone)
+        .collect();
+    let without = lone
+        .iter()
+        .filter(|&&i| {
+            let m = &members[i];
+            !near.has_peer(members, m.profession, m.profile.location, i, radius_km)
+        })
+        .count();
+    (without, lone.len())
+}
+
+/// Moves members who work alone out to the country, one at a time, until at least `share`
+/// of those who work alone have nobody of their profession within `radius_km`: each moves
+/// to a point near a small town where nobody of their profession is that close (their
+/// town, time zone and offset follow). The demo then has the isolated practitioners the
+/// service is for; the same seed moves the same people. Returns [`lone_without_peer`] after.
+pub fn move_to_the_country(
+    members: &mut [SynthPractitioner],
+    share: f64,
+    radius_km: f64,
+    seed: u64,
+) -> (usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_C0DE);
+    let mut near = Neighbourhood::new(members, radius_km);
+    let (mut without, lone) = lone_without_peer(members, radius_km);
+    let wanted = (share.clamp(0.0, 1.0) * lone as f64).ceil() as usize;
+    for i in 0..members.len() {
+        if without >= wanted {
+            break;
+        }
+        let m = &members[i];
+        if !m.profile.works_alone
+            || !near.has_peer(members, m.profession, m.profile.location, i, radius_km)
+        {
+            continue;
+        }
+        let profession = m.profession;
+        let found = (0..200).find_map(|_| {
+            country_point(&mut rng)
+                .filter(|(_, at)| !near.has_peer(members, profession, *at, i, radius_km))
+        });
+        let Some((town, at)) = found else {
+            continue;
+        };
+        let Some((timezone, offset)) = time_zone(&town) else {
+            continue;
+        };
+        let from = members[i].profile.location;
+        let m = &mut members[i];
+        m.profile.location = at;
+        m.profile.utc_offset_minutes = offset;
+        m.timezone = timezone;
+        m.place = town;
+        near.moved(i, profession, from, at);
+        without += 1;
+    }
+    lone_without_peer(members, radius_km)
 }
 
 fn code(list: &[(&'static str, &'static str, &'static str)], id: u16) -> &'static str {

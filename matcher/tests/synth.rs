@@ -47,3 +47,32 @@ fn cities_are_dense_and_some_people_are_truly_isolated() {
     assert!(alone > 30, "{alone}");
     assert!(crowded > 300, "{crowded}");
 }
+
+#[test]
+fn moving_lone_practitioners_to_the_country_leaves_the_share_asked_for_without_a_peer() {
+    let before = synth::population(3, 6000);
+    let (without, lone) = synth::lone_without_peer(&before, 50.0);
+    assert!(
+        lone > 0 && without * 10 < lone * 4,
+        "already {without} of {lone}"
+    );
+
+    let mut moved = before.clone();
+    let (without, lone_after) = synth::move_to_the_country(&mut moved, 0.4, 50.0, 3);
+    assert_eq!(lone_after, lone, "nobody stops working alone");
+    assert!(
+        without * 10 >= lone * 4,
+        "{without} of {lone} have no peer within 50 km"
+    );
+    // Only people who work alone move, and each keeps a town in a known time zone.
+    for (a, b) in before.iter().zip(&moved) {
+        if a.profile.location != b.profile.location {
+            assert!(a.profile.works_alone);
+            assert!(b.place.location.distance_km(b.profile.location) < 100.0);
+            assert!(b.timezone.starts_with("Australia/") || b.timezone == "Pacific/Auckland");
+        }
+    }
+    let mut again = before.clone();
+    synth::move_to_the_country(&mut again, 0.4, 50.0, 3);
+    assert_eq!(again, moved, "the same seed moves the same people");
+}

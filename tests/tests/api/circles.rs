@@ -1216,3 +1216,44 @@ async fn new_posts_arrive_in_one_digest_after_a_day_never_ones_own(app: &TestApp
         0
     );
 }
+
+#[on_both_engines]
+async fn the_demo_has_circles_to_show_and_isolated_practitioners_waiting_for_one(app: &TestApp) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let seeded = api::seed::seed(&app.db, 1500, 5, 0.6).await.unwrap();
+    let (as_made, now, lone) = seeded.isolated;
+    assert!(
+        as_made * 10 < lone * 6,
+        "{as_made} of {lone} were alone before"
+    );
+    assert!(
+        now * 10 >= lone * 6,
+        "{now} of {lone} have no peer within 50 km"
+    );
+    assert!(seeded.circles >= 5, "{} circles", seeded.circles);
+    let posts = api::store::entities::circle_posts::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    let meetings = api::store::entities::circle_meetings::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(posts >= 4 * seeded.circles as u64 && meetings == seeded.circles as u64);
+
+    let admin = app.admin().await;
+    let stats = app.stats(&admin).await;
+    assert_eq!(stats["circles"]["active"], seeded.circles);
+    assert_eq!(stats["circles"]["waiting"], seeded.waiting_for_a_circle);
+    // Once the index has loaded the seeded people, a round places or explains everyone.
+    tests::eventually(
+        "the round sees everyone waiting",
+        std::time::Duration::from_secs(10),
+        || async {
+            let dry = circle_round(app, &admin, json!({"dry_run": true})).await;
+            let placed: usize = dry.circles.iter().map(|c| c.member_ids.len()).sum();
+            placed + dry.unplaced.len() == seeded.waiting_for_a_circle && !dry.circles.is_empty()
+        },
+    )
+    .await;
+}

@@ -6,7 +6,7 @@ use tests::{body_of, on_both_engines, Practitioner, TestApp};
 /// 400 seeded practitioners, seen by a second instance (the index of a running server loads
 /// at start-up), and an administrator.
 async fn seeded(app: &TestApp) -> (TestApp, Practitioner) {
-    api::seed::seed(&app.db, 400, 11).await.unwrap();
+    api::seed::seed(&app.db, 400, 11, 0.0).await.unwrap();
     let fresh = app.another_instance().await;
     let admin = app.admin().await;
     (fresh, admin)
@@ -37,7 +37,7 @@ async fn a_round_on_a_seeded_population_respects_capacity(app: &TestApp) {
 
 #[on_both_engines]
 async fn the_exact_round_is_never_worse_than_greedy(app: &TestApp) {
-    api::seed::seed(&app.db, 400, 11).await.unwrap();
+    api::seed::seed(&app.db, 400, 11, 0.0).await.unwrap();
     let matching = api::index::Matching::load(&app.db).await.unwrap();
     let exact = matching.round(matcher::round::Solver::Exact).unwrap();
     let greedy = matching.round(matcher::round::Solver::Greedy).unwrap();
@@ -139,7 +139,7 @@ async fn declining_a_round_proposal_offers_the_next_best_mentor(app: &TestApp) {
 
 #[on_both_engines]
 async fn an_index_larger_than_one_query_loads_at_start_up(app: &TestApp) {
-    api::seed::seed(&app.db, 6000, 3).await.unwrap();
+    api::seed::seed(&app.db, 6000, 3, 0.0).await.unwrap();
     let restarted = app.another_instance().await;
     assert_eq!(restarted.get("/readyz", None).await.status(), 200);
     let admin = app.admin().await;
