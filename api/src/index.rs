@@ -57,6 +57,11 @@ fn ordered(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
 }
 
 impl Relations {
+    /// A block either way between the two: they never share a circle.
+    fn blocked_pair(&self, a: PersonId, b: PersonId) -> bool {
+        self.blocked.contains(&ordered(user_id(a), user_id(b)))
+    }
+
     fn excludes(&self, a: Uuid, b: Uuid, now: DateTime<Utc>) -> bool {
         let pair = ordered(a, b);
         self.blocked.contains(&pair)
@@ -673,18 +678,8 @@ impl Matching {
         let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
             return CircleOutcome::default();
         };
-        let config = IsolationConfig::default();
-        let asked: Vec<(PersonId, f32)> = seekers
-            .iter()
-            .map(|id| {
-                let isolation = index
-                    .isolation(person(*id), &config)
-                    .map_or(0.0, |i| i.score);
-                (person(*id), isolation)
-            })
-            .collect();
-        let exclude =
-            |a: PersonId, b: PersonId| relations.blocked.contains(&ordered(user_id(a), user_id(b)));
+        let asked = with_isolation(&index, seekers.iter().copied());
+        let exclude = |a: PersonId, b: PersonId| relations.blocked_pair(a, b);
         let formed = index.form_circles(&asked, rules, &exclude);
         let bound = with_bound.then(|| index.circle_bound(&asked, rules, &exclude));
         CircleOutcome {
@@ -725,20 +720,12 @@ impl Matching {
         let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
             return Vec::new();
         };
-        let config = IsolationConfig::default();
+        let waiting = with_isolation(
+            &index,
+            waiting.iter().copied().filter(|id| !members.contains(id)),
+        );
         let members: Vec<PersonId> = members.iter().copied().map(person).collect();
-        let waiting: Vec<(PersonId, f32)> = waiting
-            .iter()
-            .filter(|id| !members.contains(&person(**id)))
-            .map(|id| {
-                let isolation = index
-                    .isolation(person(*id), &config)
-                    .map_or(0.0, |i| i.score);
-                (person(*id), isolation)
-            })
-            .collect();
-        let exclude =
-            |a: PersonId, b: PersonId| relations.blocked.contains(&ordered(user_id(a), user_id(b)));
+        let exclude = |a: PersonId, b: PersonId| relations.blocked_pair(a, b);
         index
             .best_for_circle(&members, &waiting, rules, &exclude)
             .into_iter()
@@ -746,6 +733,18 @@ impl Matching {
             .map(|(id, _)| user_id(id))
             .collect()
     }
+}
+
+/// Each of `ids` with their isolation score: how much placing them first is worth.
+fn with_isolation(index: &Index, ids: impl Iterator<Item = Uuid>) -> Vec<(PersonId, f32)> {
+    let config = IsolationConfig::default();
+    ids.map(|id| {
+        let isolation = index
+            .isolation(person(id), &config)
+            .map_or(0.0, |i| i.score);
+        (person(id), isolation)
+    })
+    .collect()
 }
 
 /// Circles as a formation round found them, by account.

@@ -330,37 +330,30 @@ mod circles {
         domain::circle::{Admission, CircleState, MemberRole, MemberStatus, PostKind},
         store::{
             circles::{self as rows, NewMember},
-            entities::{circle_meetings, circle_posts, circle_resources, circles, profiles},
+            entities::{circle_meetings, circle_resources, circles, profiles},
         },
     };
 
+    #[allow(clippy::too_many_arguments)]
     fn post(
         circle_id: Uuid,
-        parent: Option<Uuid>,
-        author: Uuid,
+        parent_id: Option<Uuid>,
+        author_id: Uuid,
         kind: PostKind,
         title: Option<&str>,
         body: &str,
         questions: &[&str],
         minutes_ago: i64,
-    ) -> circle_posts::ActiveModel {
-        let at = Utc::now() - Duration::minutes(minutes_ago);
-        circle_posts::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            circle_id: Set(circle_id),
-            parent_id: Set(parent),
-            author_id: Set(Some(author)),
-            kind: Set(kind),
-            title: Set(title.map(str::to_owned)),
-            body: Set(body.to_owned()),
-            questions: Set(serde_json::json!(questions)),
-            pinned: Set(false),
-            hidden: Set(false),
-            removed: Set(false),
-            replies: Set(0),
-            created_at: Set(at),
-            edited_at: Set(None),
-            last_activity_at: Set(at),
+    ) -> rows::NewPost {
+        rows::NewPost {
+            circle_id,
+            parent_id,
+            author_id,
+            kind,
+            title: title.map(str::to_owned),
+            body: body.to_owned(),
+            questions: questions.iter().map(|q| (*q).to_owned()).collect(),
+            at: Utc::now() - Duration::minutes(minutes_ago),
         }
     }
 

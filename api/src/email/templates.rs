@@ -255,23 +255,6 @@ pub fn request_closed(to: &str, other_name: &str) -> Rendered {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_part_escapes_names() {
-        let email = verify_email("<b>Sam</b>", "http://localhost:8080/verify-email?token=abc");
-        assert!(email.html.contains("&lt;b&gt;Sam&lt;/b&gt;"));
-        assert!(email.text.contains("Hi <b>Sam</b>,"));
-        assert!(email
-            .text
-            .contains("http://localhost:8080/verify-email?token=abc"));
-        assert!(email
-            .html
-            .contains("href=\"http://localhost:8080/verify-email?token=abc\""));
-    }
-}
 
 /// A new circle, to each of its members: who the others are and where to meet them.
 pub fn circle_formed(to: &str, domain: &str, others: &[String], link: &str) -> Rendered {
@@ -415,4 +398,22 @@ pub fn seat_offer(to: &str, domain: &str, link: &str) -> Rendered {
         ],
         Some(("See the circle", link)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_escapes_names() {
+        let email = verify_email("<b>Sam</b>", "http://localhost:8080/verify-email?token=abc");
+        assert!(email.html.contains("&lt;b&gt;Sam&lt;/b&gt;"));
+        assert!(email.text.contains("Hi <b>Sam</b>,"));
+        assert!(email
+            .text
+            .contains("http://localhost:8080/verify-email?token=abc"));
+        assert!(email
+            .html
+            .contains("href=\"http://localhost:8080/verify-email?token=abc\""));
+    }
 }

@@ -167,7 +167,7 @@ pub struct NewPost {
 struct Checked {
     title: Option<String>,
     body: String,
-    questions: serde_json::Value,
+    questions: Vec<String>,
 }
 
 fn check(
@@ -203,7 +203,7 @@ fn check(
     Ok(Checked {
         title,
         body,
-        questions: serde_json::json!(questions),
+        questions,
     })
 }
 
@@ -227,22 +227,15 @@ pub async fn create(
     let write = core.write().await?;
     let post = rows::insert_post(
         write.db(),
-        circle_posts::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            circle_id: Set(circle_id),
-            parent_id: Set(None),
-            author_id: Set(Some(me.id)),
-            kind: Set(new.kind),
-            title: Set(checked.title),
-            body: Set(checked.body),
-            questions: Set(checked.questions),
-            pinned: Set(false),
-            hidden: Set(false),
-            removed: Set(false),
-            replies: Set(0),
-            created_at: Set(now),
-            edited_at: Set(None),
-            last_activity_at: Set(now),
+        rows::NewPost {
+            circle_id,
+            parent_id: None,
+            author_id: me.id,
+            kind: new.kind,
+            title: checked.title,
+            body: checked.body,
+            questions: checked.questions,
+            at: now,
         },
     )
     .await?;
@@ -280,22 +273,15 @@ pub async fn reply(
     let write = core.write().await?;
     let post = rows::insert_post(
         write.db(),
-        circle_posts::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            circle_id: Set(circle_id),
-            parent_id: Set(Some(parent.id)),
-            author_id: Set(Some(me.id)),
-            kind: Set(PostKind::Reply),
-            title: Set(None),
-            body: Set(body),
-            questions: Set(serde_json::json!([])),
-            pinned: Set(false),
-            hidden: Set(false),
-            removed: Set(false),
-            replies: Set(0),
-            created_at: Set(now),
-            edited_at: Set(None),
-            last_activity_at: Set(now),
+        rows::NewPost {
+            circle_id,
+            parent_id: Some(parent.id),
+            author_id: me.id,
+            kind: PostKind::Reply,
+            title: None,
+            body,
+            questions: Vec::new(),
+            at: now,
         },
     )
     .await?;
@@ -423,7 +409,7 @@ pub async fn edit(
             id: Set(post.id),
             title: Set(checked.title),
             body: Set(checked.body),
-            questions: Set(checked.questions),
+            questions: Set(serde_json::json!(checked.questions)),
             edited_at: Set(Some(Utc::now())),
             ..Default::default()
         },

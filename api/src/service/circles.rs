@@ -177,6 +177,27 @@ pub(crate) fn not_a_moderator() -> ApiError {
     )
 }
 
+fn already_in() -> ApiError {
+    ApiError::refused(
+        ProblemCode::AlreadyInCircle,
+        "You are already in this circle or have asked to join.",
+    )
+}
+
+/// Counts one more active member of a circle whose lock the transaction holds: refused
+/// when every seat is taken; a forming circle becomes active at its minimum.
+async fn take_seat(db: &impl ConnectionTrait, circle: &Circle) -> Result<(), ApiError> {
+    let taken = rows::active_count(db, circle.id).await?;
+    if taken >= u64::try_from(circle.cap).unwrap_or(0) {
+        return Err(full());
+    }
+    let state = circle.state.after_membership(taken + 1);
+    if state != circle.state {
+        rows::set_state(db, circle.id, state, None).await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn closed() -> ApiError {
     ApiError::refused(ProblemCode::CircleClosed, "The circle is closed.")
 }
@@ -530,10 +551,7 @@ pub async fn join(
         return Err(closed());
     }
     if members.iter().any(|m| m.user_id == me.id) {
-        return Err(ApiError::refused(
-            ProblemCode::AlreadyInCircle,
-            "You are already in this circle or have asked to join.",
-        ));
+        return Err(already_in());
     }
     let offset = utc_offset_minutes(&profile.row.timezone, Utc::now());
     if !hours_overlap(core, offset, &members) {
@@ -551,10 +569,7 @@ pub async fn join(
         return Err(closed());
     }
     if rows::member(write.db(), id, me.id).await?.is_some() {
-        return Err(ApiError::refused(
-            ProblemCode::AlreadyInCircle,
-            "You are already in this circle or have asked to join.",
-        ));
+        return Err(already_in());
     }
     store::lock_account(write.db(), me.id).await?;
     check_circle_limit(write.db(), me.id).await?;
@@ -567,14 +582,7 @@ pub async fn join(
     };
     let status = match admission {
         Admission::Open => {
-            let taken = rows::active_count(write.db(), id).await?;
-            if taken >= u64::try_from(circle.cap).unwrap_or(0) {
-                return Err(full());
-            }
-            let state = circle.state.after_membership(taken + 1);
-            if state != circle.state {
-                rows::set_state(write.db(), id, state, None).await?;
-            }
+            take_seat(write.db(), &circle).await?;
             MemberStatus::Active
         }
         Admission::Approval => MemberStatus::Pending,
@@ -634,15 +642,8 @@ pub async fn admit(core: &Core, me: &User, id: Uuid, who: Uuid) -> Result<Circle
         .await?
         .filter(|m| m.status == MemberStatus::Pending)
         .ok_or(ApiError::NotFound)?;
-    let taken = rows::active_count(write.db(), id).await?;
-    if taken >= u64::try_from(circle.cap).unwrap_or(0) {
-        return Err(full());
-    }
+    take_seat(write.db(), &circle).await?;
     rows::activate(write.db(), id, who).await?;
-    let state = circle.state.after_membership(taken + 1);
-    if state != circle.state {
-        rows::set_state(write.db(), id, state, None).await?;
-    }
     rows::touch(write.db(), id).await?;
     write.commit().await?;
     reload(core, me, id).await

@@ -15,7 +15,7 @@ use super::entities::{
     blocks, circle_members as members, circle_posts as posts, circle_reports as reports,
     circle_resources as resources, circle_seekers as seekers, circles,
 };
-use crate::domain::circle::{CircleState, MemberRole, MemberStatus};
+use crate::domain::circle::{CircleState, MemberRole, MemberStatus, PostKind};
 
 pub use circle_members::Model as Member;
 pub use circles::Model as Circle;
@@ -283,19 +283,14 @@ pub async fn set_seeking(
             .await
             .map(drop);
     }
-    if seekers::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .is_none()
-    {
+    insert_unless_there(
+        db,
         seekers::ActiveModel {
             user_id: Set(user_id),
             since: Set(Utc::now()),
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Takes these practitioners off the waiting list; how many were on it.
@@ -375,11 +370,39 @@ pub async fn replies(
         .await
 }
 
-pub async fn insert_post(
-    db: &impl ConnectionTrait,
-    post: posts::ActiveModel,
-) -> Result<Post, sea_orm::DbErr> {
-    post.insert(db).await
+/// A post, case study or reply as written.
+pub struct NewPost {
+    pub circle_id: Uuid,
+    /// The thread, for a reply.
+    pub parent_id: Option<Uuid>,
+    pub author_id: Uuid,
+    pub kind: PostKind,
+    pub title: Option<String>,
+    pub body: String,
+    pub questions: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_post(db: &impl ConnectionTrait, new: NewPost) -> Result<Post, sea_orm::DbErr> {
+    posts::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        circle_id: Set(new.circle_id),
+        parent_id: Set(new.parent_id),
+        author_id: Set(Some(new.author_id)),
+        kind: Set(new.kind),
+        title: Set(new.title),
+        body: Set(new.body),
+        questions: Set(serde_json::json!(new.questions)),
+        pinned: Set(false),
+        hidden: Set(false),
+        removed: Set(false),
+        replies: Set(0),
+        created_at: Set(new.at),
+        edited_at: Set(None),
+        last_activity_at: Set(new.at),
+    }
+    .insert(db)
+    .await
 }
 
 pub async fn update_post(
@@ -448,22 +471,29 @@ pub async fn report(
     reporter_id: Uuid,
     reason: String,
 ) -> Result<(), sea_orm::DbErr> {
-    if reports::Entity::find_by_id((post_id, reporter_id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    reports::ActiveModel {
-        post_id: Set(post_id),
-        reporter_id: Set(reporter_id),
-        reason: Set(reason),
-        created_at: Set(Utc::now()),
-    }
-    .insert(db)
+    insert_unless_there(
+        db,
+        reports::ActiveModel {
+            post_id: Set(post_id),
+            reporter_id: Set(reporter_id),
+            reason: Set(reason),
+            created_at: Set(Utc::now()),
+        },
+    )
     .await
-    .map(drop)
+}
+
+/// Inserts a row unless one with the same primary key is already there (then changes
+/// nothing), in one statement.
+async fn insert_unless_there<A>(db: &impl ConnectionTrait, row: A) -> Result<(), sea_orm::DbErr>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    <A::Entity as EntityTrait>::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await
+        .map(drop)
 }
 
 /// Reports on posts that are still shown.
@@ -669,21 +699,15 @@ pub async fn offer(
     circle_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), sea_orm::DbErr> {
-    if offers::Entity::find_by_id((circle_id, user_id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    offers::ActiveModel {
-        circle_id: Set(circle_id),
-        user_id: Set(user_id),
-        offered_at: Set(Utc::now()),
-    }
-    .insert(db)
+    insert_unless_there(
+        db,
+        offers::ActiveModel {
+            circle_id: Set(circle_id),
+            user_id: Set(user_id),
+            offered_at: Set(Utc::now()),
+        },
+    )
     .await
-    .map(drop)
 }
 
 /// Takes up an offered seat: true when there was an offer.
