@@ -54,6 +54,10 @@ pub enum Command {
     MatchRound {
         #[arg(long)]
         dry_run: bool,
+        /// exact (the most value, the most isolated first), stable (no blocking pairs) or
+        /// greedy (first come, first served).
+        #[arg(long, default_value = "exact")]
+        solver: String,
     },
     /// Sign with a new key from now on (when JWT_SECRET is not set). The previous key still
     /// verifies access tokens for 15 minutes and unsubscribe links for a year; with
@@ -83,7 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             rural_share,
         } => seed_demo(config, count, seed, rural_share).await?,
-        Command::MatchRound { dry_run } => match_round(config, dry_run).await?,
+        Command::MatchRound { dry_run, solver } => match_round(config, dry_run, &solver).await?,
         Command::RotateSigningKey { revoke } => rotate_signing_key(config, revoke).await?,
     }
     Ok(())
@@ -176,7 +180,10 @@ async fn seed_demo(
     Ok(())
 }
 
-async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
+async fn match_round(config: Config, dry_run: bool, solver: &str) -> anyhow::Result<()> {
+    let solver: crate::service::admin::RoundSolver =
+        serde_json::from_value(serde_json::json!(solver))
+            .map_err(|_| anyhow::anyhow!("--solver must be exact, stable or greedy"))?;
     let db = connect_and_migrate(&config).await?;
     let matching = std::sync::Arc::new(crate::index::Matching::load(&db).await?);
     let core = crate::service::Core {
@@ -189,7 +196,7 @@ async fn match_round(config: Config, dry_run: bool) -> anyhow::Result<()> {
         db,
         config,
     };
-    let result = crate::service::admin::run_round(&core, dry_run)
+    let result = crate::service::admin::run_round(&core, dry_run, solver)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&result)?);

@@ -661,6 +661,7 @@ impl Matching {
                 .map(|p| (user_id(p.mentee), user_id(p.mentor), p.score))
                 .collect(),
             unmatched: round.unmatched(&report).into_iter().map(user_id).collect(),
+            blocking_pairs: report.blocking_pairs,
             total_score: report.total_score,
             objective: report.objective,
             elapsed_ms: report.elapsed.as_secs_f64() * 1000.0,
@@ -763,6 +764,8 @@ pub struct CircleOutcome {
 pub struct RoundOutcome {
     pub proposals: Vec<(Uuid, Uuid, f64)>,
     pub unmatched: Vec<Uuid>,
+    /// Pairs who would both rather have each other than what the round gave them.
+    pub blocking_pairs: usize,
     pub total_score: f64,
     pub objective: f64,
     pub elapsed_ms: f64,

@@ -59,6 +59,9 @@ pub struct Connection {
 #[derive(Clone, Debug, Deserialize)]
 pub struct RoundResult {
     pub round_id: String,
+    pub solver: String,
+    pub blocking_pairs: u64,
+    pub total_score: f64,
     pub proposals: Vec<Proposal>,
     pub unmatched_mentee_ids: Vec<String>,
 }

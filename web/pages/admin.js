@@ -1,5 +1,6 @@
 // @ts-check
-// Programme administration: figures, a matching round (previewed first), suspending a user.
+// Programme administration: figures, a matching round and a circle round (each previewed
+// first), suspending a user.
 
 import { useState } from '../vendor/hooks.js';
 import { call } from '../api.js';
@@ -21,6 +22,7 @@ export function Admin({ me }) {
     <${Title}>Administration</${Title}>
     <${Stats} />
     <${Round} />
+    <${CircleRound} />
     <${Suspend} />
   </section>`;
 }
@@ -46,6 +48,10 @@ function Stats() {
         <dd>${s.median_response_hours == null ? 'Not yet known' : `${s.median_response_hours.toFixed(1)} hours`}</dd>
         <dt>Emails sent / waiting / failed</dt>
         <dd>${s.emails.sent} / ${s.emails.queued} / ${s.emails.failed}</dd>
+        <dt>Circles forming / active / closed</dt>
+        <dd>${s.circles.forming} / ${s.circles.active} / ${s.circles.closed}</dd>
+        <dt>Waiting for a circle</dt><dd>${s.circles.waiting}</dd>
+        <dt>Reported posts still shown</dt><dd>${s.circles.open_reports}</dd>
       </dl>`}
     </${ListState}>
   </section>`;
@@ -79,7 +85,7 @@ function Round() {
     setError(null);
     try {
       const result = await call('post', '/api/v1/admin/matching-rounds', {
-        body: { kind: 'mentorship', dry_run: dryRun },
+        body: { kind: 'mentorship', dry_run: dryRun, solver: 'exact' },
       });
       if (dryRun) {
         setPreview(result);
@@ -130,6 +136,85 @@ function Round() {
     ${preview && preview.proposals.length
       ? html`<button type="button" onClick=${() => run(false)} disabled=${busy}>
           Confirm and send ${preview.proposals.length} request${preview.proposals.length === 1 ? '' : 's'}
+        </button>`
+      : null}
+    <${FormError} error=${error} />
+  </section>`;
+}
+
+const UNPLACED = /** @type {Record<string, string>} */ ({
+  not_eligible: 'no profile that can be placed',
+  no_overlap: 'nobody whose working hours overlap theirs',
+  too_few_similar: 'too few people like them left this time',
+  placed_meanwhile: 'placed by another round meanwhile',
+});
+
+function CircleRound() {
+  const [preview, setPreview] = useState(/** @type {Schemas['CircleRoundResult'] | null} */ (null));
+  const [done, setDone] = useState(/** @type {Schemas['CircleRoundResult'] | null} */ (null));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(/** @type {unknown} */ (null));
+  /** @param {boolean} dryRun */
+  const run = async (dryRun) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await call('post', '/api/v1/admin/circle-rounds', { body: { dry_run: dryRun } });
+      if (dryRun) {
+        setPreview(result);
+        setDone(null);
+      } else {
+        setDone(result);
+        setPreview(null);
+      }
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  /** @param {Schemas['CircleRoundResult']} r */
+  const reasons = (r) => {
+    /** @type {Record<string, number>} */
+    const counts = {};
+    for (const u of r.unplaced) counts[u.reason] = (counts[u.reason] ?? 0) + 1;
+    return Object.entries(counts);
+  };
+  const placed = (/** @type {Schemas['CircleRoundResult']} */ r) =>
+    r.circles.reduce((n, c) => n + c.member_ids.length, 0);
+  return html`<section class="panel" aria-labelledby="circle-round-title">
+    <h2 id="circle-round-title">Circle round</h2>
+    <p>
+      A round forms circles of four to six from everyone waiting for one, placing those who
+      work most alone first. Preview it first; nothing is created until you confirm.
+    </p>
+    <button type="button" onClick=${() => run(true)} disabled=${busy}>Preview a circle round</button>
+    <div role="status" aria-live="polite">
+      ${preview
+        ? html`<h3>Circle preview</h3>
+            <p>
+              ${`${preview.circles.length} circle${preview.circles.length === 1 ? '' : 's'} placing ${placed(preview)}; ${preview.unplaced.length} not placed this time.`}
+            </p>
+            <ul class="plain">
+              ${preview.circles.slice(0, 20).map(
+                (c, i) => html`<li key=${i}>
+                  ${c.domain}: ${c.member_ids.length} members (affinity ${Math.round(c.mean_score * 100)}%)
+                </li>`,
+              )}
+            </ul>
+            ${reasons(preview).length
+              ? html`<p>Not placed: ${reasons(preview).map(([r, n]) => `${n} with ${UNPLACED[r] ?? r}`).join('; ')}.</p>`
+              : null}`
+        : null}
+      ${done
+        ? html`<p class="notice">
+            ${`Circle round done: ${done.circles.length} circle${done.circles.length === 1 ? '' : 's'} formed; their members are introduced by email.`}
+          </p>`
+        : null}
+    </div>
+    ${preview && preview.circles.length
+      ? html`<button type="button" onClick=${() => run(false)} disabled=${busy}>
+          Confirm and form ${preview.circles.length} circle${preview.circles.length === 1 ? '' : 's'}
         </button>`
       : null}
     <${FormError} error=${error} />

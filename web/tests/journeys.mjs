@@ -563,6 +563,32 @@ test('the admin confirms the round; the mentor declines its request with a reaso
   await card.getByText('Declined').waitFor();
 });
 
+test('four who work alone ask for a circle; an admin previews a circle round and forms it', async () => {
+  const dee = await person(browser, 'Dee', { latitude: -45.86, longitude: 170.5 });
+  await signUp(dee);
+  await verify(dee);
+  await fillProfile(dee);
+  for (const p of [ana, ben, cleo, dee]) {
+    await p.page.goto(`${BASE}/circles`);
+    await heading(p.page, 'Circles');
+    await check(p.page.getByLabel('Place me in a circle with people like me'));
+    await p.page.getByText('Saved. You will be placed in the next round.').waitFor();
+  }
+  await axe(dee.page, 'circles (waiting for a round)');
+  await admin.page.goto(`${BASE}/admin`);
+  await heading(admin.page, 'Administration');
+  await admin.page.getByText('Waiting for a circle').waitFor();
+  await press(admin.page.getByRole('button', { name: 'Preview a circle round' }));
+  await admin.page.getByText('1 circle placing 4; 0 not placed this time.').waitFor();
+  await axe(admin.page, 'admin (circle round preview)');
+  await press(admin.page.getByRole('button', { name: 'Confirm and form 1 circle' }));
+  await admin.page.getByText('Circle round done: 1 circle formed').waitFor();
+  await dee.page.goto(`${BASE}/circles`);
+  await heading(dee.page, 'Circles');
+  await dee.page.getByRole('region', { name: 'Your circles' }).getByRole('link', { name: /^Occupational therapy/ }).waitFor();
+  await dee.context.close();
+});
+
 test('a request is withdrawn, and a connection ended', async () => {
   await ben.page.goto(`${BASE}/people/${await userId(cleo)}`);
   await heading(ben.page, 'Cleo');

@@ -255,7 +255,6 @@ pub fn request_closed(to: &str, other_name: &str) -> Rendered {
     )
 }
 
-
 /// A new circle, to each of its members: who the others are and where to meet them.
 pub fn circle_formed(to: &str, domain: &str, others: &[String], link: &str) -> Rendered {
     let mut paragraphs = vec![

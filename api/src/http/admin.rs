@@ -12,7 +12,7 @@ use crate::{
         state::AppState,
     },
     service::{
-        admin::{self, require_admin, RoundResult, Stats, Suspended},
+        admin::{self, require_admin, RoundResult, RoundSolver, Stats, Suspended},
         circle_rounds::{self, CircleRoundResult},
     },
 };
@@ -54,6 +54,9 @@ pub struct RoundRequest {
     /// Compute and report without creating connections or sending emails.
     #[schema(required = true)]
     pub dry_run: bool,
+    /// `exact` (default), `stable` or `greedy`, to compare an optimal round with a stable one.
+    #[schema(required = false)]
+    pub solver: RoundSolver,
 }
 
 crate::http::extract::opaque_body!(RoundRequest);
@@ -83,7 +86,7 @@ pub async fn matching_round(
     Valid(body): Valid<RoundRequest>,
 ) -> Result<HttpResponse, Fails<MatchingRoundFailures>> {
     require_admin(&user.0)?;
-    let result: RoundResult = admin::run_round(&state, body.dry_run).await?;
+    let result: RoundResult = admin::run_round(&state, body.dry_run, body.solver).await?;
     Ok(HttpResponse::Ok().json(result))
 }
 

@@ -49,6 +49,12 @@ pub struct RoundProposal {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoundResult {
     pub round_id: Uuid,
+    /// `exact` (the most value, the most isolated weighing most), `stable` (nobody would
+    /// both rather have each other) or `greedy` (first come, first served).
+    pub solver: RoundSolver,
+    /// Mentee and mentor pairs who would both rather have each other than what the round
+    /// gave them (always 0 for `stable`).
+    pub blocking_pairs: u64,
     pub proposals: Vec<RoundProposal>,
     pub unmatched_mentee_ids: Vec<Uuid>,
     /// Sum of the proposals' scores.
@@ -56,13 +62,37 @@ pub struct RoundResult {
     pub elapsed_ms: f64,
 }
 
+/// How a round assigns mentees to mentors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundSolver {
+    #[default]
+    Exact,
+    Stable,
+    Greedy,
+}
+
+impl RoundSolver {
+    fn matcher(self) -> matcher::round::Solver {
+        match self {
+            Self::Exact => matcher::round::Solver::Exact,
+            Self::Stable => matcher::round::Solver::Stable,
+            Self::Greedy => matcher::round::Solver::Greedy,
+        }
+    }
+}
+
 /// Runs a round over everyone waiting for a mentor and, unless it is a dry run, proposes
 /// each pair as a pending connection with an email to the mentor.
 #[tracing::instrument(skip(core))]
-pub async fn run_round(core: &Core, dry_run: bool) -> Result<RoundResult, ApiError> {
+pub async fn run_round(
+    core: &Core,
+    dry_run: bool,
+    solver: RoundSolver,
+) -> Result<RoundResult, ApiError> {
     let outcome = core
         .index
-        .round(matcher::round::Solver::Exact)
+        .round(solver.matcher())
         .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let round_id = Uuid::now_v7();
     // The index may lag other instances by a moment: the database has the last word on who
@@ -108,6 +138,8 @@ pub async fn run_round(core: &Core, dry_run: bool) -> Result<RoundResult, ApiErr
     .await?;
     Ok(RoundResult {
         round_id,
+        solver,
+        blocking_pairs: outcome.blocking_pairs as u64,
         proposals,
         unmatched_mentee_ids: outcome
             .unmatched

@@ -147,3 +147,41 @@ async fn an_index_larger_than_one_query_loads_at_start_up(app: &TestApp) {
     assert_eq!(stats["practitioners"], 6000);
     restarted.teardown().await;
 }
+
+/// A round with another solver, as `admin`.
+async fn round_with(app: &TestApp, admin: &Practitioner, solver: &str) -> tests::wire::RoundResult {
+    let body = json!({"kind": "mentorship", "dry_run": true, "solver": solver});
+    body_of(
+        app.post_as(admin, "/api/v1/admin/matching-rounds", body)
+            .await,
+    )
+    .await
+}
+
+#[on_both_engines]
+async fn a_programme_compares_an_optimal_round_with_a_stable_one(app: &TestApp) {
+    let (fresh, admin) = seeded(app).await;
+    let exact = round_with(&fresh, &admin, "exact").await;
+    let stable = round_with(&fresh, &admin, "stable").await;
+    let greedy = round_with(&fresh, &admin, "greedy").await;
+    assert_eq!(
+        (exact.solver.as_str(), stable.solver.as_str()),
+        ("exact", "stable")
+    );
+    assert_eq!(
+        stable.blocking_pairs, 0,
+        "a stable round has no blocking pair"
+    );
+    assert!(!stable.proposals.is_empty() && !greedy.proposals.is_empty());
+    let default = fresh.run_round(&admin, true).await;
+    assert_eq!(default.solver, "exact");
+    assert_eq!(default.proposals.len(), exact.proposals.len());
+    let refused = fresh
+        .post_as(
+            &admin,
+            "/api/v1/admin/matching-rounds",
+            json!({"dry_run": true, "solver": "fastest"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+}
