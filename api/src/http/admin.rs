@@ -54,7 +54,6 @@ pub struct RoundRequest {
     /// Compute and report without creating connections or sending emails.
     #[schema(required = true)]
     pub dry_run: bool,
-    /// `exact` (default), `stable` or `greedy`, to compare an optimal round with a stable one.
     #[schema(required = false)]
     pub solver: RoundSolver,
 }

@@ -298,13 +298,13 @@ fn drop_meaningless_defaults(schema: &mut Mapping) {
     }
 }
 
-/// `{oneOf: [X]}` (with at most a description beside it) is X.
+/// `{oneOf: [X]}` (with at most a description and a default beside it) is X, with them.
 fn unwrap_single_one_of(schema: &mut Mapping) {
     let single =
         matches!(schema.get("oneOf"), Some(Value::Sequence(branches)) if branches.len() == 1);
     let only_described = schema
         .keys()
-        .all(|key| matches!(key.as_str(), Some("oneOf" | "description")));
+        .all(|key| matches!(key.as_str(), Some("oneOf" | "description" | "default")));
     if !single || !only_described {
         return;
     }
@@ -314,11 +314,12 @@ fn unwrap_single_one_of(schema: &mut Mapping) {
     let Some(Value::Mapping(branch)) = branches.pop() else {
         return;
     };
-    let description = schema.remove("description");
+    let beside: Vec<(Value, Value)> = ["description", "default"]
+        .into_iter()
+        .filter_map(|key| schema.remove(key).map(|value| (key.into(), value)))
+        .collect();
     *schema = branch;
-    if let Some(description) = description {
-        schema.insert("description".into(), description);
-    }
+    schema.extend(beside);
 }
 
 fn name_enum_members(schema: &mut Mapping) -> anyhow::Result<()> {

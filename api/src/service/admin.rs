@@ -62,7 +62,10 @@ pub struct RoundResult {
     pub elapsed_ms: f64,
 }
 
-/// How a round assigns mentees to mentors.
+/// How a round assigns mentees to mentors: `exact` (the default: the most value, the most
+/// isolated weighing most), `stable` (no mentee and mentor would both rather have each
+/// other) or `greedy` (first come, first served), to compare an optimal round with a
+/// stable one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundSolver {
