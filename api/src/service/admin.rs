@@ -344,6 +344,7 @@ pub async fn suspend(core: &Core, admin: &User, target: Uuid) -> Result<Suspende
         .ok_or(ApiError::NotFound)?;
     let mut write = core.write().await?;
     suspend_user(write.db(), found.id).await?;
+    crate::store::circles::forget_member(write.db(), found.id).await?;
     for closed in close_pending(write.db(), found.id).await? {
         write.connection_changed(closed);
     }

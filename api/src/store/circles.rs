@@ -710,17 +710,40 @@ pub async fn offer(
     .await
 }
 
-/// Takes up an offered seat: true when there was an offer.
+/// How long an offered seat waits for the person it was offered to.
+pub const OFFER_DAYS: i64 = 7;
+
+/// Takes up an offered seat: true when there was an offer, made in the last week.
 pub async fn take_offer(
     db: &impl ConnectionTrait,
     circle_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, sea_orm::DbErr> {
-    Ok(offers::Entity::delete_by_id((circle_id, user_id))
+    Ok(offers::Entity::delete_many()
+        .filter(offers::Column::CircleId.eq(circle_id))
+        .filter(offers::Column::UserId.eq(user_id))
+        .filter(offers::Column::OfferedAt.gt(Utc::now() - chrono::Duration::days(OFFER_DAYS)))
         .exec(db)
         .await?
         .rows_affected
         == 1)
+}
+
+/// A suspended practitioner leaves every circle, request, offer and waiting list: their
+/// seats are free again.
+pub async fn forget_member(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), sea_orm::DbErr> {
+    members::Entity::delete_many()
+        .filter(members::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    offers::Entity::delete_many()
+        .filter(offers::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    seekers::Entity::delete_by_id(user_id)
+        .exec(db)
+        .await
+        .map(drop)
 }
 
 pub async fn offers_to(

@@ -1257,3 +1257,22 @@ async fn the_demo_has_circles_to_show_and_isolated_practitioners_waiting_for_one
     )
     .await;
 }
+
+#[on_both_engines]
+async fn a_suspended_member_frees_their_seat(app: &TestApp) {
+    let mia = app.practitioner("Mia").await;
+    let circle = open_circle(app, &mia, 4).await;
+    let mut joiners = Vec::new();
+    for n in 0..3 {
+        let who = app.practitioner(&format!("Joiner {n}")).await;
+        joined(app, &who, &circle).await;
+        joiners.push(who);
+    }
+    let late = app.practitioner("Late").await;
+    expect_problem(join(app, &late, &circle).await, 409).await;
+    let admin = app.admin().await;
+    app.suspend(&admin, &joiners[0]).await;
+    let now = joined(app, &late, &circle).await;
+    assert_eq!(now.circle.members, 4);
+    assert!(!ids(&now.members).contains(&joiners[0].user_id));
+}
