@@ -93,6 +93,8 @@ pub struct Config {
     pub index_refresh_interval: Duration,
     /// The least time between two digests of new circle posts to one person (a day).
     pub circle_digest_every: Duration,
+    /// The time between two digests of new suggestions to one person (a week).
+    pub match_digest_every: Duration,
     /// Connection requests one practitioner may send in a day.
     pub requests_per_day: u32,
     /// Origins allowed to call the API from a browser (`CORS_ORIGINS`); none by default.
@@ -287,6 +289,7 @@ impl Config {
             scheduler_interval: Duration::from_secs(60),
             index_refresh_interval: Duration::from_secs(2),
             circle_digest_every: Duration::from_secs(86_400),
+            match_digest_every: Duration::from_secs(7 * 86_400),
             requests_per_day: vars.number("CONNECTION_REQUESTS_PER_DAY", 20, 1..=MAX_LIMIT)?,
             cors_origins,
             trusted_proxies: match vars.get("TRUSTED_PROXIES") {

@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::{
-    service::{circle_meetings, circle_posts, connections, Core},
+    service::{circle_meetings, circle_posts, connections, matching, Core},
     store::{erasures, idempotency},
 };
 
@@ -31,6 +31,7 @@ async fn tick(core: &Core) -> anyhow::Result<()> {
     connections::expire_overdue(core, now).await?;
     circle_meetings::send_reminders(core, now).await?;
     circle_posts::send_digests(core, now).await?;
+    matching::send_match_digests(core, now).await?;
     idempotency::purge_expired(&core.db).await?;
     erasures::purge_older_than(&core.db, now - chrono::Duration::days(1)).await?;
     Ok(())

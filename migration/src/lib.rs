@@ -12,6 +12,7 @@ mod m20261201_000002_limits;
 mod m20261201_000003_signing_keys;
 mod m20261201_000004_erasures_idempotency;
 mod m20261205_000001_circles;
+mod m20261205_000002_match_digests;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_signing_keys::Migration),
             Box::new(m20261201_000004_erasures_idempotency::Migration),
             Box::new(m20261205_000001_circles::Migration),
+            Box::new(m20261205_000002_match_digests::Migration),
         ]
     }
 }

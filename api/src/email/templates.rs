@@ -399,6 +399,31 @@ pub fn seat_offer(to: &str, domain: &str, link: &str) -> Rendered {
     )
 }
 
+/// One person in the weekly digest: who, in a sentence, why, and where to see them.
+pub struct DigestPerson {
+    pub summary: String,
+    pub reasons: Vec<String>,
+    pub link: String,
+}
+
+pub fn match_digest(to: &str, people: &[DigestPerson], link: &str) -> Rendered {
+    let mut paragraphs = vec!["Some practitioners you may like to know:".to_owned()];
+    for person in people {
+        paragraphs.push(person.summary.clone());
+        if !person.reasons.is_empty() {
+            paragraphs.push(format!("Why: {}.", person.reasons.join("; ")));
+        }
+        paragraphs.push(format!("See their profile: {}", person.link));
+    }
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        "People you may like to know on Alongside",
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("See all your suggestions", link)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

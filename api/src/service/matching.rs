@@ -12,7 +12,7 @@ use crate::{
     error::ApiError,
     index::DirectoryFilter,
     isolation,
-    service::{profiles, Core},
+    service::{notifications, profiles, Core},
     store::profiles as stored_profiles,
     views::{round3, PublicProfile},
 };
@@ -175,4 +175,70 @@ pub async fn isolation(
             }
         }
     })
+}
+
+/// People named in one weekly digest at most.
+const DIGEST_PEOPLE: usize = 3;
+/// Practitioners sent a digest in one pass of the scheduler.
+const DIGESTS_PER_PASS: u64 = 200;
+
+/// Sends the weekly digest (at most three suggestions with their reasons) to those who keep
+/// it on and are due one, never naming anyone the previous digest named. The first comes a
+/// week after the service first sees someone.
+pub async fn send_match_digests(core: &Core, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let every = chrono::Duration::from_std(core.config.match_digest_every)
+        .unwrap_or_else(|_| chrono::Duration::days(7));
+    let due = crate::store::match_digests::due(&core.db, now - every, DIGESTS_PER_PASS).await?;
+    for user_id in due {
+        let last = crate::store::match_digests::last(&core.db, user_id).await?;
+        if last.is_none() {
+            // Their clock starts now: the first digest comes an interval later, when there
+            // is something new to tell.
+            crate::store::match_digests::claim(&core.db, user_id, None, now, &[]).await?;
+            continue;
+        }
+        let named_last: Vec<Uuid> = last.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
+        let seeking_mentor = core.index.card(user_id).is_some_and(|c| c.seeking_mentor);
+        let mut found = core.index.suggest(user_id, Kind::Peer, 10);
+        if seeking_mentor {
+            found.extend(core.index.suggest(user_id, Kind::Mentor, 10));
+        }
+        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
+        let visible = crate::store::users::visible_to(&core.reads, user_id, &ids).await?;
+        let mut people: Vec<(Uuid, Vec<String>)> = Vec::new();
+        for s in found {
+            if people.len() == DIGEST_PEOPLE {
+                break;
+            }
+            if named_last.contains(&s.user_id)
+                || !visible.contains(&s.user_id)
+                || people.iter().any(|(id, _)| *id == s.user_id)
+            {
+                continue;
+            }
+            people.push((
+                s.user_id,
+                s.reasons.iter().map(|r| r.label.clone()).collect(),
+            ));
+        }
+        let ids: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
+        let write = core.write().await?;
+        if !crate::store::match_digests::claim(
+            write.db(),
+            user_id,
+            last.map(|(at, _)| at),
+            now,
+            &ids,
+        )
+        .await?
+        {
+            continue;
+        }
+        if !people.is_empty() {
+            notifications::match_digest(write.db(), &core.mailing(), user_id, &people).await?;
+        }
+        write.commit().await?;
+    }
+    Ok(())
 }

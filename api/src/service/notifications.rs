@@ -501,3 +501,31 @@ pub async fn circle_digest(
     outbox::enqueue(db, email(&reader, "circle_digest", rendered, headers)).await?;
     Ok(true)
 }
+
+/// The weekly digest of new suggestions to `to`, each named with what they see of them and
+/// why; false when they turned it off.
+#[tracing::instrument(skip_all, fields(user_id = %to))]
+pub async fn match_digest(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    people: &[(Uuid, Vec<String>)],
+) -> anyhow::Result<bool> {
+    if !connections::preferences(db, to).await?.match_digest {
+        return Ok(false);
+    }
+    let reader = user(db, to).await?;
+    let mut named = Vec::new();
+    for (id, reasons) in people {
+        named.push(templates::DigestPerson {
+            summary: summary(db, *id, to).await?,
+            reasons: reasons.clone(),
+            link: format!("{}/people/{id}", mailing.public_url),
+        });
+    }
+    let link = format!("{}/suggestions", mailing.public_url);
+    let rendered = templates::match_digest(&reader.display_name, &named, &link);
+    let headers = unsubscribe_headers(mailing, reader.id)?;
+    outbox::enqueue(db, email(&reader, "match_digest", rendered, headers)).await?;
+    Ok(true)
+}

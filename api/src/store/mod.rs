@@ -8,6 +8,7 @@ pub mod erasures;
 pub mod idempotency;
 pub mod limits;
 pub mod login_failures;
+pub mod match_digests;
 pub mod outbox;
 pub mod profiles;
 pub mod signing_keys;

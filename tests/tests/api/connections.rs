@@ -409,3 +409,71 @@ mod simultaneous_requests {
         assert_eq!(statuses.count(429), 25, "{statuses:?}");
     }
 }
+
+/// The weekly digest of suggestions, with weeks of two seconds.
+mod match_digest {
+    use super::*;
+
+    fn subject() -> &'static str {
+        "People you may like to know"
+    }
+
+    #[on_both_engines(config = |c| c.match_digest_every = Duration::from_secs(2))]
+    async fn names_three_with_reasons_and_never_the_same_person_twice_in_a_row(app: &TestApp) {
+        let ana = app.practitioner("Ana").await;
+        let quiet = app.practitioner("Quiet").await;
+        let off = json!({"connection_requests": true, "match_digest": false});
+        let saved = app
+            .send(
+                Method::PUT,
+                "/api/v1/me/notifications",
+                &off,
+                Some(&quiet.access_token),
+            )
+            .await;
+        assert_eq!(saved.status(), 200);
+        for n in 0..6 {
+            app.practitioner(&format!("Peer {n}")).at("Orange").await;
+        }
+        let first = app.smtp.wait_for_subject(&ana.email, subject()).await;
+        let text = first.text();
+        assert!(text.contains("Why: "), "{text}");
+        assert!(first.header("list-unsubscribe").is_some());
+        let named = |text: &str| -> Vec<String> {
+            (0..6)
+                .map(|n| format!("Peer {n}:"))
+                .chain(["Quiet:".to_owned()])
+                .filter(|name| text.contains(name.as_str()))
+                .collect()
+        };
+        let first_named = named(&text);
+        assert!(
+            !first_named.is_empty() && first_named.len() <= 3,
+            "{first_named:?}"
+        );
+
+        let started = Instant::now();
+        while app.smtp.count_subject(&ana.email, subject()) < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "no second digest"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let second = app
+            .smtp
+            .messages_to(&ana.email)
+            .into_iter()
+            .filter(|m| m.subject().starts_with(subject()))
+            .nth(1)
+            .map(|m| m.text())
+            .unwrap_or_default();
+        let second_named = named(&second);
+        assert!(!second_named.is_empty(), "{second}");
+        assert!(
+            second_named.iter().all(|n| !first_named.contains(n)),
+            "{first_named:?} then {second_named:?}"
+        );
+        assert_eq!(app.smtp.count_subject(&quiet.email, subject()), 0);
+    }
+}

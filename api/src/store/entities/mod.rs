@@ -18,6 +18,7 @@ pub mod erasures;
 pub mod idempotency_keys;
 pub mod location_changes;
 pub mod login_failures;
+pub mod match_digests;
 pub mod matching_rounds;
 pub mod notification_prefs;
 pub mod outbox;
