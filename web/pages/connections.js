@@ -29,7 +29,10 @@ const REASONS = [
 export function Connections({ me, query }) {
   const direction = query.get('direction') === 'outgoing' ? 'outgoing' : 'incoming';
   const state = useLoad(
-    () => call('get', '/api/v1/connections', { query: { direction, limit: 50 } }),
+    () =>
+      call('get', '/api/v1/connections', {
+        query: { direction, limit: 50, order: direction === 'incoming' ? 'isolation' : 'newest' },
+      }),
     [direction],
   );
   if (!me) return null;

@@ -18,7 +18,10 @@ use crate::{
         state::AppState,
     },
     service::{
-        connections::{self as service, BlockList, ConnectionView, Decline, ListFilter, Request},
+        connections::{
+            self as service, BlockList, ConnectionView, Cursor, Decline, ListFilter, ListOrder,
+            Request,
+        },
         matching::{self, Suggestions},
         notifications,
     },
@@ -169,6 +172,10 @@ pub struct ListQuery {
     direction: Option<ListDirection>,
     #[param(inline)]
     status: Option<ConnectionStatus>,
+    /// `newest` (default) or `isolation`: the most isolated other party first, as a mentor
+    /// sees who asked them.
+    #[param(inline)]
+    order: Option<ListOrder>,
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// From `next_cursor` of the previous page.
@@ -186,7 +193,7 @@ failures!(ListFailures {
     ValidationError: "A parameter is invalid",
 });
 
-/// The caller's connections, newest first.
+/// The caller's connections, newest first (or the most isolated other party first).
 #[utoipa::path(
     get, path = "/api/v1/connections", tag = "connections",
     security(("bearer" = [])),
@@ -202,12 +209,19 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Fails<ListFailures>> {
     let limit = parse_limit(query.limit.as_deref(), 100, 20)?;
-    let before = match &query.cursor {
-        Some(raw) => Some(
-            Uuid::parse_str(raw)
-                .map_err(|_| ApiError::field("cursor", "is not a cursor this API issued"))?,
-        ),
-        None => None,
+    let order = query.order.unwrap_or_default();
+    let not_ours = || ApiError::field("cursor", "is not a cursor this API issued");
+    let cursor = match (&query.cursor, order) {
+        (None, _) => None,
+        (Some(raw), ListOrder::Newest) => Some(Cursor::Before(
+            Uuid::parse_str(raw).map_err(|_| not_ours())?,
+        )),
+        (Some(raw), ListOrder::Isolation) => Some(Cursor::Offset(
+            Some(raw)
+                .filter(|r| r.len() <= 9)
+                .and_then(|r| r.parse::<usize>().ok())
+                .ok_or_else(not_ours)?,
+        )),
     };
     let filter = ListFilter {
         direction: query.direction.map(|d| match d {
@@ -215,14 +229,12 @@ pub async fn list(
             ListDirection::Outgoing => Direction::Outgoing,
         }),
         status: query.status,
-        before,
+        order,
+        cursor,
         limit: u64::from(limit),
     };
-    let (items, next) = service::list(&state, user.id(), filter).await?;
-    Ok(HttpResponse::Ok().json(ConnectionPage {
-        items,
-        next_cursor: next.map(|id| id.to_string()),
-    }))
+    let (items, next_cursor) = service::list(&state, user.id(), filter).await?;
+    Ok(HttpResponse::Ok().json(ConnectionPage { items, next_cursor }))
 }
 
 failures!(GetFailures {

@@ -325,37 +325,97 @@ pub async fn request(core: &Core, me: &User, request: Request) -> Result<Connect
     view(db, &row, me.id).await
 }
 
-/// Which of a practitioner's connections to list, newest first.
+/// The order of a list of connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// The most isolated other party first (ties newest first): how a mentor sees who
+    /// asked them.
+    Isolation,
+}
+
+/// Where a page starts: before a connection (newest first) or after so many (isolation).
+pub enum Cursor {
+    Before(Uuid),
+    Offset(usize),
+}
+
+/// Which of a practitioner's connections to list, and in which order.
 pub struct ListFilter {
     pub direction: Option<Direction>,
     pub status: Option<ConnectionStatus>,
-    /// Only those older than this one (the previous page's last).
-    pub before: Option<Uuid>,
+    pub order: ListOrder,
+    pub cursor: Option<Cursor>,
     pub limit: u64,
 }
 
-/// A page of the caller's connections, and the id the next page starts before.
+/// Connections ordered by isolation: the most this order sorts.
+const ISOLATION_ORDER_MAX: u64 = 1000;
+
+/// A page of the caller's connections, and the cursor of the next page.
 #[tracing::instrument(skip(core, filter))]
 pub async fn list(
     core: &Core,
     user_id: Uuid,
     filter: ListFilter,
-) -> Result<(Vec<ConnectionView>, Option<Uuid>), ApiError> {
-    let mut page = rows::list(
-        &core.reads,
-        user_id,
-        filter.direction,
-        filter.status,
-        filter.before,
-        Some(filter.limit + 1),
-    )
-    .await?;
-    let more = page.len() as u64 > filter.limit;
-    page.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
-    let next = if more {
-        page.last().map(|r| r.id)
-    } else {
-        None
+) -> Result<(Vec<ConnectionView>, Option<String>), ApiError> {
+    let limit = usize::try_from(filter.limit).unwrap_or(usize::MAX);
+    let (page, next) = match filter.order {
+        ListOrder::Newest => {
+            let before = match filter.cursor {
+                Some(Cursor::Before(id)) => Some(id),
+                _ => None,
+            };
+            let mut page = rows::list(
+                &core.reads,
+                user_id,
+                filter.direction,
+                filter.status,
+                before,
+                Some(filter.limit + 1),
+            )
+            .await?;
+            let more = page.len() > limit;
+            page.truncate(limit);
+            let next = more
+                .then(|| page.last().map(|r| r.id.to_string()))
+                .flatten();
+            (page, next)
+        }
+        ListOrder::Isolation => {
+            let offset = match filter.cursor {
+                Some(Cursor::Offset(n)) => n,
+                _ => 0,
+            };
+            let mut all = rows::list(
+                &core.reads,
+                user_id,
+                filter.direction,
+                filter.status,
+                None,
+                Some(ISOLATION_ORDER_MAX),
+            )
+            .await?;
+            let isolation = |c: &Connection| {
+                let other = if c.requester_id == user_id {
+                    c.recipient_id
+                } else {
+                    c.requester_id
+                };
+                core.index.isolation(other).map_or(0.0, |i| i.score)
+            };
+            all.sort_by(|a, b| {
+                isolation(b)
+                    .total_cmp(&isolation(a))
+                    .then(b.created_at.cmp(&a.created_at))
+            });
+            let more = all.len() > offset + limit;
+            let page: Vec<Connection> = all.into_iter().skip(offset).take(limit).collect();
+            (page, more.then(|| (offset + limit).to_string()))
+        }
     };
     Ok((views(&core.reads, &page, user_id).await?, next))
 }

@@ -477,3 +477,61 @@ mod match_digest {
         assert_eq!(app.smtp.count_subject(&quiet.email, subject()), 0);
     }
 }
+
+#[on_both_engines]
+async fn a_mentor_sees_who_asked_the_most_isolated_first(app: &TestApp) {
+    let max = mentor(app, "Mentor Max", 3).await;
+    let remote = app
+        .practitioner("Remote Rae")
+        .seeking_a_mentor()
+        .at("Brisbane")
+        .await;
+    app.connect(&remote, &max, "mentorship").await;
+    for n in 0..3 {
+        app.practitioner(&format!("Dubbo peer {n}")).await;
+    }
+    let town = mentee(app, "Town Tom").await;
+    app.connect(&town, &max, "mentorship").await;
+
+    let ids = |page: &tests::wire::Page<tests::wire::Connection>| -> Vec<String> {
+        page.items
+            .iter()
+            .map(|c| c.requester.user_id.clone())
+            .collect()
+    };
+    let newest = app.connections(&max, "direction=incoming").await;
+    assert_eq!(
+        ids(&newest),
+        vec![town.user_id.clone(), remote.user_id.clone()]
+    );
+    tests::eventually(
+        "the index sees Tom's peers",
+        Duration::from_secs(5),
+        || async {
+            let isolated = app
+                .connections(&max, "direction=incoming&order=isolation")
+                .await;
+            ids(&isolated) == vec![remote.user_id.clone(), town.user_id.clone()]
+        },
+    )
+    .await;
+    let first = app
+        .connections(&max, "direction=incoming&order=isolation&limit=1")
+        .await;
+    assert_eq!(ids(&first), vec![remote.user_id.clone()]);
+    let cursor = first.next_cursor.expect("a second page");
+    let second = app
+        .connections(
+            &max,
+            &format!("direction=incoming&order=isolation&limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(ids(&second), vec![town.user_id.clone()]);
+    let bad = app
+        .get_as(
+            &max,
+            "/api/v1/connections?order=isolation&cursor=not-a-number",
+        )
+        .await;
+    expect_problem(bad, 422).await;
+}
