@@ -785,24 +785,14 @@ pub async fn claim_digest(
             .rows_affected
             == 1),
         None => {
-            let inserted = digests::ActiveModel {
-                user_id: Set(user_id),
-                sent_at: Set(now),
-            }
-            .insert(db)
-            .await;
-            match inserted {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(e),
-            }
+            super::insert_first(
+                db,
+                digests::ActiveModel {
+                    user_id: Set(user_id),
+                    sent_at: Set(now),
+                },
+            )
+            .await
         }
     }
 }

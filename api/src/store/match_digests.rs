@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, Query},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -81,25 +81,15 @@ pub async fn claim(
             .rows_affected
             == 1),
         None => {
-            let inserted = digests::ActiveModel {
-                user_id: Set(user_id),
-                sent_at: Set(now),
-                people: Set(named),
-            }
-            .insert(db)
-            .await;
-            match inserted {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(e),
-            }
+            super::insert_first(
+                db,
+                digests::ActiveModel {
+                    user_id: Set(user_id),
+                    sent_at: Set(now),
+                    people: Set(named),
+                },
+            )
+            .await
         }
     }
 }

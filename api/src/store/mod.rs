@@ -87,3 +87,24 @@ pub async fn lock_account(
     }
     Ok(())
 }
+
+/// Inserts `row`: true when this call inserted it, false when a row with the same key was
+/// there first (another instance won the race).
+pub async fn insert_first<A>(db: &impl sea_orm::ConnectionTrait, row: A) -> Result<bool, DbErr>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    match row.insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
