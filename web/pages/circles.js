@@ -658,8 +658,12 @@ function Meetings({ circle: c, me }) {
 function MeetingCard({ circle: c, meeting: m, me, onChange }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(/** @type {unknown} */ (null));
+  const [moving, setMoving] = useState(false);
+  const [date, setDate] = useState('');
+  const [time, setTime] = useState('');
   const run = runner(setBusy, setError);
   const params = { id: c.id, meeting_id: m.id };
+  const mine = m.organiser?.user_id === me.user_id || c.my_place === 'facilitator';
   const when = new Date(`${m.local_start}:00`).toLocaleString(undefined, {
     weekday: 'long',
     day: 'numeric',
@@ -684,7 +688,10 @@ function MeetingCard({ circle: c, meeting: m, me, onChange }) {
     <div class="actions">
       <button type="button" disabled=${busy || m.my_answer === true} onClick=${() => answer(true)}>I will come</button>
       <button type="button" class="secondary" disabled=${busy || m.my_answer === false} onClick=${() => answer(false)}>I cannot come</button>
-      ${m.organiser?.user_id === me.user_id || c.my_place === 'facilitator'
+      ${mine && !m.series_id && !moving
+        ? html`<button type="button" class="link" onClick=${() => setMoving(true)}>Change the time</button>`
+        : null}
+      ${mine
         ? html`<button type="button" class="link" disabled=${busy}
             onClick=${() => confirm('Cancel this meeting for everyone?') &&
               run(() => call('delete', '/api/v1/circles/{id}/meetings/{meeting_id}', { params }), onChange)}>
@@ -692,6 +699,24 @@ function MeetingCard({ circle: c, meeting: m, me, onChange }) {
           </button>`
         : null}
     </div>
+    ${moving
+      ? html`<form onSubmit=${(/** @type {Event} */ e) => {
+          e.preventDefault();
+          run(() => call('patch', '/api/v1/circles/{id}/meetings/{meeting_id}', { params, body: { starts_at: `${date}T${time}` } }), () => {
+            setMoving(false);
+            onChange();
+          });
+        }}>
+          <${Field} id=${`move-date-${m.id}`} label="New date" type="date" value=${date} onInput=${setDate}
+            errors=${fieldErrors(error).starts_at} />
+          <${Field} id=${`move-time-${m.id}`} label=${`New start time (${m.timezone}), 24-hour`} value=${time}
+            onInput=${setTime} inputmode="numeric" />
+          <div class="actions">
+            <button type="submit" disabled=${busy}>Save the change</button>
+            <button type="button" class="secondary" onClick=${() => setMoving(false)}>Keep the time</button>
+          </div>
+        </form>`
+      : null}
     <${FormError} error=${error} />
   </article>`;
 }

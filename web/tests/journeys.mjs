@@ -521,6 +521,12 @@ test('a mentor starts a circle; a practitioner finds it, joins, and they talk, m
   await page.getByText('(Pacific/Auckland)').first().waitFor();
   await press(page.getByRole('button', { name: 'I will come' }));
   await page.getByText('You are coming.').waitFor();
+  const later = new Date(Date.now() + 37 * 86400000).toISOString().slice(0, 10);
+  await press(page.getByRole('button', { name: 'Change the time' }));
+  await fill(page.getByLabel('New date'), later);
+  await fill(page.getByLabel(/^New start time/), '19:30');
+  await press(page.getByRole('button', { name: 'Save the change' }));
+  await page.getByText(/07:30 pm|19:30/).first().waitFor();
 
   await fill(page.getByLabel('Link title'), 'Home modification checklist');
   await fill(page.getByLabel('Link', { exact: true }), 'https://example.org/checklist');

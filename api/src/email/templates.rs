@@ -331,6 +331,22 @@ pub fn meeting_invitation(to: &str, meeting: &MeetingFacts<'_>) -> Rendered {
     )
 }
 
+pub fn meeting_changed(to: &str, meeting: &MeetingFacts<'_>) -> Rendered {
+    let mut paragraphs = vec![format!(
+        "A meeting of your circle \"{}\" has changed. It is now:",
+        meeting.domain
+    )];
+    paragraphs.extend(meeting_lines(meeting));
+    paragraphs.push("The updated invitation is attached for your calendar.".to_owned());
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("Changed: {}", meeting.title),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Will you come?", meeting.link)),
+    )
+}
+
 pub fn meeting_cancelled(to: &str, meeting: &MeetingFacts<'_>) -> Rendered {
     let mut paragraphs = vec![format!(
         "A meeting of your circle \"{}\" is cancelled:",

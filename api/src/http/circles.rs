@@ -15,7 +15,7 @@ use crate::{
         state::AppState,
     },
     service::{
-        circle_meetings::{self as meetings, MeetingView, NewMeeting},
+        circle_meetings::{self as meetings, MeetingChange, MeetingView, NewMeeting},
         circle_posts::{
             self as posts, Edit, Moderation, NewPost, NewResource, PostView, ResourceView,
             ThreadView,
@@ -71,7 +71,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .get(list_meetings)
             .post(schedule_meeting),
     )
-    .service(web::resource("/circles/{id}/meetings/{meeting_id}").delete(cancel_meeting))
+    .service(
+        web::resource("/circles/{id}/meetings/{meeting_id}")
+            .patch(change_meeting)
+            .delete(cancel_meeting),
+    )
     .service(web::resource("/circles/{id}/meetings/{meeting_id}/rsvp").put(answer_meeting));
 }
 
@@ -997,4 +1001,69 @@ pub async fn cancel_meeting(
     let (id, meeting_id) = path.into_inner();
     meetings::cancel(&state, &user.0, id, meeting_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ChangeMeeting {
+    #[schema(min_length = 1, max_length = 140)]
+    pub title: Option<String>,
+    /// The new start in the meeting's own time zone, `YYYY-MM-DDTHH:MM` (not for a meeting
+    /// of a series).
+    #[schema(value_type = Option<String>, example = "2027-01-21T18:00", pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")]
+    pub starts_at: Option<String>,
+    #[schema(minimum = 15, maximum = 240)]
+    pub duration_minutes: Option<i32>,
+    /// Where, or the video link; empty to clear it.
+    #[schema(max_length = 300)]
+    pub location: Option<String>,
+}
+
+crate::http::extract::opaque_body!(ChangeMeeting);
+
+failures!(ChangeMeetingFailures {
+    NotAModerator: "Only the organiser, the facilitator or an administrator",
+    NotFound: "No such meeting in a circle of the caller's",
+    CircleClosed: "The circle is closed",
+});
+
+/// Changes a meeting (its organiser or the facilitator); members are sent the updated
+/// invitation (the same `UID`, the next `SEQUENCE`) and a reminder the day before the new time.
+#[utoipa::path(
+    patch, path = "/api/v1/circles/{id}/meetings/{meeting_id}", tag = "circles",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The circle id"),
+        ("meeting_id" = Uuid, Path, description = "The meeting"),
+    ),
+    request_body = ChangeMeeting,
+    responses(
+        (status = 200, description = "The meeting", body = MeetingView),
+        ChangeMeetingFailures,
+    )
+)]
+pub async fn change_meeting(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(body): Valid<ChangeMeeting>,
+) -> Result<HttpResponse, Fails<ChangeMeetingFailures>> {
+    let (id, meeting_id) = path.into_inner();
+    let starts_local = body
+        .starts_at
+        .as_deref()
+        .map(|raw| {
+            chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").map_err(|_| {
+                ApiError::field("starts_at", "must be a local time like 2027-01-14T18:00")
+            })
+        })
+        .transpose()?;
+    let change = MeetingChange {
+        title: body.title,
+        starts_local,
+        minutes: body.duration_minutes,
+        location: body.location,
+    };
+    let view = meetings::change(&state, &user.0, id, meeting_id, change).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -88,6 +88,7 @@ use crate::http::{
         circles::list_meetings,
         circles::schedule_meeting,
         circles::answer_meeting,
+        circles::change_meeting,
         circles::cancel_meeting,
         unsubscribe::unsubscribe,
         unsubscribe::confirm_page,

@@ -294,6 +294,102 @@ pub async fn answer(
         .ok_or(ApiError::NotFound)
 }
 
+/// What the organiser changes of a meeting; what is left out stays.
+#[derive(Default)]
+pub struct MeetingChange {
+    pub title: Option<String>,
+    /// The new start, in the meeting's own time zone.
+    pub starts_local: Option<NaiveDateTime>,
+    pub minutes: Option<i32>,
+    pub location: Option<String>,
+}
+
+/// Changes a meeting (its organiser or the facilitator): every member is sent the updated
+/// invitation, the same `UID` with the next `SEQUENCE`, and the reminder is due again. A
+/// meeting of a weekly series keeps its time (cancel it and plan another instead).
+#[tracing::instrument(skip_all, fields(user_id = %me.id, %circle_id, %meeting_id))]
+pub async fn change(
+    core: &Core,
+    me: &User,
+    circle_id: Uuid,
+    meeting_id: Uuid,
+    change: MeetingChange,
+) -> Result<MeetingView, ApiError> {
+    let (circle, members, standing) = member_of(core, me, circle_id).await?;
+    if !circle.state.is_open() {
+        return Err(closed());
+    }
+    let meeting = rows::find_meeting(&core.db, circle_id, meeting_id)
+        .await?
+        .filter(|m| !m.cancelled)
+        .ok_or(ApiError::NotFound)?;
+    if meeting.organiser_id != Some(me.id) && !standing.moderates() {
+        return Err(not_a_moderator());
+    }
+    let mut changed = circle_meetings::ActiveModel::default();
+    if let Some(title) = change.title {
+        let title = title.trim().to_owned();
+        if !(1..=140).contains(&title.chars().count()) {
+            return Err(ApiError::field("title", "must be 1 to 140 characters"));
+        }
+        changed.title = Set(title);
+    }
+    if let Some(minutes) = change.minutes {
+        if !(15..=240).contains(&minutes) {
+            return Err(ApiError::field(
+                "duration_minutes",
+                "must be from 15 to 240",
+            ));
+        }
+        changed.duration_minutes = Set(minutes);
+    }
+    if let Some(location) = change.location {
+        let location = location.trim().to_owned();
+        if location.chars().count() > 300 {
+            return Err(ApiError::field(
+                "location",
+                "must be at most 300 characters",
+            ));
+        }
+        changed.location = Set((!location.is_empty()).then_some(location));
+    }
+    if let Some(local) = change.starts_local {
+        if meeting.series_id.is_some() {
+            return Err(ApiError::field(
+                "starts_at",
+                "a meeting of a series keeps its time; cancel it and plan another",
+            ));
+        }
+        let tz: chrono_tz::Tz = meeting.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let at = to_utc(tz, local);
+        let now = Utc::now();
+        if at <= now || at > now + Duration::days(366) {
+            return Err(ApiError::field("starts_at", "must be in the coming year"));
+        }
+        changed.starts_at = Set(at);
+    }
+    let write = core.write().await?;
+    let updated = rows::change_meeting(write.db(), &meeting, changed).await?;
+    let facts = MeetingFacts {
+        circle: &circle,
+        meeting: &updated,
+        repeat: None,
+    };
+    notifications::meeting(
+        write.db(),
+        &core.mailing(),
+        &facts,
+        MeetingMail::Change,
+        &active_ids(&members),
+    )
+    .await?;
+    write.commit().await?;
+    views(core, me, vec![updated])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
 /// Cancels a meeting (its organiser, the facilitator or an administrator); every member is
 /// sent the cancellation for their calendar.
 #[tracing::instrument(skip_all, fields(user_id = %me.id, %circle_id, %meeting_id))]

@@ -347,6 +347,8 @@ pub async fn circle_join_request(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeetingMail {
     Invitation,
+    /// The same invitation again, changed (its `SEQUENCE` one higher).
+    Change,
     Cancellation,
     Reminder,
 }
@@ -417,6 +419,11 @@ pub async fn meeting(
             MeetingMail::Invitation => (
                 "circle_meeting",
                 templates::meeting_invitation(&reader.display_name, &words),
+                Some(Method::Request),
+            ),
+            MeetingMail::Change => (
+                "circle_meeting_changed",
+                templates::meeting_changed(&reader.display_name, &words),
                 Some(Method::Request),
             ),
             MeetingMail::Cancellation => (

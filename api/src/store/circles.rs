@@ -600,6 +600,20 @@ pub async fn meetings_by(
         .await
 }
 
+/// Changes a meeting's time, length, title or place: a change its invitation's `SEQUENCE`
+/// counts, and the reminder is due again.
+pub async fn change_meeting(
+    db: &impl ConnectionTrait,
+    meeting: &Meeting,
+    changed: meetings::ActiveModel,
+) -> Result<Meeting, sea_orm::DbErr> {
+    let mut changed = changed;
+    changed.id = Set(meeting.id);
+    changed.sequence = Set(meeting.sequence + 1);
+    changed.reminded_at = Set(None);
+    changed.update(db).await
+}
+
 /// Cancels a meeting: a change its invitation's `SEQUENCE` counts.
 pub async fn cancel_meeting(
     db: &impl ConnectionTrait,

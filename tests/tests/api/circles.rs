@@ -1073,6 +1073,77 @@ mod meetings {
     }
 
     #[on_both_engines]
+    async fn a_moved_meeting_sends_the_same_invitation_with_the_next_sequence(app: &TestApp) {
+        let (mia, sam, circle) = two_members(app).await;
+        let day = next(1, 14);
+        let made = schedule(app, &mia, &circle, json!({"title": "Case discussion", "starts_at": format!("{day}T18:00"), "duration_minutes": 60})).await;
+        let path = circle_path(&circle, &format!("/meetings/{}", made[0].id));
+        let by_sam = app
+            .send(
+                Method::PATCH,
+                &path,
+                &json!({"title": "Mine now"}),
+                Some(&sam.access_token),
+            )
+            .await;
+        expect_problem(by_sam, 403).await;
+        let later = day + chrono::Duration::days(7);
+        let moved: MeetingView = body_of(
+            app.send(
+                Method::PATCH,
+                &path,
+                &json!({"starts_at": format!("{later}T19:30"), "location": "The library"}),
+                Some(&mia.access_token),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            moved.starts_at.to_rfc3339(),
+            format!("{later}T08:30:00+00:00")
+        );
+        assert_eq!(moved.title, "Case discussion");
+        assert_eq!(moved.location.as_deref(), Some("The library"));
+        let changed = app
+            .smtp
+            .wait_for_subject(&sam.email, "Changed: Case discussion")
+            .await;
+        let ics = changed.calendar().expect("an updated invitation");
+        let first = app
+            .smtp
+            .wait_for_subject(&sam.email, "Circle meeting")
+            .await
+            .calendar()
+            .expect("ics");
+        let uid = |ics: &str| {
+            ics.lines()
+                .find(|l| l.starts_with("UID:"))
+                .map(str::to_owned)
+        };
+        assert_eq!(uid(&ics), uid(&first));
+        assert!(
+            ics.contains("METHOD:REQUEST") && ics.contains("SEQUENCE:1"),
+            "{ics}"
+        );
+        assert!(
+            ics.contains(&format!(
+                "DTSTART;TZID=Australia/Sydney:{}T193000",
+                later.format("%Y%m%d")
+            )),
+            "{ics}"
+        );
+        let past = app
+            .send(
+                Method::PATCH,
+                &path,
+                &json!({"starts_at": "2020-01-01T10:00"}),
+                Some(&mia.access_token),
+            )
+            .await;
+        assert_eq!(past.status(), 422);
+    }
+
+    #[on_both_engines]
     async fn a_reminder_goes_the_day_before_to_those_who_have_not_said_no(app: &TestApp) {
         let (mia, sam, circle) = two_members(app).await;
         let soon =
