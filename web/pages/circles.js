@@ -364,16 +364,38 @@ function Leave({ view, me, reload }) {
 /** @param {{ circle: Schemas['CircleSummary'], me: Schemas['Me'] }} props */
 function Discussion({ circle: c, me }) {
   const state = useLoad(() => call('get', '/api/v1/circles/{id}/posts', { params: { id: c.id }, query: { limit: 20 } }), [c.id]);
+  const [older, setOlder] = useState(/** @type {Schemas['PostView'][]} */ ([]));
+  const [cursor, setCursor] = useState(/** @type {string | null | undefined} */ (undefined));
+  const [error, setError] = useState(/** @type {unknown} */ (null));
+  const first = /** @type {Schemas['PostPage'] | null} */ (state.data);
+  const next = cursor === undefined ? first?.next_cursor ?? null : cursor;
+  const reload = () => {
+    setOlder([]);
+    setCursor(undefined);
+    state.reload();
+  };
+  const more = async () => {
+    setError(null);
+    try {
+      const page = await call('get', '/api/v1/circles/{id}/posts', { params: { id: c.id }, query: { limit: 20, cursor: next ?? undefined } });
+      setOlder([...older, ...page.items]);
+      setCursor(page.next_cursor ?? null);
+    } catch (e) {
+      setError(e);
+    }
+  };
   return html`<section class="panel" aria-labelledby="discussion-title">
     <h2 id="discussion-title">Discussion</h2>
-    ${c.state !== 'closed' ? html`<${NewPost} circle=${c} onPosted=${state.reload} />` : null}
-    <${ListState} state=${state} reload=${state.reload} what="the discussion"
+    ${c.state !== 'closed' ? html`<${NewPost} circle=${c} onPosted=${reload} />` : null}
+    <${ListState} state=${state} reload=${reload} what="the discussion"
       isEmpty=${(/** @type {Schemas['PostPage']} */ d) => d.items.length === 0}
       empty="Nothing posted yet. Start with a hello, a question or a case.">
       ${(/** @type {Schemas['PostPage']} */ page) => html`<ul class="cards">
-        ${page.items.map((p) => html`<li key=${p.id}><${Thread} circle=${c} post=${p} me=${me} onChange=${state.reload} /></li>`)}
+        ${[...page.items, ...older].map((p) => html`<li key=${p.id}><${Thread} circle=${c} post=${p} me=${me} onChange=${reload} /></li>`)}
       </ul>`}
     </${ListState}>
+    ${next ? html`<button type="button" class="secondary" onClick=${more}>Show older threads</button>` : null}
+    <${FormError} error=${error} />
   </section>`;
 }
 

@@ -534,6 +534,25 @@ test('a mentor starts a circle; a practitioner finds it, joins, and they talk, m
   await page.getByRole('link', { name: 'Home modification checklist' }).waitFor();
   await axe(page, 'circle (member)');
   await shot(page, 'circle');
+  // A busy circle: twenty newer threads push the case to the second page.
+  const circleId = new URL(page.url()).pathname.split('/').pop();
+  await cleo.page.evaluate(async (id) => {
+    const r = await fetch('/api/v1/auth/session/refresh', { method: 'POST' });
+    const { access_token } = await r.json();
+    for (let n = 1; n <= 20; n++) {
+      await fetch(`/api/v1/circles/${id}/posts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'discussion', title: `News ${n}`, body: `Item ${n}` }),
+      });
+    }
+  }, circleId);
+  await page.reload();
+  await heading(page, domain);
+  await page.getByRole('heading', { name: 'News 20' }).waitFor();
+  assert(!(await page.getByRole('heading', { name: 'Two steps at the front door' }).count()), 'the case is on the next page');
+  await press(page.getByRole('button', { name: 'Show older threads' }));
+  await page.getByRole('heading', { name: 'Two steps at the front door' }).waitFor();
   await page.goto(`${BASE}/circles`);
   await heading(page, 'Circles');
   await page.getByRole('link', { name: domain }).first().waitFor();
