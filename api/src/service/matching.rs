@@ -188,15 +188,15 @@ const DIGESTS_PER_PASS: u64 = 200;
 pub async fn send_match_digests(core: &Core, now: DateTime<Utc>) -> Result<(), ApiError> {
     let every = chrono::Duration::from_std(core.config.match_digest_every)
         .unwrap_or_else(|_| chrono::Duration::days(7));
+    // A practitioner's clock starts when the service first sees them: their first digest
+    // comes an interval later, when there is something new to tell.
+    crate::store::match_digests::start_clocks(&core.db, now).await?;
     let due = crate::store::match_digests::due(&core.db, now - every, DIGESTS_PER_PASS).await?;
     for user_id in due {
-        let last = crate::store::match_digests::last(&core.db, user_id).await?;
-        if last.is_none() {
-            // Their clock starts now: the first digest comes an interval later, when there
-            // is something new to tell.
-            crate::store::match_digests::claim(&core.db, user_id, None, now, &[]).await?;
+        let Some(last) = crate::store::match_digests::last(&core.db, user_id).await? else {
             continue;
-        }
+        };
+        let last = Some(last);
         let named_last: Vec<Uuid> = last.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
         let seeking_mentor = core.index.card(user_id).is_some_and(|c| c.seeking_mentor);
         let mut found = core.index.suggest(user_id, Kind::Peer, 10);

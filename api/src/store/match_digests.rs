@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::entities::{match_digests as digests, notification_prefs as prefs, profiles, users};
 
 /// Up to `limit` verified, unsuspended practitioners with a profile who keep the digest on
-/// and have had none since `before`.
+/// and whose clock (their last digest, or when it started) is older than `before`.
 pub async fn due(
     db: &impl ConnectionTrait,
     before: DateTime<Utc>,
@@ -25,10 +25,10 @@ pub async fn due(
         .from(prefs::Entity)
         .and_where(prefs::Column::MatchDigest.eq(false))
         .to_owned();
-    let recent = Query::select()
+    let waited = Query::select()
         .column(digests::Column::UserId)
         .from(digests::Entity)
-        .and_where(digests::Column::SentAt.gte(before))
+        .and_where(digests::Column::SentAt.lt(before))
         .to_owned();
     users::Entity::find()
         .select_only()
@@ -37,7 +37,7 @@ pub async fn due(
         .filter(users::Column::Suspended.eq(false))
         .filter(users::Column::Id.in_subquery(with_profile))
         .filter(users::Column::Id.not_in_subquery(turned_off))
-        .filter(users::Column::Id.not_in_subquery(recent))
+        .filter(users::Column::Id.in_subquery(waited))
         .limit(limit)
         .into_tuple()
         .all(db)
@@ -92,4 +92,37 @@ pub async fn claim(
             .await
         }
     }
+}
+
+/// Starts the digest clock of every practitioner with a profile who has none, in one
+/// statement, and only when there is someone to start: the scheduler of every instance
+/// runs this often, and a write each time would keep SQLite's one writer busy.
+pub async fn start_clocks(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    let missing = "FROM profiles p WHERE NOT EXISTS \
+                   (SELECT 1 FROM match_digests d WHERE d.user_id = p.user_id)";
+    let backend = db.get_database_backend();
+    let any = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT 1 AS one {missing} LIMIT 1"),
+        ))
+        .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
+    let (at, empty) = match backend {
+        DbBackend::Postgres => ("$1", "'[]'::json"),
+        _ => ("?", "'[]'"),
+    };
+    let sql = format!(
+        "INSERT INTO match_digests (user_id, sent_at, people) SELECT p.user_id, {at}, {empty} {missing}"
+    );
+    Ok(db
+        .execute_raw(Statement::from_sql_and_values(backend, sql, [now.into()]))
+        .await?
+        .rows_affected())
 }
