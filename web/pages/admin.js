@@ -73,10 +73,16 @@ function nameOf(id) {
   return /** @type {Promise<string>} */ (names.get(id));
 }
 
-function Round() {
-  const [preview, setPreview] = useState(/** @type {Schemas['RoundResult'] | null} */ (null));
-  const [done, setDone] = useState(/** @type {Schemas['RoundResult'] | null} */ (null));
-  const [labels, setLabels] = useState(/** @type {Record<string, string>} */ ({}));
+/**
+ * A round run first as a dry run to preview, then for real: its preview, its result, and
+ * `run(dryRun)`. `previewed` runs after a preview arrives (to look up names, say).
+ * @template R
+ * @param {(dryRun: boolean) => Promise<R>} request
+ * @param {(result: R) => Promise<void>} [previewed]
+ */
+function usePreviewedRound(request, previewed) {
+  const [preview, setPreview] = useState(/** @type {R | null} */ (null));
+  const [done, setDone] = useState(/** @type {R | null} */ (null));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(/** @type {unknown} */ (null));
   /** @param {boolean} dryRun */
@@ -84,25 +90,32 @@ function Round() {
     setBusy(true);
     setError(null);
     try {
-      const result = await call('post', '/api/v1/admin/matching-rounds', {
-        body: { kind: 'mentorship', dry_run: dryRun, solver: 'exact' },
-      });
-      if (dryRun) {
-        setPreview(result);
-        setDone(null);
-        const ids = result.proposals.slice(0, 50).flatMap((p) => [p.mentee_id, p.mentor_id]);
-        const found = await Promise.all(ids.map(async (id) => [id, await nameOf(id)]));
-        setLabels(Object.fromEntries(found));
-      } else {
-        setDone(result);
-        setPreview(null);
-      }
+      const result = await request(dryRun);
+      setPreview(dryRun ? result : null);
+      setDone(dryRun ? null : result);
+      if (dryRun) await previewed?.(result);
     } catch (e) {
       setError(e);
     } finally {
       setBusy(false);
     }
   };
+  return { preview, done, busy, error, run };
+}
+
+function Round() {
+  const [labels, setLabels] = useState(/** @type {Record<string, string>} */ ({}));
+  const { preview, done, busy, error, run } = usePreviewedRound(
+    (dryRun) =>
+      call('post', '/api/v1/admin/matching-rounds', {
+        body: { kind: 'mentorship', dry_run: dryRun, solver: 'exact' },
+      }),
+    async (result) => {
+      const ids = result.proposals.slice(0, 50).flatMap((p) => [p.mentee_id, p.mentor_id]);
+      const found = await Promise.all(ids.map(async (id) => [id, await nameOf(id)]));
+      setLabels(Object.fromEntries(found));
+    },
+  );
   return html`<section class="panel" aria-labelledby="round-title">
     <h2 id="round-title">Mentoring round</h2>
     <p>
@@ -150,29 +163,9 @@ const UNPLACED = /** @type {Record<string, string>} */ ({
 });
 
 function CircleRound() {
-  const [preview, setPreview] = useState(/** @type {Schemas['CircleRoundResult'] | null} */ (null));
-  const [done, setDone] = useState(/** @type {Schemas['CircleRoundResult'] | null} */ (null));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(/** @type {unknown} */ (null));
-  /** @param {boolean} dryRun */
-  const run = async (dryRun) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await call('post', '/api/v1/admin/circle-rounds', { body: { dry_run: dryRun } });
-      if (dryRun) {
-        setPreview(result);
-        setDone(null);
-      } else {
-        setDone(result);
-        setPreview(null);
-      }
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { preview, done, busy, error, run } = usePreviewedRound((dryRun) =>
+    call('post', '/api/v1/admin/circle-rounds', { body: { dry_run: dryRun } }),
+  );
   /** @param {Schemas['CircleRoundResult']} r */
   const reasons = (r) => {
     /** @type {Record<string, number>} */

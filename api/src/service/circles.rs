@@ -184,6 +184,16 @@ fn already_in() -> ApiError {
     )
 }
 
+/// Takes the circle's lock (see `store::circles::lock`) and reads it; refused when it is
+/// closed.
+async fn lock_open(db: &impl ConnectionTrait, id: Uuid) -> Result<Circle, ApiError> {
+    let circle = rows::lock(db, id).await?.ok_or(ApiError::NotFound)?;
+    if !circle.state.is_open() {
+        return Err(closed());
+    }
+    Ok(circle)
+}
+
 /// Counts one more active member of a circle whose lock the transaction holds: refused
 /// when every seat is taken; a forming circle becomes active at its minimum.
 async fn take_seat(db: &impl ConnectionTrait, circle: &Circle) -> Result<(), ApiError> {
@@ -562,12 +572,7 @@ pub async fn join(
     }
     let write = core.write().await?;
     // The circle's lock comes first: the seats counted below cannot change before commit.
-    let circle = rows::lock(write.db(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !circle.state.is_open() {
-        return Err(closed());
-    }
+    let circle = lock_open(write.db(), id).await?;
     if rows::member(write.db(), id, me.id).await?.is_some() {
         return Err(already_in());
     }
@@ -632,12 +637,7 @@ pub async fn admit(core: &Core, me: &User, id: Uuid, who: Uuid) -> Result<Circle
         ));
     }
     let write = core.write().await?;
-    let circle = rows::lock(write.db(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !circle.state.is_open() {
-        return Err(closed());
-    }
+    let circle = lock_open(write.db(), id).await?;
     rows::member(write.db(), id, who)
         .await?
         .filter(|m| m.status == MemberStatus::Pending)

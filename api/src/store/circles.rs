@@ -680,21 +680,16 @@ pub async fn answer(
     user_id: Uuid,
     attending: bool,
 ) -> Result<(), sea_orm::DbErr> {
-    let row = rsvps::ActiveModel {
-        meeting_id: Set(meeting_id),
-        user_id: Set(user_id),
-        attending: Set(attending),
-        updated_at: Set(Utc::now()),
-    };
-    if rsvps::Entity::find_by_id((meeting_id, user_id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        row.update(db).await.map(drop)
-    } else {
-        row.insert(db).await.map(drop)
-    }
+    super::upsert(
+        db,
+        rsvps::ActiveModel {
+            meeting_id: Set(meeting_id),
+            user_id: Set(user_id),
+            attending: Set(attending),
+            updated_at: Set(Utc::now()),
+        },
+    )
+    .await
 }
 
 /// Every answer a practitioner gave (for their export).

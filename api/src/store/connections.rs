@@ -362,15 +362,7 @@ pub async fn set_preferences(
         circle_digest: Set(prefs.circle_digest),
         updated_at: Set(Utc::now()),
     };
-    if notification_prefs::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .is_some()
-    {
-        row.update(db).await.map(drop)
-    } else {
-        row.insert(db).await.map(drop)
-    }
+    super::upsert(db, row).await
 }
 
 /// Pending requests past half their time that have had no reminder; each is claimed by a

@@ -108,3 +108,24 @@ where
         Err(e) => Err(e),
     }
 }
+
+/// Inserts `row`, or, when a row with its primary key is there, sets every other column to
+/// the row's values: one statement, so two callers at once never collide.
+pub async fn upsert<A>(db: &impl sea_orm::ConnectionTrait, row: A) -> Result<(), DbErr>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::{sea_query::OnConflict, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
+    type Entity<A> = <A as sea_orm::ActiveModelTrait>::Entity;
+    let keys: Vec<_> = <Entity<A> as EntityTrait>::PrimaryKey::iter()
+        .map(PrimaryKeyToColumn::into_column)
+        .collect();
+    let key_names: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    let others =
+        <Entity<A> as EntityTrait>::Column::iter().filter(|c| !key_names.contains(&c.as_str()));
+    <Entity<A> as EntityTrait>::insert(row)
+        .on_conflict(OnConflict::columns(keys).update_columns(others).to_owned())
+        .exec_without_returning(db)
+        .await
+        .map(drop)
+}
