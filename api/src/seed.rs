@@ -236,7 +236,7 @@ pub async fn seed(
                 written += count;
             }
             Batch::Insert(rows) => {
-                let txn = db.begin().await?;
+                let txn = crate::store::begin(db).await?;
                 written += rows.users.len();
                 users::Entity::insert_many(rows.users)
                     .exec_without_returning(&txn)
@@ -259,7 +259,7 @@ pub async fn seed(
         .map_err(|_| anyhow::anyhow!("making up the demo practitioners failed"))?;
     let ids = ids_of(db, &email_run, &plan).await?;
     let circles = circles::seed(db, &plan.circles, &ids).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin(db).await?;
     let mut waiting = 0;
     for n in &plan.seekers {
         if let Some(id) = ids.get(n) {
@@ -381,7 +381,7 @@ mod circles {
             let anchor = crate::privacy::snap(profile.latitude, profile.longitude);
             let now = Utc::now();
             let id = Uuid::now_v7();
-            let txn = db.begin().await?;
+            let txn = crate::store::begin(db).await?;
             rows::insert(
                 &txn,
                 circles::ActiveModel {

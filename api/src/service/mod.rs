@@ -62,7 +62,7 @@ impl Core {
     /// Starts the one way a write is finished: see [`Write`].
     pub async fn write(&self) -> Result<Write<'_>, ApiError> {
         Ok(Write {
-            txn: self.db.begin().await?,
+            txn: crate::store::begin(&self.db).await?,
             core: self,
             after: Vec::new(),
         })

@@ -74,7 +74,7 @@ pub async fn claim_due(
     lease: Duration,
 ) -> Result<Vec<OutboxEmail>, sea_orm::DbErr> {
     if super::is_postgres(db) {
-        let txn = db.begin().await?;
+        let txn = super::begin(db).await?;
         let claimed = claim_in(&txn, limit, now, lease, true).await?;
         txn.commit().await?;
         Ok(claimed)

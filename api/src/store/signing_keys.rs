@@ -123,7 +123,7 @@ pub struct Rotated {
 /// previous keys are deleted instead, and nothing they signed verifies any more (for a key
 /// that has leaked).
 pub async fn rotate(db: &DatabaseConnection, revoke: bool) -> Result<Rotated, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin(db).await?;
     let now = Utc::now();
     let generation = newest(&txn)
         .await?
