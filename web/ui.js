@@ -71,6 +71,36 @@ export function useLoad(load, deps) {
 }
 
 /**
+ * A list read a page at a time: the first page loads whenever `deps` change, `loadMore`
+ * appends the next one to `more`; `cursor` is null once there is nothing more.
+ * @template T
+ * @param {(cursor?: string) => Promise<{ items: T[], next_cursor?: string | null }>} fetchPage
+ * @param {unknown[]} deps
+ */
+export function usePages(fetchPage, deps) {
+  const [more, setMore] = useState(/** @type {T[]} */ ([]));
+  const [cursor, setCursor] = useState(/** @type {string | null | undefined} */ (null));
+  const [moreError, setMoreError] = useState(/** @type {unknown} */ (null));
+  const state = useLoad(async () => {
+    const page = await fetchPage();
+    setMore([]);
+    setCursor(page.next_cursor);
+    return page;
+  }, deps);
+  const loadMore = async () => {
+    setMoreError(null);
+    try {
+      const page = await fetchPage(cursor ?? undefined);
+      setMore([...more, ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (e) {
+      setMoreError(e);
+    }
+  };
+  return { state, more, cursor, moreError, loadMore };
+}
+
+/**
  * Loading, error and empty states of a list, or the list itself.
  * @param {{ state: { loading: boolean, error: unknown, data: any }, empty: string,
  *   isEmpty: (data: any) => boolean, children: (data: any) => any, what: string,

@@ -2,7 +2,7 @@
 //! population (dense cities, a long rural tail, some truly isolated).
 
 use chrono::Utc;
-use sea_orm::{EntityTrait, Set, TransactionTrait};
+use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::store::{
@@ -323,7 +323,7 @@ async fn ids_of(
 /// link and a meeting next week.
 mod circles {
     use chrono::{Duration, Utc};
-    use sea_orm::{Set, TransactionTrait};
+    use sea_orm::Set;
     use uuid::Uuid;
 
     use crate::{

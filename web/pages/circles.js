@@ -4,7 +4,7 @@
 
 import { useState } from '../vendor/hooks.js';
 import { call } from '../api.js';
-import { Check, Field, FormError, ListState, Title, fieldErrors, html, label, message, navigate, useLoad, useVocabulary } from '../ui.js';
+import { Check, Field, FormError, ListState, Title, fieldErrors, html, label, message, navigate, useLoad, usePages, useVocabulary } from '../ui.js';
 
 /** @typedef {import('../app.js').PageProps} PageProps */
 /** @typedef {import('../client').Schemas} Schemas */
@@ -134,30 +134,65 @@ function Interest() {
 }
 
 function FindCircle() {
-  const [words, setWords] = useState('');
-  const [seats, setSeats] = useState(true);
-  const [query, setQuery] = useState({ q: '', open_seats: true });
-  const state = useLoad(
-    () => call('get', '/api/v1/circles', { query: { q: query.q, open_seats: query.open_seats, limit: 20 } }),
-    [query],
+  const vocabulary = useVocabulary();
+  const blank = { q: '', profession: '', within_km: '', open_seats: true };
+  const [filters, setFilters] = useState(blank);
+  const [applied, setApplied] = useState(blank);
+  const { state, more, cursor, moreError, loadMore } = usePages(
+    (/** @type {string | undefined} */ from) =>
+      call('get', '/api/v1/circles', {
+        query: {
+          q: applied.q || undefined,
+          profession: applied.profession || undefined,
+          within_km: applied.within_km ? Number(applied.within_km) : undefined,
+          open_seats: applied.open_seats,
+          limit: 20,
+          cursor: from,
+        },
+      }),
+    [applied],
   );
+  /** @param {'profession' | 'within_km'} key @param {{code: string, label: string}[]} options @param {string} text */
+  const select = (key, options, text) => html`<div class="field">
+    <label for=${`circle-${key}`}>${text}</label>
+    <select id=${`circle-${key}`} value=${filters[key]}
+      onChange=${(/** @type {Event} */ e) =>
+        setFilters({ ...filters, [key]: /** @type {HTMLSelectElement} */ (e.currentTarget).value })}>
+      ${options.map((o) => html`<option key=${o.code} value=${o.code}>${o.label}</option>`)}
+    </select>
+  </div>`;
+  const professions = [
+    { code: '', label: 'Any' },
+    ...(vocabulary?.professions ?? []),
+    { code: 'interprofessional', label: 'Interprofessional' },
+  ];
+  const distances = [
+    { code: '', label: 'Any distance' },
+    ...[25, 50, 100, 250, 500].map((km) => ({ code: String(km), label: `Within ${km} km` })),
+  ];
   return html`<section class="panel" aria-labelledby="find-title">
     <h2 id="find-title">Find a circle</h2>
     <form class="filters" role="search" aria-labelledby="find-title"
       onSubmit=${(/** @type {Event} */ e) => {
         e.preventDefault();
-        setQuery({ q: words, open_seats: seats });
+        setApplied(filters);
       }}>
-      <${Field} id="circle-words" label="Words in the circle's topic" value=${words} onInput=${setWords} />
-      <${Check} id="circle-seats" label="Only circles with a free seat" checked=${seats} onChange=${setSeats} />
+      <${Field} id="circle-words" label="Words in the circle's topic" value=${filters.q}
+        onInput=${(/** @type {string} */ q) => setFilters({ ...filters, q })} />
+      ${select('profession', professions, 'Profession')}
+      ${select('within_km', distances, 'Distance')}
+      <${Check} id="circle-seats" label="Only circles with a free seat" checked=${filters.open_seats}
+        onChange=${(/** @type {boolean} */ open_seats) => setFilters({ ...filters, open_seats })} />
       <div class="actions"><button type="submit">Search circles</button></div>
     </form>
     <${ListState} state=${state} reload=${state.reload} what="circles"
       isEmpty=${(/** @type {Schemas['CirclePage']} */ d) => d.items.length === 0}
-      empty="No circle matches. You could start one.">
+      empty="No circle matches. Try fewer filters, a longer distance, or start one.">
       ${(/** @type {Schemas['CirclePage']} */ page) => html`<ul class="cards">
-        ${page.items.map((c) => html`<li key=${c.id}><${CircleCard} circle=${c} /></li>`)}
-      </ul>`}
+        ${[...page.items, ...more].map((c) => html`<li key=${c.id}><${CircleCard} circle=${c} /></li>`)}
+      </ul>
+      ${cursor ? html`<button type="button" class="secondary" onClick=${loadMore}>More circles</button>` : null}
+      <${FormError} error=${moreError} />`}
     </${ListState}>
   </section>`;
 }

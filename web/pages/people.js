@@ -15,6 +15,7 @@ import {
   message,
   placeName,
   useLoad,
+  usePages,
   useVocabulary,
 } from '../ui.js';
 
@@ -129,36 +130,18 @@ export function Directory({ query }) {
     within_km: '',
   });
   const [applied, setApplied] = useState(filters);
-  /** @type {[Schemas['PublicProfile'][], (items: Schemas['PublicProfile'][]) => void]} */
-  const [more, setMore] = useState(/** @type {Schemas['PublicProfile'][]} */ ([]));
-  const [cursor, setCursor] = useState(/** @type {string | null | undefined} */ (null));
-  const [moreError, setMoreError] = useState(/** @type {unknown} */ (null));
-  /** @param {string | null} [from] */
-  const search = (from) =>
-    call('get', '/api/v1/directory', {
-      query: /** @type {any} */ ({
-        ...applied,
-        within_km: applied.within_km ? Number(applied.within_km) : undefined,
-        limit: 20,
-        cursor: from ?? undefined,
+  const { state, more, cursor, moreError, loadMore } = usePages(
+    (/** @type {string | undefined} */ from) =>
+      call('get', '/api/v1/directory', {
+        query: /** @type {any} */ ({
+          ...applied,
+          within_km: applied.within_km ? Number(applied.within_km) : undefined,
+          limit: 20,
+          cursor: from,
+        }),
       }),
-    });
-  const state = useLoad(async () => {
-    const page = await search();
-    setMore([]);
-    setCursor(page.next_cursor);
-    return page;
-  }, [applied]);
-  const loadMore = async () => {
-    setMoreError(null);
-    try {
-      const page = await search(cursor);
-      setMore([...more, ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (e) {
-      setMoreError(e);
-    }
-  };
+    [applied],
+  );
   /** @param {string} key @param {{code: string, label: string}[]} options @param {string} text */
   const select = (key, options, text) => html`<div class="field">
     <label for=${`filter-${key}`}>${text}</label>

@@ -478,7 +478,14 @@ test('a mentor starts a circle; a practitioner finds it, joins, and they talk, m
   await page.goto(`${BASE}/circles`);
   await heading(page, 'Circles');
   await fill(page.getByLabel("Words in the circle's topic"), 'falls');
+  await page.getByLabel('Profession').selectOption({ label: 'Occupational therapy' });
+  // Christchurch is about 300 km from Dunedin.
+  await page.getByLabel('Distance').selectOption({ label: 'Within 250 km' });
   await press(page.getByRole('button', { name: 'Search circles' }));
+  await page.getByText('No circle matches.', { exact: false }).waitFor();
+  await page.getByLabel('Distance').selectOption({ label: 'Within 500 km' });
+  await press(page.getByRole('button', { name: 'Search circles' }));
+  await page.getByText(/about \d+ km away/).waitFor();
   await press(page.getByRole('link', { name: domain }));
   await heading(page, domain);
   assert(!(await page.getByText('Cleo').count()), 'an outsider sees no member names');

@@ -15,7 +15,7 @@ pub mod profiles;
 
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::Notify;
 use uuid::Uuid;
 

@@ -7,7 +7,7 @@ use rand::RngCore;
 use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict, Query},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 pub use super::entities::signing_keys::Model as SigningKey;
