@@ -4,6 +4,7 @@
 //! `http` (actix handlers, wire types) → `service` (each capability's rules) → `store`,
 //! `index`, `email` (storage, the live matching index, delivery) → `domain` (pure types).
 
+pub mod audit;
 pub mod auth;
 pub mod cards;
 pub mod cli;

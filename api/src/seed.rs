@@ -489,6 +489,7 @@ mod circles {
                     sequence: Set(0),
                     cancelled: Set(false),
                     reminded_at: Set(None),
+                    held_at: Set(None),
                     created_at: Set(now),
                 },
             )

@@ -13,6 +13,7 @@ mod m20261201_000003_signing_keys;
 mod m20261201_000004_erasures_idempotency;
 mod m20261205_000001_circles;
 mod m20261205_000002_match_digests;
+mod m20261206_000001_development_log;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_erasures_idempotency::Migration),
             Box::new(m20261205_000001_circles::Migration),
             Box::new(m20261205_000002_match_digests::Migration),
+            Box::new(m20261206_000001_development_log::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use crate::{
     error::ApiError,
     http::problem::{failures, Fails},
     http::{
-        extract::{AuthUser, Valid},
+        extract::{number, offset_cursor, AuthUser, Valid},
         state::AppState,
     },
     service::{
@@ -79,20 +79,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/circles/{id}/meetings/{meeting_id}/rsvp").put(answer_meeting));
 }
 
-/// A whole number from 1 to `max` (or `default` when absent), else a field problem.
-fn number(field: &str, raw: Option<&str>, max: u32, default: u32) -> Result<u32, ApiError> {
-    match raw {
-        None => Ok(default),
-        Some(raw) => match raw.trim().parse::<u32>() {
-            Ok(v) if (1..=max).contains(&v) => Ok(v),
-            _ => Err(ApiError::field(
-                field,
-                format!("must be a whole number from 1 to {max}"),
-            )),
-        },
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
@@ -151,13 +137,7 @@ pub async fn circle_directory(
         .as_deref()
         .map(|raw| number("within_km", Some(raw), 20_000, 0))
         .transpose()?;
-    let offset = match &query.cursor {
-        Some(raw) => Some(raw)
-            .filter(|r| r.len() <= 9 && r.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|r| r.parse::<usize>().ok())
-            .ok_or_else(|| ApiError::field("cursor", "is not a cursor this API issued"))?,
-        None => 0,
-    };
+    let offset = offset_cursor(query.cursor.as_deref())? as usize;
     let filter = DirectoryFilter {
         profession: query.profession.clone(),
         words: query.q.clone(),

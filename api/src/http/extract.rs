@@ -164,3 +164,28 @@ impl FromRequest for AuthUser {
         })
     }
 }
+
+/// A whole number from 1 to `max` (or `default` when absent), else a field problem.
+pub fn number(field: &str, raw: Option<&str>, max: u32, default: u32) -> Result<u32, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(v) if (1..=max).contains(&v) => Ok(v),
+            _ => Err(ApiError::field(
+                field,
+                format!("must be a whole number from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+/// The offset a `next_cursor` of this API carries (0 when absent), else a field problem.
+pub fn offset_cursor(raw: Option<&str>) -> Result<u64, ApiError> {
+    match raw {
+        Some(raw) => Some(raw)
+            .filter(|r| r.len() <= 9 && r.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|r| r.parse::<u64>().ok())
+            .ok_or_else(|| ApiError::field("cursor", "is not a cursor this API issued")),
+        None => Ok(0),
+    }
+}

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod headers;
 pub mod health;
 pub mod idempotency;
+pub mod log;
 pub mod me;
 pub mod openapi;
 pub mod places;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(profiles::configure)
             .configure(places::configure)
             .configure(connections::configure)
+            .configure(log::configure)
             .configure(circles::configure)
             .configure(admin::configure),
     );

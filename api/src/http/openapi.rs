@@ -13,7 +13,7 @@ use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
 use crate::http::{
-    accounts as auth, admin, circles, connections, health, me, places, profiles, session,
+    accounts as auth, admin, circles, connections, health, log, me, places, profiles, session,
     unsubscribe, verification,
 };
 
@@ -90,6 +90,16 @@ use crate::http::{
         circles::answer_meeting,
         circles::change_meeting,
         circles::cancel_meeting,
+        log::mark_meeting_held,
+        log::list_requirements,
+        log::list_log,
+        log::add_log_entry,
+        log::change_log_entry,
+        log::delete_log_entry,
+        log::log_summary,
+        log::choose_requirement,
+        log::export_log_csv,
+        log::export_log_pdf,
         unsubscribe::unsubscribe,
         unsubscribe::confirm_page,
         admin::matching_round,
@@ -105,6 +115,7 @@ use crate::http::{
         (name = "profiles", description = "Practitioner profiles, the directory and the vocabulary"),
         (name = "connections", description = "Suggestions, connection requests, blocks and email preferences"),
         (name = "circles", description = "Circles: small communities of practice, their members, discussion and resources"),
+        (name = "log", description = "The professional development log: activities, the requirement reported to, progress, and files for an audit"),
         (name = "notifications", description = "Unsubscribing from optional emails"),
         (name = "admin", description = "Programme administration"),
         (name = "operations", description = "Health, readiness, metrics, this document"),

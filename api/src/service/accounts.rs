@@ -434,6 +434,8 @@ pub struct Export {
     pub circle_posts: Vec<crate::service::circle_posts::PostView>,
     /// Circle meetings they organised, and whether they said they would come to others.
     pub circle_meetings: crate::service::circle_meetings::ExportedMeetings,
+    /// Their professional development log and the requirement they report to.
+    pub development_log: crate::service::log::ExportedLog,
 }
 
 /// Everything stored about `user`, with no secret in it.
@@ -477,7 +479,9 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
     let circle_interest = crate::service::circles::interest(core, &user).await?;
     let circle_posts = crate::service::circle_posts::written_by(core, user.id).await?;
     let circle_meetings = crate::service::circle_meetings::exported(core, user.id).await?;
+    let development_log = crate::service::log::exported(core, user.id).await?;
     Ok(Export {
+        development_log,
         circle_meetings,
         circles,
         circle_interest,

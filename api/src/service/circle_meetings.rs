@@ -53,6 +53,8 @@ pub struct MeetingView {
     pub location: Option<String>,
     pub organiser: Option<Author>,
     pub cancelled: bool,
+    /// When a member said it took place.
+    pub held_at: Option<DateTime<Utc>>,
     /// Who said they will come.
     pub coming: Vec<Author>,
     /// How many said they will not.
@@ -175,6 +177,7 @@ pub async fn schedule(
                     sequence: Set(0),
                     cancelled: Set(false),
                     reminded_at: Set(None),
+                    held_at: Set(None),
                     created_at: Set(now),
                 },
             )
@@ -247,6 +250,7 @@ async fn views(
                 location: m.location,
                 organiser: m.organiser_id.and_then(author),
                 cancelled: m.cancelled,
+                held_at: m.held_at,
                 coming: of_meeting
                     .clone()
                     .filter(|a| a.attending)
@@ -292,6 +296,41 @@ pub async fn answer(
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
+}
+
+/// Says a meeting took place (any member, once it has started). Whoever says so, and each
+/// member who said they would come, gets a draft entry in their development log to confirm.
+#[tracing::instrument(skip_all, fields(user_id = %me.id, %circle_id, %meeting_id))]
+pub async fn mark_held(
+    core: &Core,
+    me: &User,
+    circle_id: Uuid,
+    meeting_id: Uuid,
+) -> Result<(), ApiError> {
+    let (_, members, _) = member_of(core, me, circle_id).await?;
+    let meeting = rows::find_meeting(&core.db, circle_id, meeting_id)
+        .await?
+        .filter(|m| !m.cancelled)
+        .ok_or(ApiError::NotFound)?;
+    let now = Utc::now();
+    if meeting.starts_at > now {
+        return Err(ApiError::refused(
+            crate::error::ProblemCode::InvalidStatus,
+            "The meeting has not started yet.",
+        ));
+    }
+    let active = active_ids(&members);
+    let coming: Vec<Uuid> = rows::rsvps_of(&core.reads, &[meeting.id])
+        .await?
+        .into_iter()
+        .filter(|r| r.attending && active.contains(&r.user_id))
+        .map(|r| r.user_id)
+        .chain(std::iter::once(me.id))
+        .collect();
+    let write = core.write().await?;
+    rows::mark_held(write.db(), meeting.id, now).await?;
+    crate::service::log::drafts_for_meeting(write.db(), &meeting, &coming).await?;
+    write.commit().await
 }
 
 /// What the organiser changes of a meeting; what is left out stays.

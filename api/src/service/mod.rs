@@ -9,6 +9,7 @@ pub mod circle_posts;
 pub mod circle_rounds;
 pub mod circles;
 pub mod connections;
+pub mod log;
 pub mod matching;
 pub mod notifications;
 pub mod profiles;

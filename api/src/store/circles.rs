@@ -633,6 +633,21 @@ pub async fn cancel_meeting(
     .await
 }
 
+/// Records when a meeting was first said to have taken place.
+pub async fn mark_held(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    meetings::Entity::update_many()
+        .col_expr(meetings::Column::HeldAt, Expr::value(at))
+        .filter(meetings::Column::Id.eq(id))
+        .filter(meetings::Column::HeldAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Meetings starting within `lead` of `now` that have had no reminder, each claimed by a
 /// conditional update so that only one instance sends it.
 pub async fn claim_meeting_reminders(

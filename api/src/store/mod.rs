@@ -7,6 +7,7 @@ pub mod entities;
 pub mod erasures;
 pub mod idempotency;
 pub mod limits;
+pub mod log;
 pub mod login_failures;
 pub mod match_digests;
 pub mod outbox;

@@ -17,6 +17,8 @@ pub struct Model {
     pub sequence: i32,
     pub cancelled: bool,
     pub reminded_at: Option<DateTimeUtc>,
+    /// When a member said it took place.
+    pub held_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

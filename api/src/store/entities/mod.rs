@@ -17,6 +17,8 @@ pub mod email_tokens;
 pub mod erasures;
 pub mod idempotency_keys;
 pub mod location_changes;
+pub mod log_entries;
+pub mod log_requirements;
 pub mod login_failures;
 pub mod match_digests;
 pub mod matching_rounds;
