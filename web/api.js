@@ -108,16 +108,14 @@ export function refresh() {
 }
 
 /**
- * Calls the API. Path parameters fill `{name}` in the path.
- * @template {Method} M
- * @template {import('./client').PathsWith<M>} P
- * @param {M} method
- * @param {P} path
- * @param {import('./client').Options<P, M>} [options]
- * @returns {Promise<import('./client').Result<P, M>>}
+ * Sends a request to the API, refreshing the access token when it has run out; a failure
+ * is thrown as an ApiError. Path parameters fill `{name}` in the path.
+ * @param {string} method
+ * @param {string} path
+ * @param {{ params?: unknown, query?: unknown, body?: unknown }} options
  */
-export async function call(method, path, options = {}) {
-  let url = /** @type {string} */ (path);
+async function request(method, path, options) {
+  let url = path;
   const params = /** @type {Record<string, string> | undefined} */ (options.params);
   for (const [name, value] of Object.entries(params || {})) {
     url = url.replace(`{${name}}`, encodeURIComponent(value));
@@ -138,8 +136,48 @@ export async function call(method, path, options = {}) {
     }
   }
   if (!response.ok) throw await fail(response);
+  return response;
+}
+
+/**
+ * Calls the API and reads its JSON answer.
+ * @template {Method} M
+ * @template {import('./client').PathsWith<M>} P
+ * @param {M} method
+ * @param {P} path
+ * @param {import('./client').Options<P, M>} [options]
+ * @returns {Promise<import('./client').Result<P, M>>}
+ */
+export async function call(method, path, options = {}) {
+  const response = await request(method, /** @type {string} */ (path), /** @type {any} */ (options));
   if (response.status === 204) return /** @type {any} */ (null);
   return response.json();
+}
+
+/**
+ * Fetches a file the API makes (a CSV or a PDF) and hands it to the browser to save.
+ * @param {'/api/v1/me/log/export.csv' | '/api/v1/me/log/export.pdf'} path
+ * @param {Record<string, string | undefined>} query
+ * @param {string} name
+ */
+export async function download(path, query, name) {
+  const response = await request('get', path, { query });
+  saveFile(await response.blob(), name);
+}
+
+/**
+ * Hands `blob` to the browser to save as `name`.
+ * @param {Blob} blob
+ * @param {string} name
+ */
+export function saveFile(blob, name) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
 /**

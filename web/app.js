@@ -12,6 +12,7 @@ import { Connections } from './pages/connections.js';
 import { CirclePage, Circles } from './pages/circles.js';
 import { Mentoring, Settings } from './pages/settings.js';
 import { Admin } from './pages/admin.js';
+import { DevelopmentLog } from './pages/log.js';
 
 /** @typedef {import('./client').Schemas} Schemas */
 /**
@@ -38,6 +39,7 @@ const signedIn = {
   '/connections': Connections,
   '/circles': Circles,
   '/circles/:id': CirclePage,
+  '/log': DevelopmentLog,
   '/settings': Settings,
   '/mentoring': Mentoring,
   '/admin': Admin,
@@ -111,6 +113,7 @@ function Nav({ me, path, onSignOut }) {
     ['/directory', 'Directory'],
     ['/connections', 'Connections'],
     ['/circles', 'Circles'],
+    ['/log', 'Log'],
     ['/profile', 'My profile'],
     ...(offering ? [['/mentoring', 'Mentoring']] : []),
     ['/settings', 'Settings'],

@@ -315,3 +315,24 @@ export function label(list, code) {
 export function placeName(place) {
   return [place.name, place.region].filter(Boolean).join(', ');
 }
+
+/**
+ * Runs `action`, keeping its error for the form; `done` follows a success.
+ * @param {(busy: boolean) => void} setBusy
+ * @param {(error: unknown) => void} setError
+ */
+export function runner(setBusy, setError) {
+  /** @param {() => Promise<unknown>} action @param {() => void} [done] */
+  return async (action, done) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      done?.();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+}

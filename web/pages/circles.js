@@ -4,7 +4,7 @@
 
 import { useState } from '../vendor/hooks.js';
 import { call } from '../api.js';
-import { Check, Field, FormError, ListState, Title, fieldErrors, html, label, message, navigate, useLoad, usePages, useVocabulary } from '../ui.js';
+import { Check, Field, FormError, ListState, Title, fieldErrors, html, label, message, navigate, runner, useLoad, usePages, useVocabulary } from '../ui.js';
 
 /** @typedef {import('../app.js').PageProps} PageProps */
 /** @typedef {import('../client').Schemas} Schemas */
@@ -19,27 +19,6 @@ const PLACE = /** @type {Record<string, string>} */ ({
   member: 'Member',
   facilitator: 'You facilitate',
 });
-
-/**
- * Runs `action`, keeping its error for the form; `done` follows a success.
- * @param {(busy: boolean) => void} setBusy
- * @param {(error: unknown) => void} setError
- */
-function runner(setBusy, setError) {
-  /** @param {() => Promise<unknown>} action @param {() => void} [done] */
-  return async (action, done) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-      done?.();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-}
 
 /** Plain text with its http(s) links made into links. @param {{ text: string }} props */
 function Linked({ text }) {
@@ -729,6 +708,7 @@ function MeetingCard({ circle: c, meeting: m, me, onChange }) {
     minute: '2-digit',
   });
   const heading = `meeting-${m.id}`;
+  const started = new Date(m.starts_at).getTime() <= Date.now();
   const link = m.location && /^https?:\/\//.test(m.location);
   /** @param {boolean} attending */
   const answer = (attending) =>
@@ -741,11 +721,19 @@ function MeetingCard({ circle: c, meeting: m, me, onChange }) {
       ${m.coming.length ? `Coming: ${m.coming.map((a) => a.display_name).join(', ')}` : 'Nobody has said yet.'}
       ${m.not_coming ? ` · ${m.not_coming} cannot come` : ''}
     </p>
-    <p role="status">${m.my_answer === true ? 'You are coming.' : m.my_answer === false ? 'You cannot come.' : ''}</p>
+    <p role="status">${m.held_at
+      ? html`It took place: whoever came has a draft in their <a href="/log">development log</a> to confirm.`
+      : m.my_answer === true ? 'You are coming.' : m.my_answer === false ? 'You cannot come.' : ''}</p>
     <div class="actions">
       <button type="button" disabled=${busy || m.my_answer === true} onClick=${() => answer(true)}>I will come</button>
       <button type="button" class="secondary" disabled=${busy || m.my_answer === false} onClick=${() => answer(false)}>I cannot come</button>
-      ${mine && !m.series_id && !moving
+      ${started && !m.held_at
+        ? html`<button type="button" class="secondary" disabled=${busy}
+            onClick=${() => run(() => call('post', '/api/v1/circles/{id}/meetings/{meeting_id}/held', { params }), onChange)}>
+            It took place
+          </button>`
+        : null}
+      ${mine && !started && !m.series_id && !moving
         ? html`<button type="button" class="link" onClick=${() => setMoving(true)}>Change the time</button>`
         : null}
       ${mine

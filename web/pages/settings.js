@@ -3,7 +3,7 @@
 // and mentees.
 
 import { useState } from '../vendor/hooks.js';
-import { call, signOut } from '../api.js';
+import { call, saveFile, signOut } from '../api.js';
 import { Check, Field, FormError, ListState, Title, fieldErrors, html, message, navigate, useLoad } from '../ui.js';
 
 /** @typedef {import('../app.js').PageProps} PageProps */
@@ -106,14 +106,7 @@ function Export() {
     setStatus('Preparing your file…');
     try {
       const data = await call('get', '/api/v1/me/export');
-      const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(blob);
-      link.download = 'alongside-my-data.json';
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+      saveFile(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), 'alongside-my-data.json');
       setStatus('Downloaded: alongside-my-data.json');
     } catch (e) {
       setStatus(message(e));

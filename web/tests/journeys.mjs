@@ -595,6 +595,43 @@ test('the admin confirms the round; the mentor declines its request with a reaso
   await card.getByText('Declined').waitFor();
 });
 
+test('a practitioner keeps a development log against their regulator and downloads it for an audit', async () => {
+  const { page } = ana;
+  await page.goto(`${BASE}/log`);
+  await heading(page, 'Development log');
+  await page.getByText('Choose the requirement you report to').waitFor();
+  await choose(page.getByLabel('I report to'), 'otba');
+  await press(page.getByRole('button', { name: 'Save' }));
+  await page.getByText('Occupational Therapy Board of Australia:').waitFor();
+  await page.getByText(/^0 h of 20 h logged/).waitFor();
+  await fill(page.getByLabel('Minutes'), '90');
+  await choose(page.getByLabel('Kind'), 'course');
+  await fill(page.getByLabel('What you did'), 'Falls prevention webinar');
+  await fill(page.getByLabel('Reflection (optional)'), 'Check the bathroom first on every home visit.');
+  await press(page.getByRole('button', { name: 'Log it' }));
+  await page.getByText('Logged.').waitFor();
+  await page.getByText(/^1\.5 h of 20 h logged/).waitFor();
+  await page.getByText('18.5 more hours to log by', { exact: false }).waitFor();
+  await page.getByRole('heading', { level: 3, name: 'Falls prevention webinar' }).waitFor();
+  await axe(page, 'development log');
+  await shot(page, 'log');
+  const [pdf] = await Promise.all([
+    page.waitForEvent('download'),
+    press(page.getByRole('button', { name: 'Download PDF' })),
+  ]);
+  assert(pdf.suggestedFilename() === 'development-log.pdf', pdf.suggestedFilename());
+  const bytes = readFileSync(await pdf.path());
+  assert(bytes.subarray(0, 5).toString() === '%PDF-', 'the download is a PDF');
+  assert(bytes.includes('(Falls prevention webinar)'), 'the PDF lists the activity');
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    press(page.getByRole('button', { name: 'Download CSV' })),
+  ]);
+  const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert(rows.length === 2 && rows[1].includes('Falls prevention webinar'), rows.join(' / '));
+  await page.getByText('Downloaded: development-log.csv').waitFor();
+});
+
 test('four who work alone ask for a circle; an admin previews a circle round and forms it', async () => {
   const dee = await person(browser, 'Dee', { latitude: -45.86, longitude: 170.5 });
   await signUp(dee);
