@@ -95,6 +95,10 @@ pub struct Config {
     pub circle_digest_every: Duration,
     /// The time between two digests of new suggestions to one person (a week).
     pub match_digest_every: Duration,
+    /// How long after a connection is accepted its first check-in is sent (two weeks).
+    pub check_in_first: Duration,
+    /// The time between later check-ins (six weeks).
+    pub check_in_every: Duration,
     /// Connection requests one practitioner may send in a day.
     pub requests_per_day: u32,
     /// Origins allowed to call the API from a browser (`CORS_ORIGINS`); none by default.
@@ -290,6 +294,8 @@ impl Config {
             index_refresh_interval: Duration::from_secs(2),
             circle_digest_every: Duration::from_secs(86_400),
             match_digest_every: Duration::from_secs(7 * 86_400),
+            check_in_first: Duration::from_secs(14 * 86_400),
+            check_in_every: Duration::from_secs(42 * 86_400),
             requests_per_day: vars.number("CONNECTION_REQUESTS_PER_DAY", 20, 1..=MAX_LIMIT)?,
             cors_origins,
             trusted_proxies: match vars.get("TRUSTED_PROXIES") {

@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::{
-    service::{circle_meetings, circle_posts, connections, matching, Core},
+    service::{check_ins, circle_meetings, circle_posts, connections, matching, Core},
     store::{erasures, idempotency},
 };
 
@@ -32,6 +32,7 @@ async fn tick(core: &Core) -> anyhow::Result<()> {
     circle_meetings::send_reminders(core, now).await?;
     circle_posts::send_digests(core, now).await?;
     matching::send_match_digests(core, now).await?;
+    check_ins::send_due(core, now).await?;
     idempotency::purge_expired(&core.db).await?;
     erasures::purge_older_than(&core.db, now - chrono::Duration::days(1)).await?;
     Ok(())

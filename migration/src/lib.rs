@@ -14,6 +14,7 @@ mod m20261201_000004_erasures_idempotency;
 mod m20261205_000001_circles;
 mod m20261205_000002_match_digests;
 mod m20261206_000001_development_log;
+mod m20261206_000002_follow_through;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_circles::Migration),
             Box::new(m20261205_000002_match_digests::Migration),
             Box::new(m20261206_000001_development_log::Migration),
+            Box::new(m20261206_000002_follow_through::Migration),
         ]
     }
 }

@@ -327,6 +327,8 @@ pub fn test_config(
         index_refresh_interval: Duration::from_millis(500),
         circle_digest_every: Duration::from_secs(86_400),
         match_digest_every: Duration::from_secs(7 * 86_400),
+        check_in_first: Duration::from_secs(14 * 86_400),
+        check_in_every: Duration::from_secs(42 * 86_400),
         requests_per_day: 20,
         cors_origins: Vec::new(),
         trusted_proxies: Default::default(),

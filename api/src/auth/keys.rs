@@ -66,6 +66,7 @@ fn looks_like_key_id(kid: &str) -> bool {
 enum Purpose {
     Access,
     Unsubscribe,
+    CheckIn,
 }
 
 impl Purpose {
@@ -77,6 +78,7 @@ impl Purpose {
         match self {
             Self::Access => chrono::Duration::seconds(ACCESS_TOKEN_TTL_SECS),
             Self::Unsubscribe => chrono::Duration::seconds(UNSUBSCRIBE_TOKEN_TTL_SECS),
+            Self::CheckIn => chrono::Duration::seconds(CHECK_IN_TOKEN_TTL_SECS),
         }
     }
 }
@@ -383,6 +385,48 @@ impl JwtKeys {
             .verify(token, Purpose::Unsubscribe, &validation)
             .await?;
         (claims.typ == UNSUBSCRIBE_TYP).then_some(claims.sub)
+    }
+}
+
+pub const CHECK_IN_AUDIENCE: &str = "alongside-check-in";
+/// A check-in link answers for a month; the check-in can be answered in the app after that.
+pub const CHECK_IN_TOKEN_TTL_SECS: i64 = 30 * 24 * 3600;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CheckInClaims {
+    /// The check-in.
+    sub: Uuid,
+    /// The answer this link gives.
+    ans: String,
+    iss: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+}
+
+impl JwtKeys {
+    /// A link that answers one check-in with one answer (it is single-use because a
+    /// check-in takes one answer).
+    pub fn issue_check_in(&self, check_in: Uuid, answer: &str) -> anyhow::Result<String> {
+        let now = Utc::now().timestamp();
+        self.sign(&CheckInClaims {
+            sub: check_in,
+            ans: answer.to_owned(),
+            iss: ISSUER.into(),
+            aud: CHECK_IN_AUDIENCE.into(),
+            exp: now + CHECK_IN_TOKEN_TTL_SECS,
+            iat: now,
+        })
+    }
+
+    /// The check-in and answer a link carries, if it is genuine and current.
+    pub async fn verify_check_in(&self, token: &str) -> Option<(Uuid, String)> {
+        let mut validation = Validation::new(JwtAlgorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[CHECK_IN_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims: CheckInClaims = self.verify(token, Purpose::CheckIn, &validation).await?;
+        Some((claims.sub, claims.ans))
     }
 }
 

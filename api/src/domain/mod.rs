@@ -4,6 +4,7 @@ pub mod address;
 pub mod circle;
 pub mod codes;
 pub mod connection;
+pub mod follow_through;
 pub mod log;
 pub mod profile;
 pub mod role;

@@ -440,6 +440,65 @@ pub fn match_digest(to: &str, people: &[DigestPerson], link: &str) -> Rendered {
     )
 }
 
+/// The check-in: one question, each answer a link that answers with one click.
+pub fn check_in(to: &str, other_name: &str, answers: &[(&str, String)], link: &str) -> Rendered {
+    let mut paragraphs = vec![format!(
+        "How is it going with {other_name}? One click answers:"
+    )];
+    for (label, url) in answers {
+        paragraphs.push(format!("{label}: {url}"));
+    }
+    paragraphs.push(format!(
+        "If it is not a good fit, that is fine: the connection ends kindly, {other_name} is not told why, and we suggest others at once."
+    ));
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("How is it going with {other_name}?"),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Answer on Alongside", link)),
+    )
+}
+
+/// The other side of a connection ended after a check-in: no reason, no blame.
+pub fn connection_ended(to: &str, other_name: &str) -> Rendered {
+    render(
+        &format!("Your connection with {other_name} has ended"),
+        &format!("Hi {to},"),
+        &[
+            &format!("{other_name} has ended your connection on Alongside. Fit is about timing, practice and people, and it is nobody's fault."),
+            "Thank you for the time you gave. Your suggestions are up to date whenever you want to connect with someone new.",
+        ],
+        None,
+    )
+}
+
+/// Someone whose connection just ended, with the next-best people to ask.
+pub fn next_suggestions(
+    to: &str,
+    other_name: &str,
+    people: &[DigestPerson],
+    link: &str,
+) -> Rendered {
+    let mut paragraphs = vec![format!(
+        "Your connection with {other_name} has ended. These practitioners may fit you better:"
+    )];
+    for person in people {
+        paragraphs.push(person.summary.clone());
+        if !person.reasons.is_empty() {
+            paragraphs.push(format!("Why: {}.", person.reasons.join("; ")));
+        }
+        paragraphs.push(format!("See their profile: {}", person.link));
+    }
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        "People who may fit you better",
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("See all your suggestions", link)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod app;
 pub mod circles;
 pub mod connections;
 pub mod extract;
+pub mod follow_through;
 pub mod headers;
 pub mod health;
 pub mod idempotency;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(places::configure)
             .configure(connections::configure)
             .configure(log::configure)
+            .configure(follow_through::configure)
             .configure(circles::configure)
             .configure(admin::configure),
     );

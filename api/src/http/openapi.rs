@@ -13,8 +13,8 @@ use serde_norway::{Mapping, Value};
 use std::collections::BTreeSet;
 
 use crate::http::{
-    accounts as auth, admin, circles, connections, health, log, me, places, profiles, session,
-    unsubscribe, verification,
+    accounts as auth, admin, circles, connections, follow_through, health, log, me, places,
+    profiles, session, unsubscribe, verification,
 };
 
 #[derive(OpenApi)]
@@ -91,6 +91,9 @@ use crate::http::{
         circles::change_meeting,
         circles::cancel_meeting,
         log::mark_meeting_held,
+        follow_through::my_check_ins,
+        follow_through::answer_check_in,
+        follow_through::answer_check_in_by_link,
         log::list_requirements,
         log::list_log,
         log::add_log_entry,

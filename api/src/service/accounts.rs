@@ -436,6 +436,8 @@ pub struct Export {
     pub circle_meetings: crate::service::circle_meetings::ExportedMeetings,
     /// Their professional development log and the requirement they report to.
     pub development_log: crate::service::log::ExportedLog,
+    /// Every check-in they were sent, and their answers.
+    pub check_ins: Vec<crate::service::check_ins::CheckInView>,
 }
 
 /// Everything stored about `user`, with no secret in it.
@@ -480,7 +482,9 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
     let circle_posts = crate::service::circle_posts::written_by(core, user.id).await?;
     let circle_meetings = crate::service::circle_meetings::exported(core, user.id).await?;
     let development_log = crate::service::log::exported(core, user.id).await?;
+    let check_ins = crate::service::check_ins::exported(core, user.id).await?;
     Ok(Export {
+        check_ins,
         development_log,
         circle_meetings,
         circles,

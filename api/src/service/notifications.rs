@@ -536,3 +536,66 @@ pub async fn match_digest(
     outbox::enqueue(db, email(&reader, "match_digest", rendered, headers)).await?;
     Ok(true)
 }
+
+/// Asks one side of a connection how it is going, with a signed one-click link per answer.
+#[tracing::instrument(skip_all, fields(check_in_id = %check_in, %to))]
+pub async fn check_in(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    check_in: Uuid,
+    to: Uuid,
+    other: Uuid,
+) -> anyhow::Result<()> {
+    let reader = user(db, to).await?;
+    let other = user(db, other).await?;
+    let mut answers = Vec::new();
+    for answer in crate::domain::follow_through::CheckInAnswer::ALL {
+        let token = mailing.jwt.issue_check_in(check_in, answer.code())?;
+        answers.push((
+            answer.label(),
+            format!("{}/check-in?token={token}", mailing.public_url),
+        ));
+    }
+    let link = format!("{}/connections", mailing.public_url);
+    let rendered = templates::check_in(&reader.display_name, &other.display_name, &answers, &link);
+    outbox::enqueue(db, email(&reader, "check_in", rendered, Vec::new())).await?;
+    Ok(())
+}
+
+/// Tells `to` that `ended_by` ended their connection, with no reason and no blame.
+pub async fn connection_ended(
+    db: &impl ConnectionTrait,
+    to: Uuid,
+    ended_by: Uuid,
+) -> anyhow::Result<()> {
+    let reader = user(db, to).await?;
+    let other = user(db, ended_by).await?;
+    let rendered = templates::connection_ended(&reader.display_name, &other.display_name);
+    outbox::enqueue(db, email(&reader, "connection_ended", rendered, Vec::new())).await?;
+    Ok(())
+}
+
+/// Offers `to`, whose connection with `other` just ended, the next-best people to ask.
+pub async fn next_suggestions(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    other: Uuid,
+    people: &[(Uuid, Vec<String>)],
+) -> anyhow::Result<()> {
+    let reader = user(db, to).await?;
+    let other = user(db, other).await?;
+    let mut named = Vec::new();
+    for (id, reasons) in people {
+        named.push(templates::DigestPerson {
+            summary: summary(db, *id, to).await?,
+            reasons: reasons.clone(),
+            link: format!("{}/people/{id}", mailing.public_url),
+        });
+    }
+    let link = format!("{}/suggestions", mailing.public_url);
+    let rendered =
+        templates::next_suggestions(&reader.display_name, &other.display_name, &named, &link);
+    outbox::enqueue(db, email(&reader, "next_suggestions", rendered, Vec::new())).await?;
+    Ok(())
+}

@@ -67,6 +67,7 @@ pub async fn insert(
         responded_at: Set(None),
         reminded_at: Set(None),
         updated_at: Set(now),
+        next_check_in_at: Set(None),
     }
     .insert(db)
     .await

@@ -1,6 +1,7 @@
 //! Storage: connecting, migrating, and the queries, one module per table group.
 
 pub mod bulk;
+pub mod check_ins;
 pub mod circles;
 pub mod connections;
 pub mod entities;

@@ -6,6 +6,7 @@ mod connections;
 mod email_delivery;
 mod errors;
 mod faults;
+mod follow_through;
 mod log;
 mod operations;
 mod profiles;

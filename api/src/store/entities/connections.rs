@@ -24,6 +24,8 @@ pub struct Model {
     pub responded_at: Option<DateTimeUtc>,
     pub reminded_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// When its next check-in is due; none yet means two weeks after acceptance.
+    pub next_check_in_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,8 @@
 //! sea-orm entities, one per table created in `migration/`.
 
+pub mod agreements;
 pub mod blocks;
+pub mod check_ins;
 pub mod circle_digests;
 pub mod circle_meetings;
 pub mod circle_members;

@@ -1,0 +1,65 @@
+//! What keeps a connection going: the check-in's one question and the agreement's terms.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// "How is it going?"
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInAnswer {
+    GoingWell,
+    NotMetYet,
+    /// Ends the connection kindly and offers the next-best suggestions at once.
+    NotAGoodFit,
+}
+
+impl CheckInAnswer {
+    pub const ALL: [Self; 3] = [Self::GoingWell, Self::NotMetYet, Self::NotAGoodFit];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::GoingWell => "going_well",
+            Self::NotMetYet => "not_met_yet",
+            Self::NotAGoodFit => "not_a_good_fit",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::GoingWell => "Going well",
+            Self::NotMetYet => "We haven't met yet",
+            Self::NotAGoodFit => "Not a good fit",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
+/// How the two meet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingMode {
+    Video,
+    Phone,
+    InPerson,
+    Mixed,
+}
+
+impl MeetingMode {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Video => "video",
+            Self::Phone => "phone",
+            Self::InPerson => "in_person",
+            Self::Mixed => "mixed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Video, Self::Phone, Self::InPerson, Self::Mixed]
+            .into_iter()
+            .find(|m| m.code() == code)
+    }
+}

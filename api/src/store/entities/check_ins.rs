@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "check_ins")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    pub user_id: Uuid,
+    /// The first check-in of the connection is 1.
+    pub seq: i32,
+    /// A [`crate::domain::follow_through::CheckInAnswer`] code, once answered.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
