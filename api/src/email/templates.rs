@@ -422,8 +422,9 @@ pub struct DigestPerson {
     pub link: String,
 }
 
-pub fn match_digest(to: &str, people: &[DigestPerson], link: &str) -> Rendered {
-    let mut paragraphs = vec!["Some practitioners you may like to know:".to_owned()];
+/// An introduction, then each person: who, why, and where to see them.
+fn people_paragraphs(intro: String, people: &[DigestPerson]) -> Vec<String> {
+    let mut paragraphs = vec![intro];
     for person in people {
         paragraphs.push(person.summary.clone());
         if !person.reasons.is_empty() {
@@ -431,12 +432,26 @@ pub fn match_digest(to: &str, people: &[DigestPerson], link: &str) -> Rendered {
         }
         paragraphs.push(format!("See their profile: {}", person.link));
     }
+    paragraphs
+}
+
+fn people_email(subject: &str, to: &str, paragraphs: &[String], link: &str) -> Rendered {
     let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
     render(
-        "People you may like to know on Alongside",
+        subject,
         &format!("Hi {to},"),
         &paragraphs,
         Some(("See all your suggestions", link)),
+    )
+}
+
+pub fn match_digest(to: &str, people: &[DigestPerson], link: &str) -> Rendered {
+    let paragraphs = people_paragraphs("Some practitioners you may like to know:".into(), people);
+    people_email(
+        "People you may like to know on Alongside",
+        to,
+        &paragraphs,
+        link,
     )
 }
 
@@ -480,23 +495,13 @@ pub fn next_suggestions(
     people: &[DigestPerson],
     link: &str,
 ) -> Rendered {
-    let mut paragraphs = vec![format!(
-        "Your connection with {other_name} has ended. These practitioners may fit you better:"
-    )];
-    for person in people {
-        paragraphs.push(person.summary.clone());
-        if !person.reasons.is_empty() {
-            paragraphs.push(format!("Why: {}.", person.reasons.join("; ")));
-        }
-        paragraphs.push(format!("See their profile: {}", person.link));
-    }
-    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
-    render(
-        "People who may fit you better",
-        &format!("Hi {to},"),
-        &paragraphs,
-        Some(("See all your suggestions", link)),
-    )
+    let paragraphs = people_paragraphs(
+        format!(
+            "Your connection with {other_name} has ended. These practitioners may fit you better:"
+        ),
+        people,
+    );
+    people_email("People who may fit you better", to, &paragraphs, link)
 }
 
 #[cfg(test)]

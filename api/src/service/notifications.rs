@@ -522,15 +522,7 @@ pub async fn match_digest(
         return Ok(false);
     }
     let reader = user(db, to).await?;
-    let mut named = Vec::new();
-    for (id, reasons) in people {
-        named.push(templates::DigestPerson {
-            summary: summary(db, *id, to).await?,
-            reasons: reasons.clone(),
-            link: format!("{}/people/{id}", mailing.public_url),
-        });
-    }
-    let link = format!("{}/suggestions", mailing.public_url);
+    let (named, link) = digest_people(db, mailing, to, people).await?;
     let rendered = templates::match_digest(&reader.display_name, &named, &link);
     let headers = unsubscribe_headers(mailing, reader.id)?;
     outbox::enqueue(db, email(&reader, "match_digest", rendered, headers)).await?;
@@ -575,6 +567,24 @@ pub async fn connection_ended(
     Ok(())
 }
 
+/// Each person as `to` sees them, with their reasons and a link; and the suggestions link.
+async fn digest_people(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    people: &[(Uuid, Vec<String>)],
+) -> anyhow::Result<(Vec<templates::DigestPerson>, String)> {
+    let mut named = Vec::new();
+    for (id, reasons) in people {
+        named.push(templates::DigestPerson {
+            summary: summary(db, *id, to).await?,
+            reasons: reasons.clone(),
+            link: format!("{}/people/{id}", mailing.public_url),
+        });
+    }
+    Ok((named, format!("{}/suggestions", mailing.public_url)))
+}
+
 /// Offers `to`, whose connection with `other` just ended, the next-best people to ask.
 pub async fn next_suggestions(
     db: &impl ConnectionTrait,
@@ -585,15 +595,7 @@ pub async fn next_suggestions(
 ) -> anyhow::Result<()> {
     let reader = user(db, to).await?;
     let other = user(db, other).await?;
-    let mut named = Vec::new();
-    for (id, reasons) in people {
-        named.push(templates::DigestPerson {
-            summary: summary(db, *id, to).await?,
-            reasons: reasons.clone(),
-            link: format!("{}/people/{id}", mailing.public_url),
-        });
-    }
-    let link = format!("{}/suggestions", mailing.public_url);
+    let (named, link) = digest_people(db, mailing, to, people).await?;
     let rendered =
         templates::next_suggestions(&reader.display_name, &other.display_name, &named, &link);
     outbox::enqueue(db, email(&reader, "next_suggestions", rendered, Vec::new())).await?;
