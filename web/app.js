@@ -13,6 +13,7 @@ import { CirclePage, Circles } from './pages/circles.js';
 import { Mentoring, Settings } from './pages/settings.js';
 import { Admin } from './pages/admin.js';
 import { DevelopmentLog } from './pages/log.js';
+import { CheckInLink } from './pages/check_ins.js';
 
 /** @typedef {import('./client').Schemas} Schemas */
 /**
@@ -29,6 +30,7 @@ const open = {
   '/verify-email': auth.VerifyEmail,
   '/forgot-password': auth.ForgotPassword,
   '/reset-password': auth.ResetPassword,
+  '/check-in': CheckInLink,
 };
 /** @type {Record<string, (props: PageProps) => any>} */
 const signedIn = {

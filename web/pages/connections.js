@@ -5,6 +5,7 @@
 import { useState } from '../vendor/hooks.js';
 import { call } from '../api.js';
 import { Field, FormError, ListState, Title, html, message, useLoad } from '../ui.js';
+import { OpenCheckIns } from './check_ins.js';
 
 /** @typedef {import('../app.js').PageProps} PageProps */
 /** @typedef {import('../client').Schemas} Schemas */
@@ -38,6 +39,7 @@ export function Connections({ me, query }) {
   if (!me) return null;
   return html`<section>
     <${Title}>Connections</${Title}>
+    <${OpenCheckIns} />
     <nav class="tabs" aria-label="Direction">
       <a href="/connections" aria-current=${direction === 'incoming' ? 'page' : undefined}>Asked of me</a>
       <a href="/connections?direction=outgoing" aria-current=${direction === 'outgoing' ? 'page' : undefined}>I asked</a>
