@@ -475,6 +475,24 @@ pub fn check_in(to: &str, other_name: &str, answers: &[(&str, String)], link: &s
     )
 }
 
+/// The other side proposed an agreement, or an edit of one.
+pub fn agreement_proposed(to: &str, other_name: &str, edit: bool, link: &str) -> Rendered {
+    let what = if edit {
+        "an edit of your agreement"
+    } else {
+        "an agreement"
+    };
+    render(
+        &format!("{other_name} proposed {what}"),
+        &format!("Hi {to},"),
+        &[
+            &format!("{other_name} proposed {what}: your goals, how often and how you meet, for how long, and what stays between you."),
+            "Read it on Alongside, then accept it or propose your own changes.",
+        ],
+        Some(("Read the agreement", link)),
+    )
+}
+
 /// The other side of a connection ended after a check-in: no reason, no blame.
 pub fn connection_ended(to: &str, other_name: &str) -> Rendered {
     render(

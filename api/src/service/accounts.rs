@@ -438,6 +438,8 @@ pub struct Export {
     pub development_log: crate::service::log::ExportedLog,
     /// Every check-in they were sent, and their answers.
     pub check_ins: Vec<crate::service::check_ins::CheckInView>,
+    /// The agreements of their connections.
+    pub agreements: Vec<crate::service::agreements::AgreementView>,
 }
 
 /// Everything stored about `user`, with no secret in it.
@@ -483,7 +485,9 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
     let circle_meetings = crate::service::circle_meetings::exported(core, user.id).await?;
     let development_log = crate::service::log::exported(core, user.id).await?;
     let check_ins = crate::service::check_ins::exported(core, user.id).await?;
+    let agreements = crate::service::agreements::exported(core, user.id).await?;
     Ok(Export {
+        agreements,
         check_ins,
         development_log,
         circle_meetings,

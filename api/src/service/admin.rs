@@ -213,6 +213,22 @@ pub struct Stats {
     pub median_response_hours: Option<f64>,
     pub emails: EmailCounts,
     pub circles: CircleCounts,
+    pub follow_through: FollowThroughCounts,
+}
+
+/// What follows matches, counted: never what an agreement or an answer says about anyone.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FollowThroughCounts {
+    /// Agreements waiting for the other side.
+    pub agreements_proposed: u64,
+    /// Agreements both sides accepted.
+    pub agreements_accepted: u64,
+    /// Check-ins sent and not answered yet.
+    pub check_ins_unanswered: u64,
+    pub check_ins_going_well: u64,
+    pub check_ins_not_met_yet: u64,
+    /// Each of these ended its connection.
+    pub check_ins_not_a_good_fit: u64,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -307,6 +323,27 @@ pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
             dead_letters_by_kind: outbox::dead_letters_by_kind(db).await?,
         },
         circles: circle_counts(db).await?,
+        follow_through: follow_through_counts(db).await?,
+    })
+}
+
+async fn follow_through_counts(db: &impl ConnectionTrait) -> Result<FollowThroughCounts, ApiError> {
+    let (agreements_proposed, agreements_accepted) = crate::store::agreements::counts(db).await?;
+    let answers = crate::store::check_ins::answer_counts(db).await?;
+    let count = |answer: Option<&str>| {
+        answers
+            .iter()
+            .filter(|(a, _)| a.as_deref() == answer)
+            .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
+            .sum()
+    };
+    Ok(FollowThroughCounts {
+        agreements_proposed,
+        agreements_accepted,
+        check_ins_unanswered: count(None),
+        check_ins_going_well: count(Some("going_well")),
+        check_ins_not_met_yet: count(Some("not_met_yet")),
+        check_ins_not_a_good_fit: count(Some("not_a_good_fit")),
     })
 }
 

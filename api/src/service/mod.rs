@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod agreements;
 pub mod check_ins;
 pub mod circle_meetings;
 pub mod circle_posts;

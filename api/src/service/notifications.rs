@@ -601,3 +601,24 @@ pub async fn next_suggestions(
     outbox::enqueue(db, email(&reader, "next_suggestions", rendered, Vec::new())).await?;
     Ok(())
 }
+
+/// Tells `to` that `from` proposed an agreement (or an edit of one).
+pub async fn agreement_proposed(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    from: Uuid,
+    edit: bool,
+) -> anyhow::Result<()> {
+    let reader = user(db, to).await?;
+    let other = user(db, from).await?;
+    let link = format!("{}/connections", mailing.public_url);
+    let rendered =
+        templates::agreement_proposed(&reader.display_name, &other.display_name, edit, &link);
+    outbox::enqueue(
+        db,
+        email(&reader, "agreement_proposed", rendered, Vec::new()),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! Storage: connecting, migrating, and the queries, one module per table group.
 
+pub mod agreements;
 pub mod bulk;
 pub mod check_ins;
 pub mod circles;

@@ -163,3 +163,158 @@ async fn going_well_keeps_the_connection_and_the_answer_is_in_the_export(app: &T
     let export: serde_json::Value = body_of(app.get_as(&ana, "/api/v1/me/export").await).await;
     assert_eq!(export["check_ins"][0]["answer"], "going_well");
 }
+
+mod agreements {
+    use super::*;
+    use api::service::agreements::{AgreementStatus, AgreementView};
+    use reqwest::Method;
+    use serde_json::Value;
+
+    fn terms(cadence: &str, goals: &[&str]) -> Value {
+        json!({
+            "goals": goals,
+            "cadence": cadence,
+            "duration_months": 6,
+            "mode": "video",
+            "confidentiality": "What we discuss about clients stays between us.",
+        })
+    }
+
+    async fn put(app: &TestApp, who: &Practitioner, id: &str, body: Value) -> reqwest::Response {
+        let path = format!("/api/v1/connections/{id}/agreement");
+        app.send(Method::PUT, &path, &body, Some(&who.access_token))
+            .await
+    }
+
+    async fn peers(app: &TestApp) -> (Practitioner, Practitioner, String) {
+        let ana = app.practitioner("Ana").at("Dubbo").await;
+        let ben = app.practitioner("Ben").at("Dubbo").await;
+        let asked = app.connect(&ana, &ben, "peer").await;
+        assert_eq!(app.act(&ben, &asked.id, "accept").await.status(), 200);
+        (ana, ben, asked.id)
+    }
+
+    #[on_both_engines]
+    async fn one_side_proposes_the_other_edits_or_accepts_and_nobody_else_reads_it(app: &TestApp) {
+        let (ana, ben, id) = peers(app).await;
+        let goals = ["Plan home visits so that no week has more than three"];
+        let proposed: AgreementView =
+            body_of(put(app, &ana, &id, terms("Every two weeks", &goals)).await).await;
+        assert_eq!(proposed.status, AgreementStatus::Proposed);
+        assert!(!proposed.awaiting_me);
+        app.smtp
+            .wait_for_subject(&ben.email, "Ana proposed an agreement")
+            .await;
+        let accept = format!("/api/v1/connections/{id}/agreement/accept");
+        let own = app.post_as(&ana, &accept, json!({})).await;
+        assert_eq!(
+            expect_problem(own, 403).await["type"],
+            "/problems/not-your-move"
+        );
+
+        let seen: AgreementView = body_of(
+            app.get_as(&ben, &format!("/api/v1/connections/{id}/agreement"))
+                .await,
+        )
+        .await;
+        assert!(seen.awaiting_me);
+        let edited: AgreementView =
+            body_of(put(app, &ben, &id, terms("Every week, half an hour", &goals)).await).await;
+        assert!(!edited.awaiting_me);
+        app.smtp
+            .wait_for_subject(&ana.email, "Ben proposed an edit of your agreement")
+            .await;
+        let accepted: AgreementView = body_of(app.post_as(&ana, &accept, json!({})).await).await;
+        assert_eq!(accepted.status, AgreementStatus::Accepted);
+        assert_eq!(accepted.cadence, "Every week, half an hour");
+
+        let cleo = app.practitioner("Cleo").await;
+        let path = format!("/api/v1/connections/{id}/agreement");
+        expect_problem(app.get_as(&cleo, &path).await, 404).await;
+        expect_problem(put(app, &cleo, &id, terms("Daily", &goals)).await, 404).await;
+        let admin = app.practitioner("Ada").await;
+        app.make_admin(&admin).await;
+        expect_problem(app.get_as(&admin, &path).await, 404).await;
+        let stats = app
+            .get_as(&admin, "/api/v1/admin/stats")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let figures: Value = serde_json::from_str(&stats).unwrap();
+        assert_eq!(figures["follow_through"]["agreements_accepted"], 1);
+        assert!(!stats.contains("home visits") && !stats.contains("half an hour"));
+
+        let export: Value = body_of(app.get_as(&ben, "/api/v1/me/export").await).await;
+        assert_eq!(export["agreements"][0]["goals"][0]["text"], goals[0]);
+    }
+
+    #[on_both_engines]
+    async fn goals_are_marked_done_and_stay_done_through_an_edit_that_keeps_them(app: &TestApp) {
+        let (ana, ben, id) = peers(app).await;
+        put(app, &ana, &id, terms("Monthly", &["Write a caseload plan"])).await;
+        let goal = |n: u32| format!("/api/v1/connections/{id}/agreement/goals/{n}");
+        let marked: AgreementView = body_of(
+            app.send(
+                Method::PUT,
+                &goal(0),
+                &json!({"done": true}),
+                Some(&ben.access_token),
+            )
+            .await,
+        )
+        .await;
+        assert!(marked.goals[0].done);
+        let missing = app
+            .send(
+                Method::PUT,
+                &goal(5),
+                &json!({"done": true}),
+                Some(&ben.access_token),
+            )
+            .await;
+        expect_problem(missing, 404).await;
+        let edited: AgreementView = body_of(
+            put(
+                app,
+                &ana,
+                &id,
+                terms("Monthly", &["Write a caseload plan", "Present a case"]),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            edited.goals.iter().map(|g| g.done).collect::<Vec<_>>(),
+            [true, false]
+        );
+    }
+
+    #[on_both_engines]
+    async fn bad_terms_are_refused_naming_every_field_and_only_accepted_connections_agree(
+        app: &TestApp,
+    ) {
+        let (ana, _, id) = peers(app).await;
+        let bad = json!({
+            "goals": [],
+            "cadence": " ",
+            "duration_months": 0,
+            "mode": "video",
+            "confidentiality": "x".repeat(1001),
+        });
+        let problem = expect_problem(put(app, &ana, &id, bad).await, 422).await;
+        for field in ["goals", "cadence", "duration_months", "confidentiality"] {
+            assert!(problem["errors"][field].is_array(), "{field}: {problem}");
+        }
+        let path = format!("/api/v1/connections/{id}/agreement");
+        expect_problem(app.get_as(&ana, &path).await, 404).await;
+
+        let cleo = app.practitioner("Cleo").at("Dubbo").await;
+        let pending = app.connect(&ana, &cleo, "peer").await;
+        let early = put(app, &ana, &pending.id, terms("Monthly", &["A goal"])).await;
+        assert_eq!(
+            expect_problem(early, 409).await["type"],
+            "/problems/invalid-status"
+        );
+    }
+}
