@@ -1,5 +1,6 @@
 //! What keeps a connection going: the check-in's one question and the agreement's terms.
 
+use sea_orm::{entity::prelude::StringLen, DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,6 +36,20 @@ impl CheckInAnswer {
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.code() == code)
     }
+}
+
+/// Where an agreement stands, as stored.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementStatus {
+    /// Waiting for the side that did not propose it.
+    #[sea_orm(string_value = "proposed")]
+    Proposed,
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
 }
 
 /// How the two meet.

@@ -44,7 +44,7 @@ pub async fn my_check_ins(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> Result<HttpResponse, crate::error::ApiError> {
-    Ok(HttpResponse::Ok().json(check_ins::open(&state, user.0.id).await?))
+    Ok(HttpResponse::Ok().json(check_ins::of_user(&state, user.0.id, true).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -484,7 +484,7 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
     let circle_posts = crate::service::circle_posts::written_by(core, user.id).await?;
     let circle_meetings = crate::service::circle_meetings::exported(core, user.id).await?;
     let development_log = crate::service::log::exported(core, user.id).await?;
-    let check_ins = crate::service::check_ins::exported(core, user.id).await?;
+    let check_ins = crate::service::check_ins::of_user(core, user.id, false).await?;
     let agreements = crate::service::agreements::exported(core, user.id).await?;
     Ok(Export {
         agreements,

@@ -12,14 +12,11 @@ use uuid::Uuid;
 use crate::{
     domain::{connection::ConnectionStatus, follow_through::MeetingMode},
     error::{ApiError, ProblemCode},
-    service::{notifications, Core},
-    store::{
-        agreements as rows,
-        connections::{self as connection_rows, Connection},
-        entities::agreements,
-        users::User,
-    },
+    service::{connections::of_party, notifications, Core},
+    store::{agreements as rows, entities::agreements, users::User},
 };
+
+pub use crate::domain::follow_through::AgreementStatus;
 
 pub const GOALS_MAX: usize = 8;
 pub const GOAL_MAX: usize = 300;
@@ -31,14 +28,6 @@ pub struct Goal {
     #[schema(example = "Plan home visits so that no week has more than three")]
     pub text: String,
     pub done: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AgreementStatus {
-    /// Waiting for the side that did not propose it.
-    Proposed,
-    Accepted,
 }
 
 /// The agreement, for the two sides of its connection only.
@@ -114,11 +103,7 @@ fn goals_of(row: &agreements::Model) -> Vec<Goal> {
 }
 
 fn view(row: agreements::Model, me: Uuid) -> AgreementView {
-    let status = if row.status == "accepted" {
-        AgreementStatus::Accepted
-    } else {
-        AgreementStatus::Proposed
-    };
+    let status = row.status;
     AgreementView {
         goals: goals_of(&row),
         connection_id: row.connection_id,
@@ -132,23 +117,6 @@ fn view(row: agreements::Model, me: Uuid) -> AgreementView {
         accepted_at: row.accepted_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    }
-}
-
-/// The connection, if the caller is one of its two sides; anyone else is told it does not
-/// exist.
-async fn of_party(core: &Core, id: Uuid, me: Uuid) -> Result<Connection, ApiError> {
-    connection_rows::find(&core.db, id)
-        .await?
-        .filter(|c| c.requester_id == me || c.recipient_id == me)
-        .ok_or(ApiError::NotFound)
-}
-
-fn other_side(connection: &Connection, me: Uuid) -> Uuid {
-    if connection.requester_id == me {
-        connection.recipient_id
-    } else {
-        connection.requester_id
     }
 }
 
@@ -206,7 +174,7 @@ pub async fn propose(
                 .confidentiality
                 .map(|c| c.trim().to_owned())
                 .filter(|c| !c.is_empty())),
-            status: Set("proposed".to_owned()),
+            status: Set(AgreementStatus::Proposed),
             proposed_by: Set(me.id),
             accepted_at: Set(None),
             created_at: Set(before.as_ref().map_or(now, |b| b.created_at)),
@@ -217,7 +185,7 @@ pub async fn propose(
     notifications::agreement_proposed(
         write.db(),
         &core.mailing(),
-        other_side(&connection, me.id),
+        connection.other_side(me.id),
         me.id,
         before.is_some(),
     )
@@ -241,7 +209,7 @@ pub async fn accept(
     let row = rows::find(write.db(), connection_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if row.status == "accepted" || row.proposed_by == me.id {
+    if row.status == AgreementStatus::Accepted || row.proposed_by == me.id {
         return Err(ApiError::refused(
             ProblemCode::NotYourMove,
             "Only the side that did not propose these terms can accept them.",

@@ -55,16 +55,8 @@ pub struct CheckInOutcome {
     pub suggestions: Vec<SuggestionItem>,
 }
 
-fn other_side(connection: &Connection, me: Uuid) -> Uuid {
-    if connection.requester_id == me {
-        connection.recipient_id
-    } else {
-        connection.requester_id
-    }
-}
-
 async fn view(core: &Core, row: CheckIn, connection: &Connection) -> Result<CheckInView, ApiError> {
-    let other = other_side(connection, row.user_id);
+    let other = connection.other_side(row.user_id);
     let shown = users::visible_to(&core.reads, row.user_id, &[other]).await?;
     let with_name = if shown.contains(&other) {
         users::find_by_id(&core.reads, other)
@@ -125,21 +117,11 @@ pub async fn send_due(core: &Core, now: DateTime<Utc>) -> Result<usize, ApiError
     Ok(asked)
 }
 
-/// The caller's check-ins that wait for an answer, newest first.
-pub async fn open(core: &Core, me: Uuid) -> Result<Vec<CheckInView>, ApiError> {
+/// The caller's check-ins, newest first: those that wait for an answer when `open_only`
+/// (the app's list), else all of them (the data export).
+pub async fn of_user(core: &Core, me: Uuid, open_only: bool) -> Result<Vec<CheckInView>, ApiError> {
     let mut out = Vec::new();
-    for row in rows::of_user(&core.reads, me, true).await? {
-        if let Some(connection) = connection_rows::find(&core.reads, row.connection_id).await? {
-            out.push(view(core, row, &connection).await?);
-        }
-    }
-    Ok(out)
-}
-
-/// Every check-in of the caller's, for the data export.
-pub async fn exported(core: &Core, me: Uuid) -> Result<Vec<CheckInView>, ApiError> {
-    let mut out = Vec::new();
-    for row in rows::of_user(&core.reads, me, false).await? {
+    for row in rows::of_user(&core.reads, me, open_only).await? {
         if let Some(connection) = connection_rows::find(&core.reads, row.connection_id).await? {
             out.push(view(core, row, &connection).await?);
         }
@@ -181,7 +163,7 @@ pub async fn answer(
         .await?
         .ok_or(ApiError::NotFound)?;
     let me = row.user_id;
-    let other = other_side(&connection, me);
+    let other = connection.other_side(me);
     let kind = match connection.kind {
         ConnectionKind::Mentorship => Kind::Mentor,
         ConnectionKind::Peer => Kind::Peer,

@@ -421,7 +421,7 @@ pub async fn list(
 }
 
 /// A connection the caller is party to; anyone else is told it does not exist.
-async fn of_party(core: &Core, id: Uuid, caller: Uuid) -> Result<Connection, ApiError> {
+pub(crate) async fn of_party(core: &Core, id: Uuid, caller: Uuid) -> Result<Connection, ApiError> {
     rows::find(&core.db, id)
         .await?
         .filter(|c| c.requester_id == caller || c.recipient_id == caller)

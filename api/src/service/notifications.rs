@@ -231,12 +231,7 @@ pub async fn request_closed(
     connection: &Connection,
     gone: Uuid,
 ) -> anyhow::Result<()> {
-    let other_id = if connection.requester_id == gone {
-        connection.recipient_id
-    } else {
-        connection.requester_id
-    };
-    let other = user(db, other_id).await?;
+    let other = user(db, connection.other_side(gone)).await?;
     let gone = user(db, gone).await?;
     let rendered = templates::request_closed(&other.display_name, &gone.display_name);
     outbox::enqueue(db, email(&other, "request_closed", rendered, Vec::new())).await?;

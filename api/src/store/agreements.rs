@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, Query},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
 use super::entities::{agreements, connections};
+use crate::domain::follow_through::AgreementStatus;
 
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -33,10 +34,13 @@ pub async fn accept(
     at: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
     let done = agreements::Entity::update_many()
-        .col_expr(agreements::Column::Status, Expr::value("accepted"))
+        .col_expr(
+            agreements::Column::Status,
+            Expr::value(AgreementStatus::Accepted.into_value()),
+        )
         .col_expr(agreements::Column::AcceptedAt, Expr::value(at))
         .filter(agreements::Column::ConnectionId.eq(connection_id))
-        .filter(agreements::Column::Status.eq("proposed"))
+        .filter(agreements::Column::Status.eq(AgreementStatus::Proposed))
         .filter(agreements::Column::UpdatedAt.eq(seen))
         .exec(db)
         .await?;
@@ -78,10 +82,13 @@ pub async fn of_party(
 
 /// How many agreements wait for an answer, and how many were accepted.
 pub async fn counts(db: &impl ConnectionTrait) -> Result<(u64, u64), sea_orm::DbErr> {
-    let count = |status: &'static str| {
+    let count = |status: AgreementStatus| {
         agreements::Entity::find()
             .filter(agreements::Column::Status.eq(status))
             .count(db)
     };
-    Ok((count("proposed").await?, count("accepted").await?))
+    Ok((
+        count(AgreementStatus::Proposed).await?,
+        count(AgreementStatus::Accepted).await?,
+    ))
 }

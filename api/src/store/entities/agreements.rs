@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::follow_through::AgreementStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "agreements")]
 pub struct Model {
@@ -11,8 +13,7 @@ pub struct Model {
     pub duration_months: i32,
     pub mode: String,
     pub confidentiality: Option<String>,
-    /// `proposed` or `accepted`.
-    pub status: String,
+    pub status: AgreementStatus,
     pub proposed_by: Uuid,
     pub accepted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

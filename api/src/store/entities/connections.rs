@@ -32,3 +32,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The side of the connection that is not `me`.
+    pub fn other_side(&self, me: Uuid) -> Uuid {
+        if self.requester_id == me {
+            self.recipient_id
+        } else {
+            self.requester_id
+        }
+    }
+}
