@@ -129,12 +129,20 @@ pub async fn of_user(core: &Core, me: Uuid, open_only: bool) -> Result<Vec<Check
     Ok(out)
 }
 
-/// Up to three people `who` could ask instead of `not`, with their reasons.
-fn next_best(core: &Core, who: Uuid, kind: Kind, not: Uuid) -> Vec<(Uuid, Vec<String>)> {
-    core.index
-        .suggest(who, kind, 10)
+/// Up to three people `who` could ask instead of `not`, with their reasons, among those
+/// `who` may see (as every list of people is filtered).
+async fn next_best(
+    core: &Core,
+    who: Uuid,
+    kind: Kind,
+    not: Uuid,
+) -> Result<Vec<(Uuid, Vec<String>)>, ApiError> {
+    let found = core.index.suggest(who, kind, 10);
+    let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
+    let visible = users::visible_to(&core.reads, who, &ids).await?;
+    Ok(found
         .into_iter()
-        .filter(|s| s.user_id != not)
+        .filter(|s| s.user_id != not && visible.contains(&s.user_id))
         .take(3)
         .map(|s| {
             (
@@ -142,7 +150,7 @@ fn next_best(core: &Core, who: Uuid, kind: Kind, not: Uuid) -> Vec<(Uuid, Vec<St
                 s.reasons.iter().map(|r| r.label.clone()).collect(),
             )
         })
-        .collect()
+        .collect())
 }
 
 /// Answers a check-in: from the app (`owner` is the caller, who must be the one asked) or
@@ -195,7 +203,7 @@ pub async fn answer(
             // The mentee hears of the next-best people at once, by email as well (they may
             // have answered from a link, or not be the one who answered).
             let partner = if mentee == me { other } else { me };
-            let people = next_best(core, mentee, kind, partner);
+            let people = next_best(core, mentee, kind, partner).await?;
             if !people.is_empty() {
                 notifications::next_suggestions(
                     write.db(),
