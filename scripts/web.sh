@@ -66,7 +66,8 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export DATA_DIR="$work/data" DATABASE_URL="sqlite://$work/data/alongside.db?mode=rwc" \
   PORT="$port" HOST=127.0.0.1 PUBLIC_URL="http://localhost:$port" RUST_LOG=warn \
-  SMTP_URL="" CORS_ORIGINS="" CONNECTION_REQUESTS_PER_DAY=2
+  SMTP_URL="" CORS_ORIGINS="" CONNECTION_REQUESTS_PER_DAY=2 \
+  SCHEDULER_INTERVAL_SECONDS=1 CHECK_IN_FIRST_SECONDS=20
 unset SMTP_URL CORS_ORIGINS
 mkdir -p "$DATA_DIR"
 admin_email="admin@example.org"

@@ -9,6 +9,7 @@ import * as auth from './pages/auth.js';
 import { ProfileWizard } from './pages/profile.js';
 import { Directory, PersonPage, Suggestions } from './pages/people.js';
 import { Connections } from './pages/connections.js';
+import { ConnectionPage } from './pages/connection.js';
 import { CirclePage, Circles } from './pages/circles.js';
 import { Mentoring, Settings } from './pages/settings.js';
 import { Admin } from './pages/admin.js';
@@ -39,6 +40,7 @@ const signedIn = {
   '/directory': Directory,
   '/people/:id': PersonPage,
   '/connections': Connections,
+  '/connections/:id': ConnectionPage,
   '/circles': Circles,
   '/circles/:id': CirclePage,
   '/log': DevelopmentLog,

@@ -99,6 +99,9 @@ pub struct Config {
     pub check_in_first: Duration,
     /// The time between later check-ins (six weeks).
     pub check_in_every: Duration,
+    /// How long a mentor may be away before they drop out of suggestions and rounds (60
+    /// days); they come back as soon as they sign in.
+    pub mentor_dormant_after: Duration,
     /// Connection requests one practitioner may send in a day.
     pub requests_per_day: u32,
     /// Origins allowed to call the API from a browser (`CORS_ORIGINS`); none by default.
@@ -135,6 +138,9 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The longest check-in interval, in seconds.
+const YEAR_SECONDS: u64 = 366 * 86_400;
+
 /// Every variable the service reads, validated at start-up.
 pub const VARIABLES: &[&str] = &[
     "DATA_DIR",
@@ -154,6 +160,10 @@ pub const VARIABLES: &[&str] = &[
     "CORS_ORIGINS",
     "TRUSTED_PROXIES",
     "PASSWORD_HASH_WORKERS",
+    "SCHEDULER_INTERVAL_SECONDS",
+    "CHECK_IN_FIRST_SECONDS",
+    "CHECK_IN_EVERY_SECONDS",
+    "MENTOR_DORMANT_DAYS",
 ];
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -290,12 +300,27 @@ impl Config {
                 1..=MAX_LIMIT,
             )?,
             request_ttl: Duration::from_secs(u64::from(request_ttl_days) * 86_400),
-            scheduler_interval: Duration::from_secs(60),
+            scheduler_interval: Duration::from_secs(vars.number(
+                "SCHEDULER_INTERVAL_SECONDS",
+                60,
+                1..=3_600,
+            )?),
             index_refresh_interval: Duration::from_secs(2),
             circle_digest_every: Duration::from_secs(86_400),
             match_digest_every: Duration::from_secs(7 * 86_400),
-            check_in_first: Duration::from_secs(14 * 86_400),
-            check_in_every: Duration::from_secs(42 * 86_400),
+            check_in_first: Duration::from_secs(vars.number(
+                "CHECK_IN_FIRST_SECONDS",
+                14 * 86_400,
+                1..=YEAR_SECONDS,
+            )?),
+            check_in_every: Duration::from_secs(vars.number(
+                "CHECK_IN_EVERY_SECONDS",
+                42 * 86_400,
+                1..=YEAR_SECONDS,
+            )?),
+            mentor_dormant_after: Duration::from_secs(
+                vars.number("MENTOR_DORMANT_DAYS", 60u64, 1..=3_650)? * 86_400,
+            ),
             requests_per_day: vars.number("CONNECTION_REQUESTS_PER_DAY", 20, 1..=MAX_LIMIT)?,
             cors_origins,
             trusted_proxies: match vars.get("TRUSTED_PROXIES") {

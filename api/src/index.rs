@@ -133,7 +133,7 @@ fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Prof
     };
     let populations = ids(&stored.populations, &|c| VOCABULARY.population_id(c));
     let settings = ids(&stored.settings, &|c| VOCABULARY.setting_id(c));
-    let paused = row.mentoring_paused_until.is_some_and(|d| d > today);
+    let paused = row.mentoring_paused_until.is_some_and(|d| d > today) || loaded.dormant;
     let free = if paused {
         0
     } else {

@@ -8,7 +8,10 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::{
-    service::{check_ins, circle_meetings, circle_posts, connections, matching, Core},
+    service::{
+        check_ins, circle_meetings, circle_posts, connection_meetings, connections, matching,
+        mentors, Core,
+    },
     store::{erasures, idempotency},
 };
 
@@ -30,6 +33,8 @@ async fn tick(core: &Core) -> anyhow::Result<()> {
     connections::send_reminders(core, now).await?;
     connections::expire_overdue(core, now).await?;
     circle_meetings::send_reminders(core, now).await?;
+    connection_meetings::send_reminders(core, now).await?;
+    mentors::mark_dormant(core, now).await?;
     circle_posts::send_digests(core, now).await?;
     matching::send_match_digests(core, now).await?;
     check_ins::send_due(core, now).await?;

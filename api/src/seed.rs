@@ -74,6 +74,9 @@ fn rows(
             suspended: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
+            last_active_at: Set(Some(now)),
+            dormant: Set(false),
+            unanswered_expiries: Set(0),
         });
         let m = &p.profile;
         profile_rows.push(profiles::ActiveModel {

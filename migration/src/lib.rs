@@ -15,6 +15,7 @@ mod m20261205_000001_circles;
 mod m20261205_000002_match_digests;
 mod m20261206_000001_development_log;
 mod m20261206_000002_follow_through;
+mod m20261206_000003_connection_meetings;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_match_digests::Migration),
             Box::new(m20261206_000001_development_log::Migration),
             Box::new(m20261206_000002_follow_through::Migration),
+            Box::new(m20261206_000003_connection_meetings::Migration),
         ]
     }
 }

@@ -1,18 +1,9 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::helpers::{index, user_fk};
+use crate::helpers::{connection_fk, index, user_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn connection_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_connection_id"))
-        .from(table, "connection_id")
-        .to("connections", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

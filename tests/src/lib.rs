@@ -329,6 +329,7 @@ pub fn test_config(
         match_digest_every: Duration::from_secs(7 * 86_400),
         check_in_first: Duration::from_secs(14 * 86_400),
         check_in_every: Duration::from_secs(42 * 86_400),
+        mentor_dormant_after: Duration::from_secs(60 * 86_400),
         requests_per_day: 20,
         cors_origins: Vec::new(),
         trusted_proxies: Default::default(),

@@ -52,8 +52,78 @@ function Stats() {
         <dd>${s.circles.forming} / ${s.circles.active} / ${s.circles.closed}</dd>
         <dt>Waiting for a circle</dt><dd>${s.circles.waiting}</dd>
         <dt>Reported posts still shown</dt><dd>${s.circles.open_reports}</dd>
-      </dl>`}
+      </dl>
+      <${Outcomes} s=${s} />`}
     </${ListState}>
+  </section>`;
+}
+
+/**
+ * A small bar chart as a table: each row a label, its bar and its figure.
+ * @param {{ caption: string, rows: [string, number, string][] }} props
+ */
+function Chart({ caption, rows }) {
+  const top = Math.max(...rows.map(([, value]) => value), 0) || 1;
+  return html`<figure class="chart">
+    <figcaption>${caption}</figcaption>
+    <table>
+      <tbody>
+        ${rows.map(([label, value, text]) => html`<tr key=${label}>
+          <th scope="row">${label}</th>
+          <td><span class="bar" aria-hidden="true" style=${`width: ${Math.round((value / top) * 60)}%`}></span>${text}</td>
+        </tr>`)}
+      </tbody>
+    </table>
+  </figure>`;
+}
+
+/** @param {number | null | undefined} value @param {(v: number) => string} show */
+function known(value, show) {
+  return value == null ? 'Not yet known' : show(value);
+}
+
+/** Whether the programme works: the outcomes, as figures and charts. @param {{ s: Schemas['Stats'] }} props */
+function Outcomes({ s }) {
+  const o = s.outcomes;
+  const f = s.follow_through;
+  const percent = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
+  /** A time in days, in the unit that reads best. @param {number} v */
+  const days = (v) =>
+    v >= 1 ? `${v.toFixed(1)} days` : v * 24 >= 1 ? `${(v * 24).toFixed(1)} hours` : `${Math.round(v * 1440)} minutes`;
+  return html`<section aria-labelledby="outcomes-title">
+    <h3 id="outcomes-title">Outcomes</h3>
+    <${Chart} caption="Practitioners who work alone, and how many have an active connection" rows=${[
+      ['Work alone', o.working_alone, String(o.working_alone)],
+      ['With an active connection', o.working_alone_connected,
+        `${o.working_alone_connected} (${known(o.working_alone_connected_share, percent)})`],
+    ]} />
+    <${Chart} caption=${`Time from sign-up to a first accepted connection (${o.days_to_first_connection.count} people)`} rows=${[
+      ['Median', o.days_to_first_connection.median ?? 0, known(o.days_to_first_connection.median, days)],
+      ['9 in 10 within', o.days_to_first_connection.p90 ?? 0, known(o.days_to_first_connection.p90, days)],
+    ]} />
+    <${Chart} caption="Check-in answers" rows=${[
+      ['Going well', f.check_ins_going_well, String(f.check_ins_going_well)],
+      ["Haven't met yet", f.check_ins_not_met_yet, String(f.check_ins_not_met_yet)],
+      ['Not a good fit', f.check_ins_not_a_good_fit, String(f.check_ins_not_a_good_fit)],
+      ['Not answered yet', f.check_ins_unanswered, String(f.check_ins_unanswered)],
+    ]} />
+    <dl class="figures">
+      <dt>Meetings held</dt><dd>${o.meetings_held} (${known(o.meetings_per_connection, (v) => v.toFixed(1))} a connection)</dd>
+      <dt>Re-matched after a poor fit</dt><dd>${o.re_matched} of ${o.ended_as_poor_fit}</dd>
+      <dt>Agreements accepted / waiting</dt><dd>${f.agreements_accepted} / ${f.agreements_proposed}</dd>
+      <dt>Mentors paused / away</dt><dd>${o.mentors_paused} / ${o.mentors_dormant}</dd>
+      <dt>Mentorships with no meeting in 30 days</dt><dd>${o.quiet_mentorships.length}</dd>
+    </dl>
+    ${o.quiet_mentorships.length
+      ? html`<table class="quiet">
+          <caption>Mentorships with no meeting in 30 days, oldest first</caption>
+          <thead><tr><th scope="col">Connection</th><th scope="col">Accepted</th></tr></thead>
+          <tbody>${o.quiet_mentorships.map((q) => html`<tr key=${q.connection_id}>
+            <td><code>${q.connection_id}</code></td>
+            <td>${q.accepted_at ? new Date(q.accepted_at).toLocaleDateString('en-AU', { dateStyle: 'medium' }) : ''}</td>
+          </tr>`)}</tbody>
+        </table>`
+      : null}
   </section>`;
 }
 

@@ -108,6 +108,9 @@ function ConnectionCard({ connection: c, mine, onChange }) {
     ${c.reasons.length
       ? html`<p class="hint">In common: ${c.reasons.map((r) => r.label).join('; ')}</p>`
       : null}
+    ${c.status === 'accepted'
+      ? html`<p><a href=${`/connections/${c.id}`}>Agreement and meetings with ${other.display_name}</a></p>`
+      : null}
     ${c.status === 'accepted' && c.contact_email
       ? html`<div class="contact">
           <p>Email: <a href=${`mailto:${c.contact_email}`}>${c.contact_email}</a></p>

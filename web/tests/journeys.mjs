@@ -29,16 +29,17 @@ function assert(condition, text) {
 }
 
 /** The newest email to `to` whose body has a link to `path`, once it arrives. */
-async function link(to, path, after = 0) {
-  const deadline = Date.now() + 15000;
+async function link(to, path, after = 0, wait = 15000) {
+  const deadline = Date.now() + wait;
   while (Date.now() < deadline) {
     const found = [];
     for (const name of readdirSync(OUTBOX).filter((n) => n.endsWith('.eml'))) {
       const raw = readFileSync(join(OUTBOX, name), 'utf8');
       const text = raw.replace(/=\r?\n/g, '').replace(/=3D/gi, '=');
       if (!new RegExp(`^To: .*${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(text)) continue;
-      const match = text.match(new RegExp(`https?://[^\\s"<>]*${path}\\?token=[A-Za-z0-9_-]+`));
-      if (match) found.push(match[0]);
+      // Signed tokens have dots; one ending a sentence is not the token's.
+      const match = text.match(new RegExp(`https?://[^\\s"<>]*${path}\\?token=[A-Za-z0-9_.-]+`));
+      if (match) found.push(match[0].replace(/\.$/, ''));
     }
     if (found.length > after) return found[found.length - 1];
     await new Promise((r) => setTimeout(r, 200));
@@ -134,6 +135,20 @@ async function press(locator) {
 async function fill(locator, text) {
   const page = locator.page();
   await tabTo(page, locator);
+  if ((await locator.getAttribute('type')) === 'datetime-local') {
+    // The same order, then the hour on a 12-hour clock, the minutes and AM or PM. The year
+    // takes up to six digits, so an arrow key moves on from it.
+    const [day, time] = text.split('T');
+    const [y, m, d] = day.split('-');
+    const [hours, minutes] = time.split(':').map(Number);
+    const h12 = String(((hours + 11) % 12) + 1).padStart(2, '0');
+    await page.keyboard.type(`${m}${d}${y}`);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.type(`${h12}${String(minutes).padStart(2, '0')}${hours >= 12 ? 'P' : 'A'}`);
+    const typed = await locator.inputValue();
+    assert(typed === text, `the date and time field reads ${text}, not ${typed}`);
+    return;
+  }
   if ((await locator.getAttribute('type')) === 'date') {
     // Chromium's date field takes its parts in the order of the browser's own language,
     // which main() sets to en-US: month, day, year.
@@ -462,6 +477,89 @@ test('a mentee asks a mentor, who accepts; both see contact details', async () =
   await page.getByText(cleo.email).waitFor();
 });
 
+/** The raw emails to `to` whose subject starts with `subject`. */
+function emailsTo(to, subject) {
+  return readdirSync(OUTBOX)
+    .filter((n) => n.endsWith('.eml'))
+    .map((n) => readFileSync(join(OUTBOX, n), 'utf8'))
+    .filter((t) => t.includes(`To: ${to}`) || t.includes(`<${to}>`))
+    .filter((t) => t.includes(`Subject: ${subject}`));
+}
+
+test('a mentee and her mentor agree goals and plan a meeting, each seeing it in their own time', async () => {
+  const { page } = ana;
+  await page.goto(`${BASE}/connections?direction=outgoing`);
+  await press(page.getByRole('link', { name: 'Agreement and meetings with Cleo' }));
+  await heading(page, 'You and Cleo');
+  await page.getByText('You have not planned a meeting with Cleo yet.').waitFor();
+  await axe(page, 'connection (new agreement)');
+  await fill(page.getByLabel('Goals, one a line'), 'Plan home visits around the school run');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Write up two falls cases for supervision');
+  await fill(page.getByLabel('What stays between you (optional)'), 'What we discuss about clients stays between us.');
+  await press(page.getByRole('button', { name: 'Propose the agreement' }));
+  await page.getByText('Waiting for Cleo to accept.').waitFor();
+
+  const year = new Date().getFullYear() + 1;
+  await fill(page.getByLabel('What it is about'), 'Caseload planning');
+  await fill(page.getByLabel('A time that suits you (your time zone)'), `${year}-01-14T18:00`);
+  await fill(page.getByLabel('Another time (optional)').first(), `${year}-01-16T07:30`);
+  await fill(page.getByLabel('Where, or the video link (optional)'), 'https://meet.example.org/ana-cleo');
+  await press(page.getByRole('button', { name: 'Propose', exact: true }));
+  await page.getByText('Proposed. Cleo is emailed the times to pick from.').waitFor();
+  await page.getByText(/Waiting for Cleo to pick one of: Thursday, 14 January \d{4} at 6:00 pm; Saturday, 16 January/).waitFor();
+
+  const mentor = cleo.page;
+  await mentor.goto(`${BASE}/connections`);
+  await press(mentor.getByRole('link', { name: 'Agreement and meetings with Ana' }));
+  await heading(mentor, 'You and Ana');
+  await mentor.getByText('Ana proposed this. Accept it, or propose changes.').waitFor();
+  await axe(mentor, 'connection (agreement and times to pick)');
+  await shot(mentor, 'connection');
+  await press(mentor.getByRole('button', { name: 'Accept the agreement' }));
+  await mentor.getByText('You both agreed to this.').waitFor();
+  // The goal is saved before the box shows it ticked.
+  await tabTo(mentor, mentor.getByLabel('Plan home visits around the school run'));
+  await mentor.keyboard.press('Space');
+  await mentor.getByText('(done)').waitFor();
+  assert(await mentor.getByLabel(/Plan home visits around the school run/).isChecked(), 'the goal is ticked');
+  await check(mentor.getByLabel(/Saturday, 16 January/));
+  await press(mentor.getByRole('button', { name: 'Pick this time' }));
+  await mentor.getByText(/Saturday, 16 January \d{4} at 7:30.*\(Pacific\/Auckland\), 45 minutes/).waitFor();
+
+  // Both are sent the invitation for their calendars.
+  for (const who of [ana, cleo]) {
+    const deadline = Date.now() + 15000;
+    while (!emailsTo(who.email, 'Meeting with').length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [email] = emailsTo(who.email, 'Meeting with');
+    assert(email && email.includes('text/calendar'), `${who.name} is sent the invitation`);
+  }
+  await page.reload();
+  await heading(page, 'You and Cleo');
+  await page.getByText('You both agreed to this.').waitFor();
+  await page.getByText(/Saturday, 16 January \d{4} at 7:30/).waitFor();
+  await axe(page, 'connection (agreed, meeting scheduled)');
+});
+
+test('a check-in is answered with one click from its email, and in the app', async () => {
+  const answer = await link(ana.email, '/check-in', 0, 45000);
+  await ana.page.goto(answer);
+  await heading(ana.page, 'Thank you for answering');
+  await axe(ana.page, 'check-in answered');
+  await ana.page.goto(answer);
+  await heading(ana.page, 'This check-in is already answered');
+
+  await link(cleo.email, '/check-in', 0, 45000);
+  const { page } = cleo;
+  await page.goto(`${BASE}/connections`);
+  await page.getByRole('heading', { name: 'How is it going?' }).waitFor();
+  await axe(page, 'connections with a check-in');
+  await press(page.getByRole('button', { name: 'Going well' }).first());
+  await page.getByText('Thank you. Your answer helps the programme keep connections going.').waitFor();
+});
+
 test('a mentor starts a circle; a practitioner finds it, joins, and they talk, meet and share', async () => {
   const domain = 'Falls prevention at home, South Island';
   await cleo.page.goto(`${BASE}/circles`);
@@ -572,7 +670,7 @@ test('an admin previews a matching round and sees the figures', async () => {
   await signIn(admin, process.env.ADMIN_PASSWORD);
   await admin.page.goto(`${BASE}/admin`);
   await heading(admin.page, 'Administration');
-  await admin.page.getByText('Practitioners').waitFor();
+  await admin.page.getByText('Practitioners', { exact: true }).waitFor();
   await press(admin.page.getByRole('button', { name: 'Preview a round' }));
   await admin.page.getByRole('heading', { name: 'Preview' }).waitFor();
   await admin.page.getByText('1 pairing; 0 without a mentor this time.').waitFor();
@@ -847,7 +945,11 @@ test('an admin at a desk: the app at desktop width', async () => {
   await signIn(desk, process.env.ADMIN_PASSWORD);
   await desk.page.goto(`${BASE}/admin`);
   await heading(desk.page, 'Administration');
-  await desk.page.getByText('Practitioners').waitFor();
+  await desk.page.getByText('Practitioners', { exact: true }).waitFor();
+  await desk.page.getByRole('heading', { name: 'Outcomes' }).waitFor();
+  const alone = desk.page.getByRole('row', { name: /With an active connection/ });
+  assert(/\d+ \(\d+%\)/.test(await alone.innerText()), 'the share of lone practitioners connected is shown');
+  await desk.page.getByRole('row', { name: /Going well [1-9]/ }).waitFor();
   await axe(desk.page, 'admin (desktop)');
   await shot(desk.page, 'desktop-admin');
   await desk.page.goto(`${BASE}/directory`);

@@ -52,6 +52,22 @@ pub enum AgreementStatus {
     Accepted,
 }
 
+/// Where a meeting of a connection stands: proposed with one or more times, scheduled at
+/// the one the other side picked, or cancelled.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingStatus {
+    #[sea_orm(string_value = "proposed")]
+    Proposed,
+    #[sea_orm(string_value = "scheduled")]
+    Scheduled,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
 /// How the two meet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

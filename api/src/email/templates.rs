@@ -539,3 +539,93 @@ mod tests {
             .contains("href=\"http://localhost:8080/verify-email?token=abc\""));
     }
 }
+
+/// What happened to a meeting between the two sides of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairMeeting {
+    Scheduled,
+    Changed,
+    Cancelled,
+    Reminder,
+}
+
+/// A meeting with `other`, scheduled, changed, cancelled or due tomorrow. `meeting.domain`
+/// is not used: the other person's name says who it is with.
+pub fn pair_meeting(
+    to: &str,
+    other: &str,
+    what: PairMeeting,
+    meeting: &MeetingFacts<'_>,
+) -> Rendered {
+    let (subject, intro, closing) = match what {
+        PairMeeting::Scheduled => (
+            format!("Meeting with {other}: {}", meeting.title),
+            format!("You and {other} are meeting:"),
+            Some("The invitation is attached for your calendar."),
+        ),
+        PairMeeting::Changed => (
+            format!("Changed: {}", meeting.title),
+            format!("Your meeting with {other} has changed. It is now:"),
+            Some("The updated invitation is attached for your calendar."),
+        ),
+        PairMeeting::Cancelled => (
+            format!("Cancelled: {}", meeting.title),
+            format!("Your meeting with {other} is cancelled:"),
+            None,
+        ),
+        PairMeeting::Reminder => (
+            format!("Tomorrow: {}", meeting.title),
+            format!("A reminder: you and {other} meet tomorrow."),
+            Some("Afterwards, mark on Alongside whether it took place: it goes into both your development logs."),
+        ),
+    };
+    let mut paragraphs = vec![intro];
+    paragraphs.extend(meeting_lines(meeting));
+    paragraphs.extend(closing.map(str::to_owned));
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &subject,
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Open your connections", meeting.link)),
+    )
+}
+
+/// The other side proposed times for a meeting: the reader picks one.
+pub fn meeting_proposed(
+    to: &str,
+    other: &str,
+    title: &str,
+    times: &[String],
+    link: &str,
+) -> Rendered {
+    let mut paragraphs = vec![format!(
+        "{other} would like to meet: \"{title}\". The times they proposed, in your time zone:"
+    )];
+    paragraphs.extend(times.iter().map(|t| format!("• {t}")));
+    paragraphs.push(
+        "Pick the one that suits you on Alongside, and you will both get a calendar invitation."
+            .to_owned(),
+    );
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    render(
+        &format!("{other} proposed a meeting"),
+        &format!("Hi {to},"),
+        &paragraphs,
+        Some(("Pick a time", link)),
+    )
+}
+
+/// A mentor whose requests went unanswered twice is paused, and told how to come back.
+pub fn mentoring_paused(to: &str, until: &str, link: &str) -> Rendered {
+    render(
+        "Your mentoring is paused",
+        &format!("Hi {to},"),
+        &[
+            "Two requests for mentoring reached you and expired without an answer, so we have paused your mentoring: nobody new is suggested to you, and people waiting are not left waiting on you.",
+            &format!("It stays paused until {until}. To take requests again sooner, open your profile and clear the pause under Mentoring; it takes effect at once."),
+            "If this is not a good time, that is fine: the pause is there for that.",
+        ],
+        Some(("Open your profile", link)),
+    )
+}

@@ -898,10 +898,7 @@ pub async fn schedule_meeting(
     path: web::Path<Uuid>,
     Valid(body): Valid<ScheduleMeeting>,
 ) -> Result<HttpResponse, Fails<CreatePostFailures>> {
-    let starts_local =
-        chrono::NaiveDateTime::parse_from_str(body.starts_at.trim(), "%Y-%m-%dT%H:%M").map_err(
-            |_| ApiError::field("starts_at", "must be a local time like 2027-01-14T18:00"),
-        )?;
+    let starts_local = crate::http::extract::local_time("starts_at", &body.starts_at)?;
     let new = NewMeeting {
         title: body.title,
         starts_local,
@@ -1032,11 +1029,7 @@ pub async fn change_meeting(
     let starts_local = body
         .starts_at
         .as_deref()
-        .map(|raw| {
-            chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").map_err(|_| {
-                ApiError::field("starts_at", "must be a local time like 2027-01-14T18:00")
-            })
-        })
+        .map(|raw| crate::http::extract::local_time("starts_at", raw))
         .transpose()?;
     let change = MeetingChange {
         title: body.title,

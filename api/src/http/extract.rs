@@ -39,6 +39,13 @@ macro_rules! opaque_body {
 }
 pub(crate) use opaque_body;
 
+/// A local time of a body's `field`, `YYYY-MM-DDTHH:MM`.
+pub fn local_time(field: &str, raw: &str) -> Result<chrono::NaiveDateTime, crate::error::ApiError> {
+    chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").map_err(|_| {
+        crate::error::ApiError::field(field, "must be a local time like 2027-01-14T18:00")
+    })
+}
+
 /// A JSON object body. Syntax errors are 400; missing fields, values of the wrong type and
 /// values out of bounds are one 422 that names every bad field it can.
 pub struct Valid<T: ParseBody>(pub T::Parsed);

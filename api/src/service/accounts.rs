@@ -241,7 +241,10 @@ pub async fn sign_in(
         Budget::Device(token) => Some(token),
     };
     let device = login_failures::remember_device(&core.db, user.id, device.as_deref()).await?;
-    let tokens = issue_pair(core, &core.db, &user, Uuid::now_v7()).await?;
+    let mut write = core.write().await?;
+    let tokens = issue_pair(core, write.db(), &user, Uuid::now_v7()).await?;
+    crate::service::mentors::seen(&mut write, user.id).await?;
+    write.commit().await?;
     Ok(SignedIn { tokens, device })
 }
 
@@ -250,7 +253,7 @@ pub async fn sign_in(
 #[tracing::instrument(skip_all)]
 pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair, ApiError> {
     let invalid = || ApiError::Unauthorized("The refresh token is not valid.");
-    let write = core.write().await?;
+    let mut write = core.write().await?;
     let (user_id, family_id) = match tokens::rotate_refresh_token(write.db(), refresh_token).await?
     {
         Rotation::Rotated { user_id, family_id } => (user_id, family_id),
@@ -266,6 +269,7 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair, ApiE
         .filter(|u| !u.suspended)
         .ok_or_else(invalid)?;
     let pair = issue_pair(core, write.db(), &user, family_id).await?;
+    crate::service::mentors::seen(&mut write, user.id).await?;
     write.commit().await?;
     Ok(pair)
 }
@@ -440,6 +444,10 @@ pub struct Export {
     pub check_ins: Vec<crate::service::check_ins::CheckInView>,
     /// The agreements of their connections.
     pub agreements: Vec<crate::service::agreements::AgreementView>,
+    /// The meetings of their connections.
+    pub connection_meetings: Vec<crate::service::connection_meetings::ConnectionMeetingView>,
+    /// When they were last active (sign-in, session refresh, answering a request).
+    pub last_active_at: Option<DateTime<Utc>>,
 }
 
 /// Everything stored about `user`, with no secret in it.
@@ -486,8 +494,11 @@ pub async fn export(core: &Core, user: User) -> Result<Export, ApiError> {
     let development_log = crate::service::log::exported(core, user.id).await?;
     let check_ins = crate::service::check_ins::of_user(core, user.id, false).await?;
     let agreements = crate::service::agreements::exported(core, user.id).await?;
+    let connection_meetings = crate::service::connection_meetings::exported(core, user.id).await?;
     Ok(Export {
         agreements,
+        connection_meetings,
+        last_active_at: user.last_active_at,
         check_ins,
         development_log,
         circle_meetings,

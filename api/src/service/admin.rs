@@ -214,6 +214,7 @@ pub struct Stats {
     pub emails: EmailCounts,
     pub circles: CircleCounts,
     pub follow_through: FollowThroughCounts,
+    pub outcomes: crate::service::outcomes::Outcomes,
 }
 
 /// What follows matches, counted: never what an agreement or an answer says about anyone.
@@ -324,6 +325,7 @@ pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
         },
         circles: circle_counts(db).await?,
         follow_through: follow_through_counts(db).await?,
+        outcomes: crate::service::outcomes::outcomes(db, Utc::now()).await?,
     })
 }
 

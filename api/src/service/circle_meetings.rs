@@ -15,6 +15,7 @@ use crate::{
     service::{
         circle_posts::Author,
         circles::{closed, not_a_moderator, standing_in},
+        meeting_fields as fields,
         notifications::{self, MeetingFacts, MeetingMail},
         Core,
     },
@@ -109,26 +110,9 @@ pub async fn schedule(
     circle_id: Uuid,
     new: NewMeeting,
 ) -> Result<Vec<MeetingView>, ApiError> {
-    let title = new.title.trim().to_owned();
-    if !(1..=140).contains(&title.chars().count()) {
-        return Err(ApiError::field("title", "must be 1 to 140 characters"));
-    }
-    if !(15..=240).contains(&new.minutes) {
-        return Err(ApiError::field(
-            "duration_minutes",
-            "must be from 15 to 240",
-        ));
-    }
-    let location = new
-        .location
-        .map(|l| l.trim().to_owned())
-        .filter(|l| !l.is_empty());
-    if location.as_ref().is_some_and(|l| l.chars().count() > 300) {
-        return Err(ApiError::field(
-            "location",
-            "must be at most 300 characters",
-        ));
-    }
+    let title = fields::title(&new.title)?;
+    fields::minutes(new.minutes)?;
+    let location = fields::location(new.location.as_deref().unwrap_or_default())?;
     if let Some(repeat) = new.repeat {
         if !(1..=4).contains(&repeat.every_weeks) {
             return Err(ApiError::field("repeat.every_weeks", "must be from 1 to 4"));
@@ -145,11 +129,8 @@ pub async fn schedule(
         None => own_timezone(core, me.id).await?,
     };
     let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
-    let first = to_utc(tz, new.starts_local);
+    fields::in_the_coming_year(to_utc(tz, new.starts_local), "starts_at")?;
     let now = Utc::now();
-    if first <= now || first > now + Duration::days(366) {
-        return Err(ApiError::field("starts_at", "must be in the coming year"));
-    }
     let (circle, members, _) = member_of(core, me, circle_id).await?;
     if !circle.state.is_open() {
         return Err(closed());
@@ -367,30 +348,13 @@ pub async fn change(
     }
     let mut changed = circle_meetings::ActiveModel::default();
     if let Some(title) = change.title {
-        let title = title.trim().to_owned();
-        if !(1..=140).contains(&title.chars().count()) {
-            return Err(ApiError::field("title", "must be 1 to 140 characters"));
-        }
-        changed.title = Set(title);
+        changed.title = Set(fields::title(&title)?);
     }
     if let Some(minutes) = change.minutes {
-        if !(15..=240).contains(&minutes) {
-            return Err(ApiError::field(
-                "duration_minutes",
-                "must be from 15 to 240",
-            ));
-        }
-        changed.duration_minutes = Set(minutes);
+        changed.duration_minutes = Set(fields::minutes(minutes)?);
     }
     if let Some(location) = change.location {
-        let location = location.trim().to_owned();
-        if location.chars().count() > 300 {
-            return Err(ApiError::field(
-                "location",
-                "must be at most 300 characters",
-            ));
-        }
-        changed.location = Set((!location.is_empty()).then_some(location));
+        changed.location = Set(fields::location(&location)?);
     }
     if let Some(local) = change.starts_local {
         if meeting.series_id.is_some() {
@@ -400,12 +364,7 @@ pub async fn change(
             ));
         }
         let tz: chrono_tz::Tz = meeting.timezone.parse().unwrap_or(chrono_tz::UTC);
-        let at = to_utc(tz, local);
-        let now = Utc::now();
-        if at <= now || at > now + Duration::days(366) {
-            return Err(ApiError::field("starts_at", "must be in the coming year"));
-        }
-        changed.starts_at = Set(at);
+        changed.starts_at = Set(fields::in_the_coming_year(to_utc(tz, local), "starts_at")?);
     }
     let write = core.write().await?;
     let updated = rows::change_meeting(write.db(), &meeting, changed).await?;

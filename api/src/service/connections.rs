@@ -484,6 +484,9 @@ pub async fn act(
         Action::Decline => notifications::declined(write.db(), &row).await?,
         _ => {}
     }
+    if actor == Actor::Recipient {
+        crate::service::mentors::answered(&mut write, caller).await?;
+    }
     write.connection_changed(row.id);
     write.commit().await?;
     let row = rows::find(&core.db, row.id)
@@ -654,6 +657,7 @@ pub async fn expire_overdue(core: &Core, now: DateTime<Utc>) -> Result<usize, Ap
         notifications::expired(write.db(), connection)
             .await
             .map_err(ApiError::unexpected)?;
+        crate::service::mentors::request_expired(&mut write, core, connection).await?;
         write.connection_changed(connection.id);
         tracing::info!(connection_id = %connection.id, "connection request expired");
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -529,27 +529,78 @@ pub async fn drafts_for_meeting(
     meeting: &circle_rows::Meeting,
     people: &[Uuid],
 ) -> Result<(), ApiError> {
-    let tz: chrono_tz::Tz = meeting.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let day = meeting.starts_at.with_timezone(&tz).date_naive();
-    let now = Utc::now();
+    let draft = Draft {
+        timezone: &meeting.timezone,
+        starts_at: meeting.starts_at,
+        minutes: meeting.duration_minutes,
+        title: &meeting.title,
+        connection_id: None,
+        circle: Some((meeting.circle_id, meeting.id)),
+    };
     let rows = people
         .iter()
-        .map(|&user_id| log_entries::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(user_id),
-            occurred_on: Set(day),
-            minutes: Set(meeting.duration_minutes.clamp(1, MINUTES_MAX)),
-            kind: Set(ActivityKind::CommunityOfPractice.code().to_owned()),
-            title: Set(meeting.title.clone()),
-            reflection: Set(None),
-            connection_id: Set(None),
-            circle_id: Set(Some(meeting.circle_id)),
-            circle_meeting_id: Set(Some(meeting.id)),
-            draft: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
+        .map(|&user_id| draft.row(user_id, ActivityKind::CommunityOfPractice))
         .collect();
     rows::add_drafts(db, rows).await?;
     Ok(())
+}
+
+/// Draft entries for both sides of a connection's meeting that took place, each of its own
+/// kind (mentoring given or received, or peer supervision).
+pub async fn drafts_for_pair_meeting(
+    db: &impl sea_orm::ConnectionTrait,
+    meeting: &crate::store::connection_meetings::Meeting,
+    sides: &[(Uuid, ActivityKind)],
+) -> Result<(), ApiError> {
+    let Some(starts_at) = meeting.starts_at else {
+        return Ok(());
+    };
+    let draft = Draft {
+        timezone: &meeting.timezone,
+        starts_at,
+        minutes: meeting.duration_minutes,
+        title: &meeting.title,
+        connection_id: Some(meeting.connection_id),
+        circle: None,
+    };
+    let rows = sides
+        .iter()
+        .map(|&(user_id, kind)| draft.row(user_id, kind))
+        .collect();
+    rows::add_drafts(db, rows).await?;
+    Ok(())
+}
+
+/// What a meeting that took place puts in a draft entry.
+struct Draft<'a> {
+    timezone: &'a str,
+    starts_at: DateTime<Utc>,
+    minutes: i32,
+    title: &'a str,
+    connection_id: Option<Uuid>,
+    /// The circle and its meeting.
+    circle: Option<(Uuid, Uuid)>,
+}
+
+impl Draft<'_> {
+    /// The draft for one person, dated by the meeting's own time zone.
+    fn row(&self, user_id: Uuid, kind: ActivityKind) -> log_entries::ActiveModel {
+        let tz: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let now = Utc::now();
+        log_entries::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            occurred_on: Set(self.starts_at.with_timezone(&tz).date_naive()),
+            minutes: Set(self.minutes.clamp(1, MINUTES_MAX)),
+            kind: Set(kind.code().to_owned()),
+            title: Set(self.title.to_owned()),
+            reflection: Set(None),
+            connection_id: Set(self.connection_id),
+            circle_id: Set(self.circle.map(|(circle, _)| circle)),
+            circle_meeting_id: Set(self.circle.map(|(_, meeting)| meeting)),
+            draft: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    }
 }

@@ -10,10 +10,14 @@ pub mod circle_meetings;
 pub mod circle_posts;
 pub mod circle_rounds;
 pub mod circles;
+pub mod connection_meetings;
 pub mod connections;
 pub mod log;
 pub mod matching;
+pub mod meeting_fields;
+pub mod mentors;
 pub mod notifications;
+pub mod outcomes;
 pub mod profiles;
 
 use std::sync::Arc;

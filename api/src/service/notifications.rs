@@ -357,6 +357,15 @@ pub struct MeetingFacts<'a> {
 }
 
 /// The bare address of `Name <address>` (or of a bare address).
+/// A calendar `UID` that stays the same for every change of one meeting or series.
+fn calendar_uid(mailing: &Mailing<'_>, id: Uuid) -> String {
+    let host = url::Url::parse(mailing.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "alongside".to_owned());
+    format!("{id}@{host}")
+}
+
 fn address_of(from: &str) -> &str {
     from.rsplit_once('<')
         .and_then(|(_, rest)| rest.split_once('>'))
@@ -387,11 +396,7 @@ pub async fn meeting(
     let meeting = facts.meeting;
     let tz: chrono_tz::Tz = meeting.timezone.parse().unwrap_or(chrono_tz::UTC);
     let local_start = meeting.starts_at.with_timezone(&tz).naive_local();
-    let host = url::Url::parse(mailing.public_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "alongside".to_owned());
-    let uid = format!("{}@{host}", meeting.series_id.unwrap_or(meeting.id));
+    let uid = calendar_uid(mailing, meeting.series_id.unwrap_or(meeting.id));
     let link = mailing.circle_link(facts.circle.id);
     for &to_id in to {
         if !wants_circle_updates(db, to_id).await? {
@@ -615,5 +620,119 @@ pub async fn agreement_proposed(
         email(&reader, "agreement_proposed", rendered, Vec::new()),
     )
     .await?;
+    Ok(())
+}
+
+/// A meeting of a connection's two sides, scheduled, changed, cancelled or due tomorrow:
+/// each side is told in their own time zone and, but for the reminder, sent the invitation
+/// (`REQUEST`, or `CANCEL`) written in the proposer's time zone with the meeting's
+/// `SEQUENCE`.
+#[tracing::instrument(skip_all, fields(meeting_id = %meeting.id))]
+pub async fn pair_meeting(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    connection: &crate::store::connections::Connection,
+    meeting: &crate::store::connection_meetings::Meeting,
+    what: templates::PairMeeting,
+) -> anyhow::Result<()> {
+    use crate::email::calendar::{self, Invitation, Method};
+    use templates::PairMeeting;
+    let Some(starts_at) = meeting.starts_at else {
+        return Ok(());
+    };
+    let tz: chrono_tz::Tz = meeting.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let uid = calendar_uid(mailing, meeting.id);
+    let link = mailing.connection_link(connection.id);
+    let (kind, method) = match what {
+        PairMeeting::Scheduled => ("meeting_scheduled", Some(Method::Request)),
+        PairMeeting::Changed => ("meeting_changed", Some(Method::Request)),
+        PairMeeting::Cancelled => ("meeting_cancelled", Some(Method::Cancel)),
+        PairMeeting::Reminder => ("meeting_reminder", None),
+    };
+    for to_id in [connection.requester_id, connection.recipient_id] {
+        let reader = user(db, to_id).await?;
+        let other = user(db, connection.other_side(to_id)).await?;
+        let timezone = profiles::load(db, to_id)
+            .await?
+            .map_or_else(|| meeting.timezone.clone(), |p| p.row.timezone);
+        let when = when_for(starts_at, &timezone);
+        let words = templates::MeetingFacts {
+            domain: "",
+            title: &meeting.title,
+            when: &when,
+            minutes: meeting.duration_minutes,
+            location: meeting.location.as_deref(),
+            link: &link,
+        };
+        let rendered =
+            templates::pair_meeting(&reader.display_name, &other.display_name, what, &words);
+        let mut queued = email(&reader, kind, rendered, Vec::new());
+        queued.calendar = method.map(|method| {
+            calendar::render(&Invitation {
+                method,
+                uid: &uid,
+                sequence: meeting.sequence,
+                title: &meeting.title,
+                description: &format!(
+                    "{} and {} — {link}",
+                    reader.display_name, other.display_name
+                ),
+                location: meeting.location.as_deref(),
+                url: &link,
+                organiser: ("Alongside", address_of(mailing.from)),
+                attendee: &reader.email,
+                tz,
+                start: starts_at.with_timezone(&tz).naive_local(),
+                minutes: i64::from(meeting.duration_minutes),
+                repeat: None,
+                occurrence: None,
+                stamp: chrono::Utc::now(),
+            })
+        });
+        outbox::enqueue(db, queued).await?;
+    }
+    Ok(())
+}
+
+/// Tells `to` the times the other side proposed, in `to`'s own time zone.
+pub async fn meeting_proposed(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    from: Uuid,
+    meeting: &crate::store::connection_meetings::Meeting,
+    times: &[chrono::DateTime<chrono::Utc>],
+) -> anyhow::Result<()> {
+    let reader = user(db, to).await?;
+    let other = user(db, from).await?;
+    let timezone = profiles::load(db, to)
+        .await?
+        .map_or_else(|| meeting.timezone.clone(), |p| p.row.timezone);
+    let times: Vec<String> = times.iter().map(|t| when_for(*t, &timezone)).collect();
+    let rendered = templates::meeting_proposed(
+        &reader.display_name,
+        &other.display_name,
+        &meeting.title,
+        &times,
+        &mailing.connection_link(meeting.connection_id),
+    );
+    outbox::enqueue(db, email(&reader, "meeting_proposed", rendered, Vec::new())).await?;
+    Ok(())
+}
+
+/// A mentor paused after requests went unanswered, told how to resume.
+pub async fn mentoring_paused(
+    db: &impl ConnectionTrait,
+    mailing: &Mailing<'_>,
+    to: Uuid,
+    until: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    let reader = user(db, to).await?;
+    let rendered = templates::mentoring_paused(
+        &reader.display_name,
+        &until.format("%-d %B %Y").to_string(),
+        &format!("{}/profile", mailing.public_url),
+    );
+    outbox::enqueue(db, email(&reader, "mentoring_paused", rendered, Vec::new())).await?;
     Ok(())
 }

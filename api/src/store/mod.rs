@@ -4,6 +4,7 @@ pub mod agreements;
 pub mod bulk;
 pub mod check_ins;
 pub mod circles;
+pub mod connection_meetings;
 pub mod connections;
 pub mod entities;
 pub mod erasures;

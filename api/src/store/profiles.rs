@@ -131,6 +131,33 @@ pub async fn save(
     .map(drop)
 }
 
+/// Pauses a mentor's mentoring until `until`, unless they do not offer it or are paused
+/// already; true when it paused them.
+pub async fn pause_mentoring(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    let done = Profiles::update_many()
+        .col_expr(
+            profiles::Column::MentoringPausedUntil,
+            Expr::value(Some(until)),
+        )
+        .col_expr(profiles::Column::UpdatedAt, Expr::value(now))
+        .filter(profiles::Column::UserId.eq(user_id))
+        .filter(profiles::Column::MentoringOffering.eq(true))
+        .filter(
+            Condition::any()
+                .add(profiles::Column::MentoringPausedUntil.is_null())
+                .add(profiles::Column::MentoringPausedUntil.lte(now.date_naive())),
+        )
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
 pub async fn load(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -342,6 +369,8 @@ pub struct Loaded {
     pub display_name: String,
     pub email_verified: bool,
     pub suspended: bool,
+    /// A mentor away too long, left out as a mentor until they return.
+    pub dormant: bool,
     pub account_updated_at: DateTime<Utc>,
     pub accepted_mentees: u64,
 }
@@ -363,7 +392,7 @@ const UNIT_SEPARATOR: char = '\u{1f}';
 const RECORD_SEPARATOR: char = '\u{1e}';
 
 /// The columns of one loaded practitioner, in the order of each row of the page document.
-const LOADED_COLUMNS: [&str; 26] = [
+const LOADED_COLUMNS: [&str; 27] = [
     "p.user_id",
     "p.profession",
     "p.latitude",
@@ -390,6 +419,7 @@ const LOADED_COLUMNS: [&str; 26] = [
     "u.suspended",
     "u.updated_at",
     "tags",
+    "u.dormant",
 ];
 
 /// Profiles with everything the index needs, in one query that answers one JSON document
@@ -446,7 +476,7 @@ pub async fn load_for_index(
     };
     let rows = format!(
         "SELECT p.*, u.display_name AS u_display_name, u.email_verified AS u_email_verified, \
-         u.suspended AS u_suspended, u.updated_at AS u_updated_at, \
+         u.suspended AS u_suspended, u.updated_at AS u_updated_at, u.dormant AS u_dormant, \
          (SELECT {tags}({separators} ORDER BY t.kind, t.position) FROM profile_tags t \
           WHERE t.user_id = p.user_id) AS tags, \
          (SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
@@ -530,6 +560,7 @@ fn loaded_row(row: &sea_orm::QueryResult) -> Result<Loaded, sea_orm::DbErr> {
         display_name: row.try_get("", "u_display_name")?,
         email_verified: row.try_get("", "u_email_verified")?,
         suspended: row.try_get("", "u_suspended")?,
+        dormant: row.try_get("", "u_dormant")?,
         account_updated_at: row.try_get("", "u_updated_at")?,
         accepted_mentees: u64::try_from(accepted).unwrap_or(0),
     })
@@ -593,8 +624,9 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
         display_name: text(21).unwrap_or_default(),
         email_verified: flag(22),
         suspended: flag(23),
+        dormant: flag(26),
         account_updated_at: time(24, "account update time")?,
-        accepted_mentees: at(26).as_u64().unwrap_or(0),
+        accepted_mentees: at(27).as_u64().unwrap_or(0),
     })
 }
 

@@ -1,6 +1,8 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -50,6 +52,9 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<User,
         suspended: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
+        last_active_at: Set(Some(now)),
+        dormant: Set(false),
+        unanswered_expiries: Set(0),
     }
     .insert(db)
     .await
@@ -153,4 +158,115 @@ pub fn is_duplicate_email(error: &sea_orm::DbErr) -> bool {
         error.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// Notes that the person was active now; true when they were dormant until now (their
+/// entry in the index must change).
+pub async fn seen(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    Users::update_many()
+        .col_expr(users::Column::LastActiveAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    let woke = Users::update_many()
+        .col_expr(users::Column::Dormant, Expr::value(false))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::Dormant.eq(true))
+        .exec(db)
+        .await?;
+    Ok(woke.rows_affected == 1)
+}
+
+/// Not active since `before`: the condition on a user row.
+fn away_since(before: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(users::Column::LastActiveAt.lt(before))
+        .add(
+            Condition::all()
+                .add(users::Column::LastActiveAt.is_null())
+                .add(users::Column::CreatedAt.lt(before)),
+        )
+}
+
+/// Marks as dormant up to `limit` mentors (offering mentoring) not active since `before`;
+/// returns the ones it marked, each once across instances.
+pub async fn mark_dormant_mentors(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    use super::entities::profiles;
+    use sea_orm::sea_query::Query;
+    let candidates: Vec<Uuid> = Users::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Dormant.eq(false))
+        .filter(away_since(before))
+        .filter(
+            users::Column::Id.in_subquery(
+                Query::select()
+                    .column(profiles::Column::UserId)
+                    .from(profiles::Entity)
+                    .and_where(profiles::Column::MentoringOffering.eq(true))
+                    .to_owned(),
+            ),
+        )
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut marked = Vec::new();
+    for id in candidates {
+        let done = Users::update_many()
+            .col_expr(users::Column::Dormant, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(now))
+            .filter(users::Column::Id.eq(id))
+            .filter(users::Column::Dormant.eq(false))
+            .filter(away_since(before))
+            .exec(db)
+            .await?;
+        if done.rows_affected == 1 {
+            marked.push(id);
+        }
+    }
+    Ok(marked)
+}
+
+/// Counts one more request to them that expired unanswered, and returns the count.
+pub async fn count_unanswered_expiry(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<i32, sea_orm::DbErr> {
+    Users::update_many()
+        .col_expr(
+            users::Column::UnansweredExpiries,
+            Expr::col(users::Column::UnansweredExpiries).add(1),
+        )
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    let count: Option<i32> = Users::find_by_id(id)
+        .select_only()
+        .column(users::Column::UnansweredExpiries)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(count.unwrap_or(0))
+}
+
+/// Starts their count of unanswered requests again (they answered one, or were paused).
+pub async fn reset_unanswered(db: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {
+    Users::update_many()
+        .col_expr(users::Column::UnansweredExpiries, Expr::value(0))
+        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::UnansweredExpiries.ne(0))
+        .exec(db)
+        .await
+        .map(drop)
 }

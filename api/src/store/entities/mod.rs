@@ -14,6 +14,7 @@ pub mod circle_rounds;
 pub mod circle_rsvps;
 pub mod circle_seekers;
 pub mod circles;
+pub mod connection_meetings;
 pub mod connections;
 pub mod email_tokens;
 pub mod erasures;

@@ -15,6 +15,13 @@ pub struct Model {
     pub suspended: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When they last signed in, refreshed their session or answered a request.
+    pub last_active_at: Option<DateTimeUtc>,
+    /// A mentor away for longer than `mentor_dormant_after`: left out of suggestions and
+    /// rounds until they return.
+    pub dormant: bool,
+    /// Mentorship requests to them that expired unanswered since they last answered one.
+    pub unanswered_expiries: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
