@@ -674,6 +674,34 @@ mod meetings {
     }
 
     #[on_both_engines]
+    async fn erasing_one_side_removes_their_meetings_and_agreement_for_both(app: &TestApp) {
+        use api::store::entities::{agreements, connection_meetings as rows};
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let (ana, cleo, connection, _) = scheduled(app).await;
+        let terms = json!({"goals": ["Plan the week"], "cadence": "Weekly", "duration_months": 3, "mode": "video"});
+        let path = format!("/api/v1/connections/{connection}/agreement");
+        let agreed = app
+            .send(Method::PUT, &path, &terms, Some(&ana.access_token))
+            .await;
+        assert_eq!(agreed.status(), 200);
+        assert_eq!(rows::Entity::find().count(&app.db).await.expect("count"), 1);
+        assert_eq!(app.erase(&ana, tests::PASSWORD).await.status(), 204);
+        assert_eq!(rows::Entity::find().count(&app.db).await.expect("count"), 0);
+        assert_eq!(
+            agreements::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("count"),
+            0
+        );
+        expect_problem(
+            app.get_as(&cleo, &meetings_path(&connection, "")).await,
+            404,
+        )
+        .await;
+    }
+
+    #[on_both_engines]
     async fn admins_see_mentorships_with_no_meeting_in_thirty_days_and_the_outcomes(app: &TestApp) {
         use api::store::entities::connections;
         let (ana, cleo, connection) = pair(app).await;
