@@ -58,6 +58,16 @@ impl MigrationTrait for Migration {
                 &["status", "starts_at"],
             ))
             .await?;
+        // Check-ins, meeting proposals and reminders can be turned off like other optional
+        // emails.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("notification_prefs")
+                    .add_column(boolean("follow_through").default(true))
+                    .to_owned(),
+            )
+            .await?;
         // SQLite takes one column per ALTER TABLE.
         for column in user_columns() {
             manager
@@ -70,6 +80,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table("connection_meetings").to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("notification_prefs")
+                    .drop_column("follow_through")
+                    .to_owned(),
+            )
             .await?;
         for column in ["last_active_at", "dormant", "unanswered_expiries"] {
             manager

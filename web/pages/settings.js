@@ -57,7 +57,10 @@ function Notifications() {
             onChange=${(/** @type {boolean} */ on) => save({ ...prefs, circle_updates: on })} />
           <${Check} id="circle_digest" label="Email me once a day at most with new posts in my circles"
             checked=${prefs.circle_digest ?? true}
-            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, circle_digest: on })} />`;
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, circle_digest: on })} />
+          <${Check} id="follow_through" label="Email me check-ins, meeting proposals and reminders for my connections"
+            checked=${prefs.follow_through ?? true}
+            onChange=${(/** @type {boolean} */ on) => save({ ...prefs, follow_through: on })} />`;
       }}
     </${ListState}>
     <p role="status">${status}</p>

@@ -494,6 +494,10 @@ pub struct NotificationPreferences {
     /// At most one email a day with new posts in the caller's circles. Left out of a PUT,
     /// the setting stays as it is.
     pub circle_digest: Option<bool>,
+    /// Check-ins ("How is it going?"), meeting proposals and reminders of the caller's
+    /// connections (calendar invitations for a meeting they agreed are always sent). Left
+    /// out of a PUT, the setting stays as it is.
+    pub follow_through: Option<bool>,
 }
 
 impl From<Preferences> for NotificationPreferences {
@@ -503,6 +507,7 @@ impl From<Preferences> for NotificationPreferences {
             match_digest: prefs.match_digest,
             circle_updates: Some(prefs.circle_updates),
             circle_digest: Some(prefs.circle_digest),
+            follow_through: Some(prefs.follow_through),
         }
     }
 }
@@ -541,6 +546,7 @@ pub async fn put_notifications(
         match_digest: body.match_digest,
         circle_updates: body.circle_updates.unwrap_or(now.circle_updates),
         circle_digest: body.circle_digest.unwrap_or(now.circle_digest),
+        follow_through: body.follow_through.unwrap_or(now.follow_through),
     };
     notifications::set_preferences(&state.db, user.id(), prefs).await?;
     Ok(HttpResponse::Ok().json(NotificationPreferences::from(prefs)))

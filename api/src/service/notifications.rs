@@ -277,6 +277,11 @@ impl Mailing<'_> {
 }
 
 /// Whether `user_id` keeps circle emails (introductions, invitations, reminders) on.
+/// Check-ins, meeting proposals and reminders of a person's connections.
+async fn wants_follow_through(db: &impl ConnectionTrait, user_id: Uuid) -> anyhow::Result<bool> {
+    Ok(connections::preferences(db, user_id).await?.follow_through)
+}
+
 async fn wants_circle_updates(db: &impl ConnectionTrait, user_id: Uuid) -> anyhow::Result<bool> {
     Ok(connections::preferences(db, user_id).await?.circle_updates)
 }
@@ -538,6 +543,9 @@ pub async fn check_in(
     to: Uuid,
     other: Uuid,
 ) -> anyhow::Result<()> {
+    if !wants_follow_through(db, to).await? {
+        return Ok(());
+    }
     let reader = user(db, to).await?;
     let other = user(db, other).await?;
     let mut answers = Vec::new();
@@ -550,7 +558,8 @@ pub async fn check_in(
     }
     let link = format!("{}/connections", mailing.public_url);
     let rendered = templates::check_in(&reader.display_name, &other.display_name, &answers, &link);
-    outbox::enqueue(db, email(&reader, "check_in", rendered, Vec::new())).await?;
+    let headers = unsubscribe_headers(mailing, reader.id)?;
+    outbox::enqueue(db, email(&reader, "check_in", rendered, headers)).await?;
     Ok(())
 }
 
@@ -650,6 +659,11 @@ pub async fn pair_meeting(
         PairMeeting::Reminder => ("meeting_reminder", None),
     };
     for to_id in [connection.requester_id, connection.recipient_id] {
+        // A reminder is optional; an invitation to what they agreed is not.
+        let optional = what == PairMeeting::Reminder;
+        if optional && !wants_follow_through(db, to_id).await? {
+            continue;
+        }
         let reader = user(db, to_id).await?;
         let other = user(db, connection.other_side(to_id)).await?;
         let timezone = profiles::load(db, to_id)
@@ -666,7 +680,12 @@ pub async fn pair_meeting(
         };
         let rendered =
             templates::pair_meeting(&reader.display_name, &other.display_name, what, &words);
-        let mut queued = email(&reader, kind, rendered, Vec::new());
+        let headers = if optional {
+            unsubscribe_headers(mailing, reader.id)?
+        } else {
+            Vec::new()
+        };
+        let mut queued = email(&reader, kind, rendered, headers);
         queued.calendar = method.map(|method| {
             calendar::render(&Invitation {
                 method,
@@ -703,6 +722,9 @@ pub async fn meeting_proposed(
     meeting: &crate::store::connection_meetings::Meeting,
     times: &[chrono::DateTime<chrono::Utc>],
 ) -> anyhow::Result<()> {
+    if !wants_follow_through(db, to).await? {
+        return Ok(());
+    }
     let reader = user(db, to).await?;
     let other = user(db, from).await?;
     let timezone = profiles::load(db, to)
@@ -716,7 +738,8 @@ pub async fn meeting_proposed(
         &times,
         &mailing.connection_link(meeting.connection_id),
     );
-    outbox::enqueue(db, email(&reader, "meeting_proposed", rendered, Vec::new())).await?;
+    let headers = unsubscribe_headers(mailing, reader.id)?;
+    outbox::enqueue(db, email(&reader, "meeting_proposed", rendered, headers)).await?;
     Ok(())
 }
 

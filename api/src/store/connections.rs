@@ -312,6 +312,8 @@ pub struct Preferences {
     pub circle_updates: bool,
     /// The daily digest of new posts in the caller's circles.
     pub circle_digest: bool,
+    /// Check-ins, meeting proposals and reminders of the caller's connections.
+    pub follow_through: bool,
 }
 
 impl Preferences {
@@ -321,6 +323,7 @@ impl Preferences {
         match_digest: false,
         circle_updates: false,
         circle_digest: false,
+        follow_through: false,
     };
 }
 
@@ -331,6 +334,7 @@ impl Default for Preferences {
             match_digest: true,
             circle_updates: true,
             circle_digest: true,
+            follow_through: true,
         }
     }
 }
@@ -347,6 +351,7 @@ pub async fn preferences(
             match_digest: p.match_digest,
             circle_updates: p.circle_updates,
             circle_digest: p.circle_digest,
+            follow_through: p.follow_through,
         }))
 }
 
@@ -361,6 +366,7 @@ pub async fn set_preferences(
         match_digest: Set(prefs.match_digest),
         circle_updates: Set(prefs.circle_updates),
         circle_digest: Set(prefs.circle_digest),
+        follow_through: Set(prefs.follow_through),
         updated_at: Set(Utc::now()),
     };
     super::upsert(db, row).await

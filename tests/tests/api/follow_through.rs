@@ -146,6 +146,41 @@ async fn a_mentee_who_answers_not_a_good_fit_in_the_app_sees_the_next_best_at_on
 }
 
 #[on_both_engines(config = quick_check_ins)]
+async fn who_turns_follow_through_emails_off_is_asked_in_the_app_only(app: &TestApp) {
+    let ana = app.practitioner("Ana").seeking_a_mentor().at("Dubbo").await;
+    let cleo = app.practitioner("Cleo").mentoring(2).at("Dubbo").await;
+    let off = json!({"connection_requests": true, "match_digest": true, "follow_through": false});
+    let saved = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/me/notifications",
+            &off,
+            Some(&ana.access_token),
+        )
+        .await;
+    let saved: serde_json::Value = body_of(saved).await;
+    assert_eq!(saved["follow_through"], false);
+    let asked = app.connect(&ana, &cleo, "mentorship").await;
+    assert_eq!(app.act(&cleo, &asked.id, "accept").await.status(), 200);
+    let email = app.smtp.wait_for_subject(&cleo.email, ASKED).await;
+    assert_eq!(
+        email.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    tests::eventually(
+        "Ana's check-in in the app",
+        Duration::from_secs(5),
+        || async { open_check_ins(app, &ana).await.len() == 1 },
+    )
+    .await;
+    assert_eq!(
+        app.smtp.count_subject(&ana.email, ASKED),
+        0,
+        "no email for Ana"
+    );
+}
+
+#[on_both_engines(config = quick_check_ins)]
 async fn going_well_keeps_the_connection_and_the_answer_is_in_the_export(app: &TestApp) {
     let (ana, _, _, connection) = mentorship(app).await;
     app.smtp.wait_for_subject(&ana.email, ASKED).await;

@@ -9,6 +9,8 @@ pub struct Model {
     pub match_digest: bool,
     pub circle_updates: bool,
     pub circle_digest: bool,
+    /// Check-ins, meeting proposals and reminders of the caller's connections.
+    pub follow_through: bool,
     pub updated_at: DateTimeUtc,
 }
 
