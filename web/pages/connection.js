@@ -200,6 +200,7 @@ function MeetingCard({ id, meeting: m, other, onChange }) {
       : null}
     ${m.location ? html`<p class="meta">Where: ${m.location}</p>` : null}
     ${m.status === 'cancelled' ? html`<p class="meta">Cancelled</p>` : null}
+    ${m.status === 'missed' ? html`<p class="meta">It did not take place.</p>` : null}
     ${m.held_at ? html`<p class="meta">It took place: a draft is in your <a href="/log">development log</a> to confirm.</p>` : null}
     ${m.status === 'proposed' && m.awaiting_me
       ? html`<fieldset>
@@ -224,9 +225,12 @@ function MeetingCard({ id, meeting: m, other, onChange }) {
       ${m.status === 'scheduled' && started && !m.held_at
         ? html`<button type="button" disabled=${busy}
             onClick=${() => run(() => call('post', '/api/v1/connections/{id}/meetings/{meeting_id}/held', { params }), onChange)}>
-            It took place</button>`
+            It took place</button>
+          <button type="button" class="secondary" disabled=${busy}
+            onClick=${() => run(() => call('post', '/api/v1/connections/{id}/meetings/{meeting_id}/missed', { params }), onChange)}>
+            It did not happen</button>`
         : null}
-      ${m.status !== 'cancelled' && !m.held_at
+      ${(m.status === 'proposed' || m.status === 'scheduled') && !m.held_at
         ? html`<button type="button" class="secondary" disabled=${busy}
             onClick=${() => confirm(`Cancel "${m.title}"? ${other} is told.`) &&
               run(() => call('post', '/api/v1/connections/{id}/meetings/{meeting_id}/cancel', { params }), onChange)}>

@@ -66,6 +66,9 @@ pub enum MeetingStatus {
     Scheduled,
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
+    /// One of the two said afterwards that it did not take place.
+    #[sea_orm(string_value = "missed")]
+    Missed,
 }
 
 /// How the two meet.

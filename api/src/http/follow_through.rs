@@ -54,6 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/connections/{id}/meetings/{meeting_id}/held")
                 .post(mark_connection_meeting_held),
+        )
+        .service(
+            web::resource("/connections/{id}/meetings/{meeting_id}/missed")
+                .post(mark_connection_meeting_missed),
         );
 }
 
@@ -526,4 +530,32 @@ pub async fn mark_connection_meeting_held(
 ) -> Result<HttpResponse, Fails<HeldFailures>> {
     let (id, meeting_id) = path.into_inner();
     Ok(HttpResponse::Ok().json(meetings::mark_held(&state, &user.0, id, meeting_id).await?))
+}
+
+failures!(MissedFailures {
+    NotFound: "No such meeting of a connection of the caller's",
+    InvalidStatus: "The meeting is not scheduled, has not started, or was said to be held",
+});
+
+/// Says the meeting did not take place (either side, once it has started). It no longer
+/// counts as a planned meeting, and no log entry is drafted.
+#[utoipa::path(
+    post, path = "/api/v1/connections/{id}/meetings/{meeting_id}/missed", tag = "connections",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The connection id"),
+        ("meeting_id" = Uuid, Path, description = "The meeting"),
+    ),
+    responses(
+        (status = 200, description = "The meeting, missed", body = ConnectionMeetingView),
+        MissedFailures,
+    )
+)]
+pub async fn mark_connection_meeting_missed(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, Fails<MissedFailures>> {
+    let (id, meeting_id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(meetings::mark_missed(&state, &user.0, id, meeting_id).await?))
 }

@@ -104,6 +104,7 @@ use crate::http::{
         follow_through::change_connection_meeting,
         follow_through::cancel_connection_meeting,
         follow_through::mark_connection_meeting_held,
+        follow_through::mark_connection_meeting_missed,
         log::list_requirements,
         log::list_log,
         log::add_log_entry,

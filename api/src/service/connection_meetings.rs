@@ -388,10 +388,14 @@ pub async fn cancel(
     meeting_id: Uuid,
 ) -> Result<ConnectionMeetingView, ApiError> {
     let (connection, meeting) = meeting_of(core, me, connection_id, meeting_id).await?;
-    if meeting.status == MeetingStatus::Cancelled || meeting.held_at.is_some() {
+    let over = matches!(
+        meeting.status,
+        MeetingStatus::Cancelled | MeetingStatus::Missed
+    );
+    if over || meeting.held_at.is_some() {
         return Err(ApiError::refused(
             ProblemCode::InvalidStatus,
-            "The meeting is cancelled already, or took place.",
+            "The meeting is cancelled already, or took place, or was missed.",
         ));
     }
     let cancelled = connection_meetings::ActiveModel {
@@ -446,6 +450,31 @@ pub async fn mark_held(
         .await?
         .ok_or(ApiError::NotFound)?;
     view_for(core, me, row).await
+}
+
+/// Says the meeting did not take place (either side, once it has started and unless it was
+/// said to have been held).
+#[tracing::instrument(skip_all, fields(user_id = %me.id, %connection_id, %meeting_id))]
+pub async fn mark_missed(
+    core: &Core,
+    me: &User,
+    connection_id: Uuid,
+    meeting_id: Uuid,
+) -> Result<ConnectionMeetingView, ApiError> {
+    let (connection, meeting) = meeting_of(core, me, connection_id, meeting_id).await?;
+    let started = meeting.starts_at.is_some_and(|at| at <= Utc::now());
+    if meeting.status != MeetingStatus::Scheduled || meeting.held_at.is_some() || !started {
+        return Err(ApiError::refused(
+            ProblemCode::InvalidStatus,
+            "Only a scheduled meeting that has started, and was not held, can be marked as missed.",
+        ));
+    }
+    let missed = connection_meetings::ActiveModel {
+        status: Set(MeetingStatus::Missed),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    apply(core, me, &connection, &meeting, missed, None).await
 }
 
 /// Reminds both sides of each scheduled meeting the day before; each reminder is claimed by

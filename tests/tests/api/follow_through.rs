@@ -709,6 +709,30 @@ mod meetings {
     }
 
     #[on_both_engines]
+    async fn a_meeting_said_not_to_have_happened_drafts_nothing_and_cannot_be_held(app: &TestApp) {
+        let (ana, cleo, connection, meeting) = scheduled(app).await;
+        let missed = meetings_path(&connection, &format!("/{}/missed", meeting.id));
+        let early = expect_problem(app.post_as(&cleo, &missed, json!({})).await, 409).await;
+        assert_eq!(early["type"], "/problems/invalid-status");
+        connection_meetings::ActiveModel {
+            id: Set(meeting.id),
+            starts_at: Set(Some(Utc::now() - chrono::Duration::hours(1))),
+            ..Default::default()
+        }
+        .update(&app.db)
+        .await
+        .expect("the time passed");
+        let view: ConnectionMeetingView =
+            body_of(app.post_as(&cleo, &missed, json!({})).await).await;
+        assert_eq!(view.status, MeetingStatus::Missed);
+        let held = meetings_path(&connection, &format!("/{}/held", meeting.id));
+        expect_problem(app.post_as(&ana, &held, json!({})).await, 409).await;
+        expect_problem(app.post_as(&ana, &missed, json!({})).await, 409).await;
+        let page: Page<LogEntry> = body_of(app.get_as(&ana, "/api/v1/me/log").await).await;
+        assert!(page.items.is_empty(), "nothing to log");
+    }
+
+    #[on_both_engines]
     async fn erasing_one_side_removes_their_meetings_and_agreement_for_both(app: &TestApp) {
         use api::store::entities::{agreements, connection_meetings as rows};
         use sea_orm::{EntityTrait, PaginatorTrait};
