@@ -7,15 +7,12 @@ use chrono::{NaiveDate, Utc};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use crate::{
-    domain::log::ActivityKind,
     service::log::{totals, AuditRecord},
     store::log::Entry,
 };
 
 fn kind_label(entry: &Entry) -> &'static str {
-    ActivityKind::parse(&entry.kind)
-        .unwrap_or(ActivityKind::Other)
-        .label()
+    entry.kind.label()
 }
 
 fn hours(minutes: i64) -> String {

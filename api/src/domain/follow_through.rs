@@ -4,13 +4,20 @@ use sea_orm::{entity::prelude::StringLen, DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+// Stored as its code.
 /// "How is it going?"
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "snake_case")]
 pub enum CheckInAnswer {
+    #[sea_orm(string_value = "going_well")]
     GoingWell,
+    #[sea_orm(string_value = "not_met_yet")]
     NotMetYet,
     /// Ends the connection kindly and offers the next-best suggestions at once.
+    #[sea_orm(string_value = "not_a_good_fit")]
     NotAGoodFit,
 }
 

@@ -5,21 +5,43 @@
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Months, NaiveDate};
+use sea_orm::{entity::prelude::StringLen, DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+// Stored as its code.
 /// What kind of development an entry records.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    EnumIter,
+    DeriveActiveEnum,
 )]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
+    #[sea_orm(string_value = "mentoring_received")]
     MentoringReceived,
+    #[sea_orm(string_value = "mentoring_given")]
     MentoringGiven,
+    #[sea_orm(string_value = "peer_supervision")]
     PeerSupervision,
+    #[sea_orm(string_value = "community_of_practice")]
     CommunityOfPractice,
+    #[sea_orm(string_value = "course")]
     Course,
+    #[sea_orm(string_value = "reading")]
     Reading,
+    #[sea_orm(string_value = "other")]
     Other,
 }
 
@@ -234,6 +256,11 @@ mod tests {
     fn kinds_parse_from_their_codes_only() {
         for kind in ActivityKind::ALL {
             assert_eq!(ActivityKind::parse(kind.code()), Ok(kind));
+            assert_eq!(
+                sea_orm::ActiveEnum::to_value(&kind),
+                kind.code(),
+                "stored as its code"
+            );
         }
         assert!(ActivityKind::parse("Course")
             .unwrap_err()

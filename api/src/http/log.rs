@@ -42,9 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/circles/{id}/meetings/{meeting_id}/held").post(mark_meeting_held));
 }
 
-fn day(field: &str, raw: &str) -> Result<NaiveDate, String> {
+fn day(raw: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{field} must be a day like 2027-02-03"))
+        .map_err(|_| "must be a day like 2027-02-03".to_owned())
         .and_then(check_day)
 }
 
@@ -54,7 +54,7 @@ fn range(
     to: Option<&str>,
 ) -> Result<(Option<NaiveDate>, Option<NaiveDate>), ApiError> {
     let parse = |field: &str, raw: Option<&str>| {
-        raw.map(|r| day(field, r).map_err(|m| ApiError::field(field, m)))
+        raw.map(|r| day(r).map_err(|m| ApiError::field(field, m)))
             .transpose()
     };
     let (from, to) = (parse("from", from)?, parse("to", to)?);
@@ -156,7 +156,7 @@ impl ParseBody for LogEntryRequest {
     type Parsed = NewEntry;
 
     fn parse(self, fields: &mut FieldParser) -> Option<NewEntry> {
-        let occurred_on = fields.field("occurred_on", day("occurred_on", &self.occurred_on));
+        let occurred_on = fields.field("occurred_on", day(&self.occurred_on));
         let minutes = fields.field("minutes", check_minutes(self.minutes));
         let title = fields.field("title", check_title(&self.title));
         let reflection = fields.field(
@@ -222,7 +222,7 @@ impl ParseBody for LogEntryPatch {
     fn parse(self, fields: &mut FieldParser) -> Option<EntryChange> {
         let occurred_on = self
             .occurred_on
-            .map(|d| fields.field("occurred_on", day("occurred_on", &d)));
+            .map(|d| fields.field("occurred_on", day(&d)));
         let minutes = self
             .minutes
             .map(|m| fields.field("minutes", check_minutes(m)));
@@ -323,7 +323,7 @@ impl ParseBody for RequirementChoice {
     fn parse(self, fields: &mut FieldParser) -> Option<Choice> {
         let cycle_start = self
             .cycle_start
-            .map(|d| fields.field("cycle_start", day("cycle_start", &d)));
+            .map(|d| fields.field("cycle_start", day(&d)));
         if self.code.as_ref().is_some_and(|c| c.chars().count() > 40) {
             fields.error("code", "must be at most 40 characters");
         }

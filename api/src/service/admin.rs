@@ -332,10 +332,11 @@ pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
 async fn follow_through_counts(db: &impl ConnectionTrait) -> Result<FollowThroughCounts, ApiError> {
     let (agreements_proposed, agreements_accepted) = crate::store::agreements::counts(db).await?;
     let answers = crate::store::check_ins::answer_counts(db).await?;
-    let count = |answer: Option<&str>| {
+    use crate::domain::follow_through::CheckInAnswer;
+    let count = |answer: Option<CheckInAnswer>| {
         answers
             .iter()
-            .filter(|(a, _)| a.as_deref() == answer)
+            .filter(|(a, _)| *a == answer)
             .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
             .sum()
     };
@@ -343,9 +344,9 @@ async fn follow_through_counts(db: &impl ConnectionTrait) -> Result<FollowThroug
         agreements_proposed,
         agreements_accepted,
         check_ins_unanswered: count(None),
-        check_ins_going_well: count(Some("going_well")),
-        check_ins_not_met_yet: count(Some("not_met_yet")),
-        check_ins_not_a_good_fit: count(Some("not_a_good_fit")),
+        check_ins_going_well: count(Some(CheckInAnswer::GoingWell)),
+        check_ins_not_met_yet: count(Some(CheckInAnswer::NotMetYet)),
+        check_ins_not_a_good_fit: count(Some(CheckInAnswer::NotAGoodFit)),
     })
 }
 

@@ -3,6 +3,8 @@
 //! answers once) or in the app. "Not a good fit" ends the connection kindly, without a
 //! reason shown to the other side, and offers the mentee the next-best suggestions at once.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use matcher::Kind;
 use sea_orm::Set;
@@ -55,25 +57,29 @@ pub struct CheckInOutcome {
     pub suggestions: Vec<SuggestionItem>,
 }
 
-async fn view(core: &Core, row: CheckIn, connection: &Connection) -> Result<CheckInView, ApiError> {
-    let other = connection.other_side(row.user_id);
-    let shown = users::visible_to(&core.reads, row.user_id, &[other]).await?;
-    let with_name = if shown.contains(&other) {
-        users::find_by_id(&core.reads, other)
-            .await?
-            .map(|u| u.display_name)
-    } else {
-        None
-    };
-    Ok(CheckInView {
-        id: row.id,
-        connection_id: row.connection_id,
-        seq: row.seq,
-        with_name,
-        answer: row.answer.as_deref().and_then(CheckInAnswer::parse),
-        answered_at: row.answered_at,
-        created_at: row.created_at,
-    })
+/// The check-ins of `me`, each with the other side's name when `me` may still see them: two
+/// queries however many there are.
+async fn views(
+    core: &Core,
+    me: Uuid,
+    asked: Vec<(CheckIn, Connection)>,
+) -> Result<Vec<CheckInView>, ApiError> {
+    let others: Vec<Uuid> = asked.iter().map(|(_, c)| c.other_side(me)).collect();
+    let shown = users::visible_to(&core.reads, me, &others).await?;
+    let names =
+        crate::service::profiles::names(&core.reads, shown.iter().copied().collect()).await?;
+    Ok(asked
+        .into_iter()
+        .map(|(row, connection)| CheckInView {
+            id: row.id,
+            connection_id: row.connection_id,
+            seq: row.seq,
+            with_name: names.get(&connection.other_side(me)).cloned(),
+            answer: row.answer,
+            answered_at: row.answered_at,
+            created_at: row.created_at,
+        })
+        .collect())
 }
 
 /// Asks both sides of every connection whose check-in is due. Each connection's turn is
@@ -120,13 +126,21 @@ pub async fn send_due(core: &Core, now: DateTime<Utc>) -> Result<usize, ApiError
 /// The caller's check-ins, newest first: those that wait for an answer when `open_only`
 /// (the app's list), else all of them (the data export).
 pub async fn of_user(core: &Core, me: Uuid, open_only: bool) -> Result<Vec<CheckInView>, ApiError> {
-    let mut out = Vec::new();
-    for row in rows::of_user(&core.reads, me, open_only).await? {
-        if let Some(connection) = connection_rows::find(&core.reads, row.connection_id).await? {
-            out.push(view(core, row, &connection).await?);
-        }
-    }
-    Ok(out)
+    let rows = rows::of_user(&core.reads, me, open_only).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.connection_id).collect();
+    let connections: HashMap<Uuid, Connection> = connection_rows::by_ids(&core.reads, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let asked = rows
+        .into_iter()
+        .filter_map(|row| {
+            let connection = connections.get(&row.connection_id)?.clone();
+            Some((row, connection))
+        })
+        .collect();
+    views(core, me, asked).await
 }
 
 /// Up to three people `who` could ask instead of `not`, with their reasons, among those
@@ -183,7 +197,7 @@ pub async fn answer(
     };
     let now = Utc::now();
     let mut write = core.write().await?;
-    if !rows::answer(write.db(), id, answer.code(), now).await? {
+    if !rows::answer(write.db(), id, answer, now).await? {
         return Err(ApiError::refused(
             ProblemCode::InvalidStatus,
             "This check-in has already been answered.",
@@ -230,8 +244,13 @@ pub async fn answer(
         Vec::new()
     };
     let row = rows::find(&core.db, id).await?.ok_or(ApiError::NotFound)?;
+    let asked = row.user_id;
+    let check_in = views(core, asked, vec![(row, connection)])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
     Ok(CheckInOutcome {
-        check_in: view(core, row, &connection).await?,
+        check_in,
         ended,
         suggestions,
     })

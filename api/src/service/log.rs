@@ -62,7 +62,7 @@ impl LogEntry {
             id: row.id,
             occurred_on: row.occurred_on,
             minutes: row.minutes,
-            kind: ActivityKind::parse(&row.kind).unwrap_or(ActivityKind::Other),
+            kind: row.kind,
             title: row.title,
             reflection: row.reflection,
             connection_id: row.connection_id,
@@ -210,7 +210,7 @@ pub async fn add(core: &Core, me: &User, new: NewEntry) -> Result<LogEntry, ApiE
             user_id: Set(me.id),
             occurred_on: Set(new.occurred_on),
             minutes: Set(new.minutes),
-            kind: Set(new.kind.code().to_owned()),
+            kind: Set(new.kind),
             title: Set(new.title),
             reflection: Set(new.reflection),
             connection_id: Set(new.connection_id),
@@ -246,7 +246,7 @@ pub async fn change(
         edit.minutes = Set(minutes);
     }
     if let Some(kind) = change.kind {
-        edit.kind = Set(kind.code().to_owned());
+        edit.kind = Set(kind);
     }
     if let Some(title) = change.title {
         edit.title = Set(title);
@@ -393,7 +393,7 @@ fn hours(minutes: i64) -> String {
 pub fn totals(entries: &[Entry]) -> Vec<KindTotal> {
     let mut by: BTreeMap<ActivityKind, (u32, i64)> = BTreeMap::new();
     for e in entries.iter().filter(|e| !e.draft) {
-        let kind = ActivityKind::parse(&e.kind).unwrap_or(ActivityKind::Other);
+        let kind = e.kind;
         let t = by.entry(kind).or_default();
         t.0 += 1;
         t.1 += i64::from(e.minutes);
@@ -592,7 +592,7 @@ impl Draft<'_> {
             user_id: Set(user_id),
             occurred_on: Set(self.starts_at.with_timezone(&tz).date_naive()),
             minutes: Set(self.minutes.clamp(1, MINUTES_MAX)),
-            kind: Set(kind.code().to_owned()),
+            kind: Set(kind),
             title: Set(self.title.to_owned()),
             reflection: Set(None),
             connection_id: Set(self.connection_id),

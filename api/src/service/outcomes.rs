@@ -136,7 +136,9 @@ pub async fn outcomes(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<O
         .select_only()
         .column(check_ins::Column::UserId)
         .column(check_ins::Column::AnsweredAt)
-        .filter(check_ins::Column::Answer.eq("not_a_good_fit"))
+        .filter(
+            check_ins::Column::Answer.eq(crate::domain::follow_through::CheckInAnswer::NotAGoodFit),
+        )
         .into_tuple()
         .all(db)
         .await?;

@@ -9,6 +9,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::follow_through::CheckInAnswer;
+
 pub use super::entities::check_ins::Model as CheckIn;
 use super::entities::{check_ins, connections};
 use crate::domain::connection::ConnectionStatus;
@@ -84,11 +86,11 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<CheckIn>
 pub async fn answer(
     db: &impl ConnectionTrait,
     id: Uuid,
-    answer: &str,
+    answer: CheckInAnswer,
     at: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
     let done = check_ins::Entity::update_many()
-        .col_expr(check_ins::Column::Answer, Expr::value(answer))
+        .col_expr(check_ins::Column::Answer, Expr::value(answer.code()))
         .col_expr(check_ins::Column::AnsweredAt, Expr::value(at))
         .filter(check_ins::Column::Id.eq(id))
         .filter(check_ins::Column::AnsweredAt.is_null())
@@ -126,7 +128,7 @@ pub async fn of_user(
 /// How many check-ins have each answer (and how many wait), over everyone.
 pub async fn answer_counts(
     db: &impl ConnectionTrait,
-) -> Result<Vec<(Option<String>, i64)>, sea_orm::DbErr> {
+) -> Result<Vec<(Option<CheckInAnswer>, i64)>, sea_orm::DbErr> {
     check_ins::Entity::find()
         .select_only()
         .column(check_ins::Column::Answer)

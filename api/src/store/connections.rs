@@ -228,6 +228,20 @@ pub async fn list(
     query.all(db).await
 }
 
+/// The connections with these ids (those that still exist).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<Connection>, sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Connections::find()
+        .filter(connections::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await
+}
+
 pub async fn all_of(
     db: &impl ConnectionTrait,
     user_id: Uuid,

@@ -9,8 +9,8 @@ pub struct Model {
     pub user_id: Uuid,
     /// The first check-in of the connection is 1.
     pub seq: i32,
-    /// A [`crate::domain::follow_through::CheckInAnswer`] code, once answered.
-    pub answer: Option<String>,
+    /// Once answered.
+    pub answer: Option<crate::domain::follow_through::CheckInAnswer>,
     pub answered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }

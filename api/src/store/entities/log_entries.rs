@@ -9,7 +9,7 @@ pub struct Model {
     pub occurred_on: Date,
     pub minutes: i32,
     /// A [`crate::domain::log::ActivityKind`] code.
-    pub kind: String,
+    pub kind: crate::domain::log::ActivityKind,
     pub title: String,
     pub reflection: Option<String>,
     pub connection_id: Option<Uuid>,
