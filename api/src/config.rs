@@ -68,6 +68,8 @@ impl Default for OutboxSettings {
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
+    /// PostgreSQL connections per instance (`DATABASE_POOL_SIZE`).
+    pub database_pool_size: u32,
     pub host: String,
     pub port: u16,
     /// Base of links in emails, without a trailing slash.
@@ -145,6 +147,7 @@ const YEAR_SECONDS: u64 = 366 * 86_400;
 pub const VARIABLES: &[&str] = &[
     "DATA_DIR",
     "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
     "HOST",
     "PORT",
     "PUBLIC_URL",
@@ -279,6 +282,7 @@ impl Config {
         };
         Ok(Self {
             database_url,
+            database_pool_size: vars.number("DATABASE_POOL_SIZE", 10, 2..=1_000)?,
             host,
             port: vars.number("PORT", 8080, 1..=u16::MAX)?,
             public_url,

@@ -59,7 +59,7 @@ pub enum StartupError {
 }
 
 pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, StartupError> {
-    let db = store::connect(&config.database_url)
+    let db = store::connect(&config.database_url, config.database_pool_size)
         .await
         .map_err(|source| StartupError::Database {
             url: redact_url(&config.database_url),

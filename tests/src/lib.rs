@@ -305,6 +305,7 @@ pub fn test_config(
 ) -> Config {
     Config {
         database_url,
+        database_pool_size: 10,
         host: "127.0.0.1".into(),
         port: 0,
         public_url: "http://localhost:8080".into(),

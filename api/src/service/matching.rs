@@ -67,7 +67,7 @@ pub async fn suggestions(
         .ok_or_else(profiles::no_profile)?;
     let found = core.index.suggest(user_id, kind, limit);
     let ids: Vec<Uuid> = found.iter().map(|s| s.user_id).collect();
-    let visible = profiles::visible_to(core, user_id, &ids, Some(me)).await?;
+    let visible = profiles::chosen_by_index(core, user_id, &ids, Some(me)).await?;
     let items = found
         .into_iter()
         .filter_map(|s| {
@@ -130,7 +130,7 @@ pub async fn directory(
         limit,
     );
     let ids: Vec<Uuid> = chosen.iter().map(|(id, _)| *id).collect();
-    let items = profiles::visible_to(core, user_id, &ids, viewer).await?;
+    let items = profiles::chosen_by_index(core, user_id, &ids, viewer).await?;
     let next = match (more, chosen.last()) {
         (true, Some((user_id, distance_km))) => Some(PageEnd {
             distance_km: *distance_km,

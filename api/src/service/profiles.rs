@@ -133,6 +133,25 @@ pub async fn public_profiles(
         .collect())
 }
 
+/// The profiles of `ids`, which the live index itself chose for `viewer_id` (suggestions, a
+/// directory page), in the order given, as seen from `viewer`. The index already left out
+/// the unverified, the suspended, the erased and anyone blocked either way, and learns of
+/// changes on other instances at its next poll (within seconds), so this reads nothing from
+/// storage; a practitioner the read model does not hold yet is checked and read there.
+#[tracing::instrument(skip(core, viewer))]
+pub async fn chosen_by_index(
+    core: &Core,
+    viewer_id: Uuid,
+    ids: &[Uuid],
+    viewer: Option<(f64, f64)>,
+) -> Result<Vec<PublicProfile>, ApiError> {
+    let cards = core.index.cards(ids);
+    if cards.len() == ids.len() {
+        return Ok(cards.iter().map(|card| card.public(viewer)).collect());
+    }
+    visible_to(core, viewer_id, ids, viewer).await
+}
+
 /// The visible profiles among `ids`, in the order given, as `viewer_id` sees them from
 /// `viewer` (where they are, when they have a profile). Answered from the read model in
 /// memory with one query that checks who may still be seen; a practitioner the read model

@@ -25,12 +25,15 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Opens the pool. SQLite gets a single connection: it has one writer anyway, and a
-/// single connection never fails a transaction with "database is locked".
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+/// single connection never fails a transaction with "database is locked". PostgreSQL gets
+/// `postgres_pool` connections (`DATABASE_POOL_SIZE`): its queries here are short, and
+/// more connections than the database server has cores to run them only queue inside it
+/// and lengthen the slowest answers.
+pub async fn connect(url: &str, postgres_pool: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     let is_sqlite = url.starts_with("sqlite:");
     options
-        .max_connections(if is_sqlite { 1 } else { 20 })
+        .max_connections(if is_sqlite { 1 } else { postgres_pool.max(2) })
         .min_connections(if is_sqlite { 1 } else { 2 })
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
