@@ -50,6 +50,8 @@ pub struct Card {
     /// The account row's `updated_at` when this card was read: a newer account row (a
     /// profile save, a verification, a suspension) means the card is behind.
     pub account_updated_at: DateTime<Utc>,
+    /// Whether the account was suspended when this card was read.
+    pub suspended: bool,
 }
 
 /// Shares one allocation among equal strings.
@@ -115,6 +117,7 @@ impl Card {
             place_country_code: interner.get(&row.place_country_code),
             updated_at: row.updated_at,
             account_updated_at,
+            suspended: false,
         }
     }
 

@@ -177,13 +177,14 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
         .iter()
         .filter_map(|p| {
             let profile = to_matcher(p, today)?;
-            let card = Card::new(
+            let mut card = Card::new(
                 &p.stored,
                 &p.display_name,
                 p.accepted_mentees,
                 p.account_updated_at,
                 interner,
             );
+            card.suspended = p.suspended;
             Some((profile, card))
         })
         .collect()

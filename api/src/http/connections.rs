@@ -14,7 +14,7 @@ use crate::{
     error::ApiError,
     http::problem::{failures, Fails},
     http::{
-        extract::{AuthUser, ParseBody, Valid},
+        extract::{AuthUser, Caller, ParseBody, Valid},
         state::AppState,
     },
     service::{
@@ -99,7 +99,7 @@ failures!(SuggestionsFailures {
 )]
 pub async fn suggestions(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     query: web::Query<SuggestionQuery>,
 ) -> Result<HttpResponse, Fails<SuggestionsFailures>> {
     let limit = parse_limit(query.limit.as_deref(), 50, 10)?;
@@ -107,7 +107,7 @@ pub async fn suggestions(
         Some(SuggestionKind::Mentor) => Kind::Mentor,
         _ => Kind::Peer,
     };
-    let found: Suggestions = matching::suggestions(&state, user.id(), kind, limit as usize).await?;
+    let found: Suggestions = matching::suggestions(&state, caller.0, kind, limit as usize).await?;
     Ok(HttpResponse::Ok().json(found))
 }
 

@@ -147,12 +147,7 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
+        let token = bearer(req);
         Box::pin(async move {
             let unauthorized = || ApiError::Unauthorized("A valid access token is required.");
             let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
@@ -170,6 +165,48 @@ impl FromRequest for AuthUser {
             Ok(AuthUser(user))
         })
     }
+}
+
+/// The signed-in caller's id, for the read paths served from the live index (suggestions,
+/// the directory). The token is checked as for [`AuthUser`]; the account's standing comes
+/// from the index's card of the caller, which this instance's writes update as they commit
+/// and other instances' at the next poll (within seconds). A caller the index does not hold
+/// (no profile yet, or erased) is looked up in storage as [`AuthUser`] does.
+pub struct Caller(pub uuid::Uuid);
+
+impl FromRequest for Caller {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        let fallback = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let unauthorized = || ApiError::Unauthorized("A valid access token is required.");
+            let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
+            let token = token.ok_or_else(unauthorized)?;
+            let claims = state
+                .jwt
+                .verify_access(&token)
+                .await
+                .ok_or_else(unauthorized)?;
+            match state.index.card(claims.sub) {
+                Some(card) if card.suspended => Err(unauthorized().into()),
+                Some(_) => Ok(Caller(claims.sub)),
+                None => fallback.await.map(|user| Caller(user.0.id)),
+            }
+        })
+    }
+}
+
+/// The bearer token of a request, if it has one.
+fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
 }
 
 /// A whole number from 1 to `max` (or `default` when absent), else a field problem.

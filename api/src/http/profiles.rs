@@ -12,7 +12,7 @@ use crate::{
     http::problem::{failures, Fails},
     http::profile_input::ProfileInput,
     http::{
-        extract::{parse_value, AuthUser, Valid},
+        extract::{parse_value, AuthUser, Caller, Valid},
         state::AppState,
     },
     index::DirectoryFilter,
@@ -303,7 +303,7 @@ failures!(DirectoryFailures {
 )]
 pub async fn directory(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     query: web::Query<DirectoryQuery>,
 ) -> Result<HttpResponse, Fails<DirectoryFailures>> {
     let query = query.into_inner();
@@ -361,7 +361,7 @@ pub async fn directory(
 
     let (items, next) = matching::directory(
         &state,
-        user.id(),
+        caller.0,
         &filter,
         within_km,
         cursor.map(|c| c.0),

@@ -20,17 +20,21 @@ struct Seen {
     took: Duration,
 }
 
-/// `clients` loops asking `app` for `who`'s peer suggestions until `stop`.
+/// The peer suggestions, served from memory.
+const SUGGESTIONS: &str = "/api/v1/me/suggestions?kind=peer";
+
+/// `clients` loops asking `app` for `path` as `who` until `stop`.
 fn load(
     app: &TestApp,
     who: &Practitioner,
+    path: &str,
     clients: usize,
     stop: &Arc<AtomicBool>,
 ) -> Vec<tokio::task::JoinHandle<Vec<Seen>>> {
     (0..clients)
         .map(|_| {
             let client = app.client.clone();
-            let url = app.url("/api/v1/me/suggestions?kind=peer");
+            let url = app.url(path);
             let token = who.access_token.clone();
             let stop = stop.clone();
             tokio::spawn(async move {
@@ -81,8 +85,8 @@ async fn two_busy_instances_agree_within_five_seconds(app: &TestApp) {
     .await;
 
     let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = load(app, &ana, 4, &stop);
-    tasks.extend(load(&other, &ana, 4, &stop));
+    let mut tasks = load(app, &ana, SUGGESTIONS, 4, &stop);
+    tasks.extend(load(&other, &ana, SUGGESTIONS, 4, &stop));
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let renamed = profile_body(json!({"display_name": "Ben Renamed"}));
@@ -116,8 +120,9 @@ async fn two_busy_instances_agree_within_five_seconds(app: &TestApp) {
     other.teardown().await;
 }
 
-/// PostgreSQL goes away for two seconds under load: requests meanwhile fail fast with 503
-/// (none hangs), and within 5 s of its return they succeed again, with no restart.
+/// PostgreSQL goes away for two seconds under load: requests that need it meanwhile fail
+/// fast with 503 (none hangs), and within 5 s of its return they succeed again, with no
+/// restart. Suggestions, served from memory, keep answering throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_under_load_fails_fast_and_recovers_within_five_seconds() {
     let Some((app, proxy)) = TestApp::spawn_behind_pg_proxy_or_skip().await else {
@@ -127,7 +132,9 @@ async fn a_postgres_outage_under_load_fails_fast_and_recovers_within_five_second
     app.practitioner("Ben").at("Dubbo").await;
 
     let stop = Arc::new(AtomicBool::new(false));
-    let tasks = load(&app, &ana, 4, &stop);
+    // `GET /me` reads the caller's account from storage on every request.
+    let tasks = load(&app, &ana, "/api/v1/me", 4, &stop);
+    let from_memory = load(&app, &ana, SUGGESTIONS, 1, &stop);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cut = Instant::now();
     proxy.cut();
@@ -137,6 +144,13 @@ async fn a_postgres_outage_under_load_fails_fast_and_recovers_within_five_second
     proxy.restore();
     tokio::time::sleep(Duration::from_secs(6)).await;
     let seen = finish(&stop, tasks).await;
+    let suggested = finish(&stop, from_memory).await;
+    let unanswered = suggested.iter().filter(|s| s.status != Some(200)).count();
+    assert!(
+        !suggested.is_empty() && unanswered == 0,
+        "{unanswered} of {} suggestions went unanswered through the outage",
+        suggested.len()
+    );
 
     for s in &seen {
         assert!(

@@ -344,6 +344,38 @@ async fn erasure_suspension_and_blocks_reach_every_instance(app: &TestApp) {
     other.teardown().await;
 }
 
+/// The read paths served from memory (suggestions, the directory) refuse a suspended
+/// caller at once on the instance that suspended them, and within 5 s on another.
+#[on_both_engines]
+async fn a_suspended_caller_is_refused_suggestions_and_the_directory_on_every_instance(
+    app: &TestApp,
+) {
+    let other = app.another_instance().await;
+    let sid = app.practitioner("Sid").await;
+    let admin = app.admin().await;
+    let paths = [
+        "/api/v1/me/suggestions?kind=peer",
+        "/api/v1/directory?limit=5",
+    ];
+    for path in paths {
+        assert_eq!(app.get_as(&sid, path).await.status(), 200);
+    }
+    eventually("the other instance holds Sid", FIVE_SECONDS, || async {
+        other.get_as(&sid, paths[0]).await.status() == 200
+    })
+    .await;
+    app.suspend(&admin, &sid).await;
+    for path in paths {
+        expect_problem(app.get_as(&sid, path).await, 401).await;
+    }
+    eventually("the other instance refuses Sid", FIVE_SECONDS, || async {
+        other.get_as(&sid, paths[0]).await.status() == 401
+            && other.get_as(&sid, paths[1]).await.status() == 401
+    })
+    .await;
+    other.teardown().await;
+}
+
 /// Suspending someone ends their pending requests and tells the other side.
 #[on_both_engines]
 async fn a_suspension_ends_pending_requests_with_an_email(app: &TestApp) {
