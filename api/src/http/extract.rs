@@ -146,25 +146,43 @@ impl FromRequest for AuthUser {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
+        let subject = token_subject(req);
         Box::pin(async move {
-            let unauthorized = || ApiError::Unauthorized("A valid access token is required.");
-            let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
-            let token = token.ok_or_else(unauthorized)?;
-            let claims = state
-                .jwt
-                .verify_access(&token)
-                .await
-                .ok_or_else(unauthorized)?;
-            let user = users::find_by_id(&state.reads, claims.sub)
-                .await
-                .map_err(ApiError::from)?
-                .filter(|u| !u.suspended)
-                .ok_or_else(unauthorized)?;
-            Ok(AuthUser(user))
+            let (state, id) = subject.await?;
+            Ok(AuthUser(account(&state, id).await?))
         })
     }
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::Unauthorized("A valid access token is required.")
+}
+
+/// The app's state and the account named by the request's verified access token.
+fn token_subject(
+    req: &HttpRequest,
+) -> LocalBoxFuture<'static, Result<(web::Data<AppState>, uuid::Uuid), ApiError>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
+        let token = token.ok_or_else(unauthorized)?;
+        let claims = state
+            .jwt
+            .verify_access(&token)
+            .await
+            .ok_or_else(unauthorized)?;
+        Ok((state, claims.sub))
+    })
+}
+
+/// The account, read from storage, unless it is gone or suspended.
+async fn account(state: &AppState, id: uuid::Uuid) -> Result<users::User, ApiError> {
+    users::find_by_id(&state.reads, id)
+        .await
+        .map_err(ApiError::from)?
+        .filter(|u| !u.suspended)
+        .ok_or_else(unauthorized)
 }
 
 /// The signed-in caller's id, for the read paths served from the live index (suggestions,
@@ -178,23 +196,14 @@ impl FromRequest for Caller {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let fallback = AuthUser::from_request(req, payload);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let subject = token_subject(req);
         Box::pin(async move {
-            let unauthorized = || ApiError::Unauthorized("A valid access token is required.");
-            let state = state.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("no state")))?;
-            let token = token.ok_or_else(unauthorized)?;
-            let claims = state
-                .jwt
-                .verify_access(&token)
-                .await
-                .ok_or_else(unauthorized)?;
-            match state.index.card(claims.sub) {
+            let (state, id) = subject.await?;
+            match state.index.card(id) {
                 Some(card) if card.suspended => Err(unauthorized().into()),
-                Some(_) => Ok(Caller(claims.sub)),
-                None => fallback.await.map(|user| Caller(user.0.id)),
+                Some(_) => Ok(Caller(id)),
+                None => Ok(Caller(account(&state, id).await?.id)),
             }
         })
     }
