@@ -113,15 +113,21 @@ pub async fn outcomes(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<O
             accepted_at.entry(person).or_default().push(at);
         }
     }
-    let signed_up: HashMap<Uuid, DateTime<Utc>> = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .column(users::Column::CreatedAt)
-        .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    // When each of them signed up: only those with a connection, a chunk of ids at a time.
+    let connected: Vec<Uuid> = first.keys().copied().collect();
+    let mut signed_up: HashMap<Uuid, DateTime<Utc>> = HashMap::with_capacity(connected.len());
+    for chunk in connected.chunks(crate::store::profiles::ID_CHUNK) {
+        signed_up.extend(
+            users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .column(users::Column::CreatedAt)
+                .filter(users::Column::Id.is_in(chunk.to_vec()))
+                .into_tuple::<(Uuid, DateTime<Utc>)>()
+                .all(db)
+                .await?,
+        );
+    }
     let days: Vec<f64> = first
         .iter()
         .filter_map(|(id, at)| {
