@@ -88,6 +88,11 @@ pub struct Proposal {
 /// What either side changes of a scheduled meeting; what is left out stays.
 pub use crate::service::circle_meetings::MeetingChange as Change;
 
+/// Whether a picked time has come: only then can the two say whether it took place.
+fn has_started(meeting: &Meeting) -> bool {
+    meeting.starts_at.is_some_and(|at| at <= Utc::now())
+}
+
 fn options_of(row: &Meeting) -> Vec<DateTime<Utc>> {
     serde_json::from_value(row.options.clone()).unwrap_or_default()
 }
@@ -421,8 +426,7 @@ pub async fn mark_held(
 ) -> Result<ConnectionMeetingView, ApiError> {
     let (connection, meeting) = meeting_of(core, me, connection_id, meeting_id).await?;
     let now = Utc::now();
-    let started = meeting.starts_at.is_some_and(|at| at <= now);
-    if meeting.status != MeetingStatus::Scheduled || !started {
+    if meeting.status != MeetingStatus::Scheduled || !has_started(&meeting) {
         return Err(ApiError::refused(
             ProblemCode::InvalidStatus,
             "Only a scheduled meeting that has started can be marked as held.",
@@ -462,8 +466,8 @@ pub async fn mark_missed(
     meeting_id: Uuid,
 ) -> Result<ConnectionMeetingView, ApiError> {
     let (connection, meeting) = meeting_of(core, me, connection_id, meeting_id).await?;
-    let started = meeting.starts_at.is_some_and(|at| at <= Utc::now());
-    if meeting.status != MeetingStatus::Scheduled || meeting.held_at.is_some() || !started {
+    let scheduled = meeting.status == MeetingStatus::Scheduled;
+    if !scheduled || meeting.held_at.is_some() || !has_started(&meeting) {
         return Err(ApiError::refused(
             ProblemCode::InvalidStatus,
             "Only a scheduled meeting that has started, and was not held, can be marked as missed.",
