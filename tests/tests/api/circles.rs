@@ -1145,14 +1145,17 @@ mod meetings {
 
     #[on_both_engines]
     async fn a_reminder_goes_the_day_before_to_those_who_have_not_said_no(app: &TestApp) {
+        use api::store::entities::circle_meetings;
+        use sea_orm::{ActiveModelTrait, Set};
         let (mia, sam, circle) = two_members(app).await;
-        let soon =
-            (Utc::now() + chrono::Duration::hours(3)).with_timezone(&chrono_tz::Australia::Sydney);
+        // Planned three days out, so no reminder is due before Sam answers.
+        let later =
+            (Utc::now() + chrono::Duration::days(3)).with_timezone(&chrono_tz::Australia::Sydney);
         let made = schedule(
             app,
             &mia,
             &circle,
-            json!({"title": "Soon", "starts_at": soon.format("%Y-%m-%dT%H:%M").to_string(), "duration_minutes": 30}),
+            json!({"title": "Soon", "starts_at": later.format("%Y-%m-%dT%H:%M").to_string(), "duration_minutes": 30}),
         )
         .await;
         let rsvp = circle_path(&circle, &format!("/meetings/{}/rsvp", made[0].id));
@@ -1163,6 +1166,15 @@ mod meetings {
             Some(&sam.access_token),
         )
         .await;
+        // Then the day comes: it starts in three hours.
+        circle_meetings::ActiveModel {
+            id: Set(made[0].id),
+            starts_at: Set(Utc::now() + chrono::Duration::hours(3)),
+            ..Default::default()
+        }
+        .update(&app.db)
+        .await
+        .expect("the meeting is soon");
         app.smtp
             .wait_for_subject(&mia.email, "Tomorrow: Soon")
             .await;
