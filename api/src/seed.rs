@@ -16,6 +16,8 @@ pub const DEMO_PASSWORD: &str = "alongside-demo";
 const BATCH: usize = 1000;
 /// Practitioners per `COPY` on PostgreSQL, which has no such limit.
 const COPY_BATCH: usize = 10_000;
+/// `COPY` chunks written at once on PostgreSQL.
+const COPIES_AT_ONCE: usize = 2;
 
 pub struct Seeded {
     pub count: usize,
@@ -201,12 +203,14 @@ pub async fn seed(
     let chunk_size = if postgres { COPY_BATCH } else { BATCH };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(4);
     let email_run = run.clone();
+    let started = std::time::Instant::now();
     let maker = std::thread::spawn(move || {
         let mut members = matcher::synth::population(seed, count);
         let (as_made, _) = matcher::synth::lone_without_peer(&members, PEER_RADIUS_KM);
         let (now, lone) =
             matcher::synth::move_to_the_country(&mut members, rural_share, PEER_RADIUS_KM, seed);
         let plan = plan(&members, (as_made, now, lone));
+        tracing::info!(elapsed = ?started.elapsed(), "demo practitioners made up");
         let mut first = 0;
         for chunk in members.chunks(chunk_size) {
             let rows = rows(chunk, first, &run, &password_hash, Utc::now());
@@ -215,9 +219,9 @@ pub async fn seed(
                 Batch::Copy {
                     count: rows.users.len(),
                     parts: vec![
-                        bulk::copy_part(&rows.users),
-                        bulk::copy_part(&rows.profiles),
-                        bulk::copy_part(&rows.tags),
+                        bulk::copy_part(rows.users),
+                        bulk::copy_part(rows.profiles),
+                        bulk::copy_part(rows.tags),
                     ],
                 }
             } else {
@@ -231,12 +235,25 @@ pub async fn seed(
     });
     // One transaction per chunk, stamped when it is built, so that a running server's
     // index (which polls for recent changes) picks the new practitioners up.
+    // PostgreSQL spends most of a chunk's time in one backend (checking keys, updating
+    // indexes), so two chunks go in at once, each on a connection of its own.
+    let mut copying = tokio::task::JoinSet::new();
+    // Each chunk writes its accounts before the rows that refer to them, in one
+    // transaction, so where the role may, the per-row key checks are left out.
+    let skip_key_checks = postgres && bulk::may_skip_key_checks(db).await?;
     let mut written = 0;
     while let Some(batch) = rx.recv().await {
         match batch {
             Batch::Copy { count, parts } => {
-                bulk::copy_in(db, parts).await?;
-                written += count;
+                if copying.len() >= COPIES_AT_ONCE {
+                    written += copied(copying.join_next().await)?;
+                }
+                let db = db.clone();
+                copying.spawn(async move {
+                    bulk::copy_in(&db, parts, skip_key_checks)
+                        .await
+                        .map(|()| count)
+                });
             }
             Batch::Insert(rows) => {
                 let txn = crate::store::begin(db).await?;
@@ -257,20 +274,24 @@ pub async fn seed(
             }
         }
     }
+    while let Some(done) = copying.join_next().await {
+        written += copied(Some(done))?;
+    }
     let plan = maker
         .join()
         .map_err(|_| anyhow::anyhow!("making up the demo practitioners failed"))?;
+    tracing::info!(elapsed = ?started.elapsed(), written, "demo practitioners written");
     let ids = ids_of(db, &email_run, &plan).await?;
     let circles = circles::seed(db, &plan.circles, &ids).await?;
-    let txn = crate::store::begin(db).await?;
-    let mut waiting = 0;
-    for n in &plan.seekers {
-        if let Some(id) = ids.get(n) {
-            crate::store::circles::set_seeking(&txn, *id, true).await?;
-            waiting += 1;
-        }
-    }
-    txn.commit().await?;
+    tracing::info!(elapsed = ?started.elapsed(), "demo circles written");
+    let seekers: Vec<Uuid> = plan
+        .seekers
+        .iter()
+        .filter_map(|n| ids.get(n).copied())
+        .collect();
+    crate::store::circles::add_seekers(db, &seekers).await?;
+    let waiting = seekers.len();
+    tracing::info!(elapsed = ?started.elapsed(), waiting, "demo circle seekers written");
     Ok(Seeded {
         count: written,
         first_email,
@@ -278,6 +299,13 @@ pub async fn seed(
         circles,
         waiting_for_a_circle: waiting,
     })
+}
+
+/// The practitioners of a finished `COPY` task.
+fn copied(
+    done: Option<Result<Result<usize, sea_orm::DbErr>, tokio::task::JoinError>>,
+) -> anyhow::Result<usize> {
+    Ok(done.ok_or_else(|| anyhow::anyhow!("no copy was running"))???)
 }
 
 /// The account ids of the people the plan names, by their place in the run.
@@ -304,7 +332,8 @@ async fn ids_of(
             .select_only()
             .column(users::Column::Id)
             .column(users::Column::Email)
-            .filter(users::Column::Email.is_in(emails))
+            // The demo addresses are lower case already; the normalized one is indexed.
+            .filter(users::Column::EmailNormalized.is_in(emails))
             .into_tuple()
             .all(db)
             .await?;

@@ -3,11 +3,15 @@
 //! first use. Two questions are asked of it: which town is nearest a point (to name a
 //! profile's place), and which towns a typed name may mean (to pick a location by town).
 
-use std::{io::Read, sync::OnceLock};
+use std::{
+    hash::{Hash, Hasher},
+    io::Read,
+    sync::OnceLock,
+};
 
-use std::collections::HashMap;
+use crate::hash::FastMap;
 
-use crate::geo::LatLon;
+use crate::geo::{LatLon, EARTH_RADIUS_KM};
 
 /// A town as people name it.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,7 +32,10 @@ type Cell = (i32, i32, i32);
 struct Gazetteer {
     towns: Vec<Place>,
     points: Vec<[f64; 3]>,
-    cells: HashMap<Cell, Vec<u32>>,
+    cells: FastMap<Cell, Vec<u32>>,
+    /// Bits set for the cubes that hold a town, by a hash of the cube (a few cubes share
+    /// a bit): most cubes around a point hold none, and a bit is cheaper to read than the map.
+    occupied: Vec<u64>,
     /// Every word start of every name, folded, with its town: sorted, so that the towns a
     /// typed prefix may mean are one range.
     words: Vec<(String, u32)>,
@@ -42,6 +49,16 @@ fn unit(lat: f64, lon: f64) -> [f64; 3] {
 fn cell_of(p: [f64; 3]) -> Cell {
     let at = |v: f64| (v / CELL).floor() as i32;
     (at(p[0]), at(p[1]), at(p[2]))
+}
+
+/// Bits in [`Gazetteer::occupied`], a power of two.
+const OCCUPIED_BITS: usize = 1 << 22;
+
+/// The bit of `cell` in [`Gazetteer::occupied`].
+fn bit_of(cell: Cell) -> usize {
+    let mut hasher = crate::hash::FastHasher::default();
+    (cell.0, cell.1, cell.2).hash(&mut hasher);
+    (hasher.finish() >> 20) as usize & (OCCUPIED_BITS - 1)
 }
 
 fn squared(a: [f64; 3], b: [f64; 3]) -> f64 {
@@ -105,7 +122,7 @@ impl Gazetteer {
             .iter()
             .map(|t| unit(t.location.lat, t.location.lon))
             .collect();
-        let mut cells: HashMap<Cell, Vec<u32>> = HashMap::new();
+        let mut cells: FastMap<Cell, Vec<u32>> = FastMap::default();
         let mut words = Vec::new();
         for (i, (town, point)) in towns.iter().zip(&points).enumerate() {
             let i = i as u32;
@@ -117,10 +134,15 @@ impl Gazetteer {
             }
         }
         words.sort_unstable();
+        let mut occupied = vec![0u64; OCCUPIED_BITS / 64];
+        for bit in cells.keys().map(|&cell| bit_of(cell)) {
+            occupied[bit / 64] |= 1 << (bit % 64);
+        }
         Self {
             towns,
             points,
             cells,
+            occupied,
             words,
         }
     }
@@ -128,25 +150,38 @@ impl Gazetteer {
     /// The index of the town nearest `p`; among towns at the same distance, the first in
     /// the table.
     fn nearest(&self, p: [f64; 3]) -> usize {
+        // The whole sphere fits in 2 / CELL cells along each axis.
+        self.nearest_within(p, 2.0 + CELL).unwrap_or(0)
+    }
+
+    /// [`Self::nearest`] when it is less than `chord` away on the unit sphere, else None;
+    /// the search stops at that distance, so a point in the ocean costs no more than one
+    /// on land.
+    fn nearest_within(&self, p: [f64; 3], chord: f64) -> Option<usize> {
         let centre = cell_of(p);
         let mut best: Option<(f64, u32)> = None;
+        let visit = |best: &mut Option<(f64, u32)>, key: Cell| {
+            let bit = bit_of(key);
+            if self.occupied[bit / 64] & (1 << (bit % 64)) == 0 {
+                return;
+            }
+            for &i in self.cells.get(&key).into_iter().flatten() {
+                let d = squared(p, self.points[i as usize]);
+                if best.is_none_or(|(bd, bi)| d < bd || d == bd && i < bi) {
+                    *best = Some((d, i));
+                }
+            }
+        };
         for ring in 0i32.. {
             for dx in -ring..=ring {
                 for dy in -ring..=ring {
-                    let on_shell = dx.abs() == ring || dy.abs() == ring;
-                    let dzs: Vec<i32> = if on_shell {
-                        (-ring..=ring).collect()
-                    } else {
-                        vec![-ring, ring]
-                    };
-                    for dz in dzs {
-                        let key = (centre.0 + dx, centre.1 + dy, centre.2 + dz);
-                        for &i in self.cells.get(&key).into_iter().flatten() {
-                            let d = squared(p, self.points[i as usize]);
-                            if best.is_none_or(|(bd, bi)| d < bd || d == bd && i < bi) {
-                                best = Some((d, i));
-                            }
+                    if dx.abs() == ring || dy.abs() == ring {
+                        for dz in -ring..=ring {
+                            visit(&mut best, (centre.0 + dx, centre.1 + dy, centre.2 + dz));
                         }
+                    } else {
+                        visit(&mut best, (centre.0 + dx, centre.1 + dy, centre.2 - ring));
+                        visit(&mut best, (centre.0 + dx, centre.1 + dy, centre.2 + ring));
                     }
                 }
             }
@@ -154,15 +189,16 @@ impl Gazetteer {
             let reach = f64::from(ring) * CELL;
             if let Some((d, i)) = best {
                 if d < reach * reach {
-                    return i as usize;
+                    return (d < chord * chord).then_some(i as usize);
                 }
             }
-            // The whole sphere fits in 2 / CELL cells along each axis.
-            if f64::from(ring) * CELL > 2.0 {
-                return best.map_or(0, |(_, i)| i as usize);
+            if reach >= chord {
+                return best
+                    .filter(|&(d, _)| d < chord * chord)
+                    .map(|(_, i)| i as usize);
             }
         }
-        0
+        None
     }
 
     /// Towns whose name, or a word of it, starts with `typed`: whole-name matches first,
@@ -220,6 +256,19 @@ pub fn nearest(at: LatLon) -> Place {
     gazetteer.towns[gazetteer.nearest(unit(at.lat, at.lon))].clone()
 }
 
+/// The town nearest to `at` if it is within `km` (by the chord through the Earth, a hair
+/// shorter than the way over its surface), else None.
+pub fn nearest_within(at: LatLon, km: f64) -> Option<Place> {
+    let gazetteer = gazetteer();
+    let chord = 2.0
+        * (km / f64::from(EARTH_RADIUS_KM) / 2.0)
+            .min(std::f64::consts::FRAC_PI_2)
+            .sin();
+    gazetteer
+        .nearest_within(unit(at.lat, at.lon), chord)
+        .map(|i| gazetteer.towns[i].clone())
+}
+
 /// Up to `limit` towns that `typed` may mean (see [`Gazetteer::search`]), those in
 /// `country` (ISO 3166-1 alpha-2) first.
 pub fn search(typed: &str, country: Option<&str>, limit: usize) -> Vec<Place> {
@@ -264,6 +313,21 @@ mod tests {
                 squared(p, g.points[best]),
                 "{lat},{lon}"
             );
+        }
+    }
+
+    #[test]
+    fn the_nearest_within_a_distance_is_the_nearest_or_none() {
+        let g = gazetteer();
+        for i in 0..2000 {
+            let (lat, lon) = (-47.0 + f64::from(i % 40), 110.0 + f64::from(i / 40) * 1.4);
+            let p = unit(lat, lon);
+            let nearest = g.nearest(p);
+            let d = squared(p, g.points[nearest]).sqrt();
+            for chord in [0.004, 0.0158, 0.05] {
+                let within = g.nearest_within(p, chord);
+                assert_eq!(within, (d < chord).then_some(nearest), "{lat},{lon} {chord}");
+            }
         }
     }
 

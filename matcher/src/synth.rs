@@ -6,8 +6,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::geo::LatLon;
-use crate::places::{nearest, Place};
+use crate::geo::{arc_km, chord2, chord2_for_km, LatLon};
+use crate::hash::FastMap;
+use crate::places::{nearest, nearest_within, Place};
 use crate::profile::{CodeSet, PersonId, Profile};
 use crate::vocab::{Vocabulary, POPULATIONS, PROFESSIONS, SETTINGS};
 
@@ -569,6 +570,12 @@ impl Generator {
 /// A point anywhere in the two countries within 100 km of a town (in a time zone the
 /// generator knows), with that town; None when the draw fell too far from any.
 fn country_point(rng: &mut impl Rng) -> Option<(Place, LatLon)> {
+    let at = country_draw(rng);
+    Some((town_near(at)?, at))
+}
+
+/// A point anywhere in the boxes around the two countries.
+fn country_draw(rng: &mut impl Rng) -> LatLon {
     let (lat, lon) = if rng.random_bool(0.85) {
         (
             rng.random_range(-39.0..-11.0),
@@ -580,19 +587,43 @@ fn country_point(rng: &mut impl Rng) -> Option<(Place, LatLon)> {
             rng.random_range(166.5..178.5),
         )
     };
-    let at = LatLon::new(lat, lon);
-    let town = nearest(at);
-    (time_zone(&town).is_some() && town.location.distance_km(at) < 100.0).then_some((town, at))
+    LatLon::new(lat, lon)
+}
+
+/// The town nearest `at` when it is within 100 km and in a time zone the generator knows.
+fn town_near(at: LatLon) -> Option<Place> {
+    // A little wider than the 100 km asked for, so that the same towns pass as when every
+    // draw looked for its nearest town however far.
+    let town = nearest_within(at, 100.5)?;
+    (time_zone(&town).is_some() && town.location.distance_km(at) < 100.0).then_some(town)
 }
 
 /// Members of each profession by half-degree cell, to find who is near whom.
 struct Neighbourhood {
-    cells: std::collections::HashMap<(&'static str, (i32, i32)), Vec<usize>>,
-    reach: i32,
+    /// Each member's profession, as its place in `professions`.
+    profession: Vec<u16>,
+    professions: Vec<&'static str>,
+    cells: FastMap<(u16, (i32, i32)), Vec<u32>>,
+    /// One bit per profession and cell of the globe, set when the cell has members of the
+    /// profession: most cells around a point in the country are empty, and a bit is cheaper
+    /// to read than the map.
+    occupied: Vec<u64>,
+    /// Each member's point on the unit sphere, for a distance test without trigonometry.
+    points: Vec<[f32; 3]>,
+    /// The cells to look in around a member's own, nearest first, as (row, column) steps.
+    window: Vec<(i32, i32)>,
+    radius_km: f64,
+    /// `radius_km` as a squared chord, a little wide: a member inside it is confirmed with
+    /// the distance itself.
+    within: f32,
 }
 
 impl Neighbourhood {
     const CELL_DEGREES: f64 = 0.5;
+    const ROWS: i32 = (180.0 / Self::CELL_DEGREES) as i32;
+    const COLUMNS: i32 = (360.0 / Self::CELL_DEGREES) as i32;
+    /// Kilometres in a degree of latitude, a little short so that no cell is skipped wrongly.
+    const KM_PER_DEGREE: f64 = 111.0;
 
     fn cell(at: LatLon) -> (i32, i32) {
         (
@@ -601,70 +632,145 @@ impl Neighbourhood {
         )
     }
 
+    /// The bit of a profession's cell in `occupied`; None off the globe's grid.
+    fn bit(profession: u16, (row, column): (i32, i32)) -> Option<usize> {
+        let row = usize::try_from(row + Self::ROWS / 2)
+            .ok()
+            .filter(|&r| r < Self::ROWS as usize)?;
+        let column = usize::try_from(column + Self::COLUMNS / 2)
+            .ok()
+            .filter(|&c| c < Self::COLUMNS as usize)?;
+        Some(
+            (usize::from(profession) * Self::ROWS as usize + row) * Self::COLUMNS as usize + column,
+        )
+    }
+
     fn new(members: &[SynthPractitioner], radius_km: f64) -> Self {
-        let mut cells: std::collections::HashMap<_, Vec<usize>> = std::collections::HashMap::new();
+        let mut professions: Vec<&'static str> = Vec::new();
+        let profession: Vec<u16> = members
+            .iter()
+            .map(|m| {
+                let at = professions
+                    .iter()
+                    .position(|&p| p == m.profession)
+                    .unwrap_or_else(|| {
+                        professions.push(m.profession);
+                        professions.len() - 1
+                    });
+                at as u16
+            })
+            .collect();
+        let mut near = Self {
+            occupied: vec![
+                0;
+                (professions.len() * (Self::ROWS * Self::COLUMNS) as usize).div_ceil(64)
+            ],
+            profession,
+            professions,
+            cells: FastMap::default(),
+            points: members.iter().map(|m| m.profile.location.unit()).collect(),
+            window: Vec::new(),
+            radius_km,
+            within: chord2_for_km(radius_km as f32),
+        };
         for (i, m) in members.iter().enumerate() {
-            cells
-                .entry((m.profession, Self::cell(m.profile.location)))
-                .or_default()
-                .push(i);
+            near.add(i, m.profile.location);
         }
         // Half a degree of longitude is over 35 km this far from the poles.
         let reach = (radius_km / 35.0).ceil() as i32 + 1;
-        Self { cells, reach }
+        near.window = (-reach..=reach)
+            .flat_map(|dr| (-reach..=reach).map(move |dc| (dr, dc)))
+            .collect();
+        near.window
+            .sort_by_key(|&(dr, dc)| (dr.abs().max(dc.abs()), dr.abs() + dc.abs()));
+        near
     }
 
-    /// Whether anyone of `profession` other than `except` is within `radius_km` of `at`.
-    fn has_peer(
-        &self,
-        members: &[SynthPractitioner],
-        profession: &str,
-        at: LatLon,
-        except: usize,
-        radius_km: f64,
-    ) -> bool {
+    fn add(&mut self, i: usize, at: LatLon) {
+        let (profession, cell) = (self.profession[i], Self::cell(at));
+        self.cells
+            .entry((profession, cell))
+            .or_default()
+            .push(i as u32);
+        if let Some(bit) = Self::bit(profession, cell) {
+            self.occupied[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    /// Whether anyone of member `of`'s profession other than them is within the radius of
+    /// `at`.
+    fn has_peer(&self, of: usize, at: LatLon) -> bool {
+        let profession = self.profession[of];
         let (row, col) = Self::cell(at);
-        (-self.reach..=self.reach).any(|dr| {
-            (-self.reach..=self.reach).any(|dc| {
-                self.cells
-                    .get(&(profession, (row + dr, col + dc)))
-                    .is_some_and(|near| {
-                        near.iter().any(|&j| {
-                            j != except
-                                && f64::from(members[j].profile.location.distance_km(at))
-                                    <= radius_km
-                        })
-                    })
+        let point = at.unit();
+        self.window.iter().any(|&(dr, dc)| {
+            let cell = (row + dr, col + dc);
+            if Self::bit(profession, cell)
+                .is_some_and(|bit| self.occupied[bit / 64] & (1 << (bit % 64)) == 0)
+            {
+                return false;
+            }
+            // A row of cells wholly further north or south than the radius is skipped.
+            let south = f64::from(cell.0) * Self::CELL_DEGREES;
+            let gap = (south - at.lat).max(at.lat - (south + Self::CELL_DEGREES));
+            if gap * Self::KM_PER_DEGREE > self.radius_km {
+                return false;
+            }
+            self.cells.get(&(profession, cell)).is_some_and(|near| {
+                near.iter().any(|&j| {
+                    let there = self.points[j as usize];
+                    j as usize != of
+                        && chord2(there, point) <= self.within
+                        && f64::from(arc_km(there, point)) <= self.radius_km
+                })
             })
         })
     }
 
-    fn moved(&mut self, i: usize, profession: &'static str, from: LatLon, to: LatLon) {
-        if let Some(list) = self.cells.get_mut(&(profession, Self::cell(from))) {
-            list.retain(|&j| j != i);
+    /// Member `i` has moved from `from` to `to`.
+    fn moved(&mut self, i: usize, from: LatLon, to: LatLon) {
+        if let Some(list) = self.cells.get_mut(&(self.profession[i], Self::cell(from))) {
+            if let Some(at) = list.iter().position(|&j| j as usize == i) {
+                list.swap_remove(at);
+            }
         }
-        self.cells
-            .entry((profession, Self::cell(to)))
-            .or_default()
-            .push(i);
+        // The old cell's bit stays set: a set bit only means "look in the map".
+        self.add(i, to);
+        self.points[i] = to.unit();
     }
 }
 
 /// Of the members who work alone, how many have nobody of their profession within
 /// `radius_km`, and how many work alone.
 pub fn lone_without_peer(members: &[SynthPractitioner], radius_km: f64) -> (usize, usize) {
-    let near = Neighbourhood::new(members, radius_km);
-    let lone: Vec<usize> = (0..members.len())
-        .filter(|&i| members[i].profile.works_alone)
-        .collect();
-    let without = lone
-        .iter()
-        .filter(|&&i| {
-            let m = &members[i];
-            !near.has_peer(members, m.profession, m.profile.location, i, radius_km)
-        })
-        .count();
-    (without, lone.len())
+    Neighbourhood::new(members, radius_km).lone_without_peer(members)
+}
+
+impl Neighbourhood {
+    /// [`lone_without_peer`] of the members this neighbourhood holds, on every core.
+    fn lone_without_peer(&self, members: &[SynthPractitioner]) -> (usize, usize) {
+        let lone: Vec<usize> = (0..members.len())
+            .filter(|&i| members[i].profile.works_alone)
+            .collect();
+        let without = |part: &[usize]| {
+            part.iter()
+                .filter(|&&i| !self.has_peer(i, members[i].profile.location))
+                .count()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = lone.len().div_ceil(threads).max(1);
+        let without = std::thread::scope(|scope| {
+            let counting: Vec<_> = lone
+                .chunks(part)
+                .map(|part| scope.spawn(move || without(part)))
+                .collect();
+            counting
+                .into_iter()
+                .map(|c| c.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .sum()
+        });
+        (without, lone.len())
+    }
 }
 
 /// Moves members who work alone out to the country, one at a time, until at least `share`
@@ -680,39 +786,49 @@ pub fn move_to_the_country(
 ) -> (usize, usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_C0DE);
     let mut near = Neighbourhood::new(members, radius_km);
-    let (mut without, lone) = lone_without_peer(members, radius_km);
+    let (mut without, lone) = near.lone_without_peer(members);
     let wanted = (share.clamp(0.0, 1.0) * lone as f64).ceil() as usize;
+    // Members of a profession that has failed this many in a row to find a place with
+    // nobody of theirs nearby are not tried any more: the country is full of them.
+    const GIVE_UP: u32 = 50;
+    let mut failed_in_a_row = vec![0u32; near.professions.len()];
+    #[allow(clippy::needless_range_loop)] // `near` is indexed by member too.
     for i in 0..members.len() {
         if without >= wanted {
             break;
         }
-        let m = &members[i];
-        if !m.profile.works_alone
-            || !near.has_peer(members, m.profession, m.profile.location, i, radius_km)
+        let profession = usize::from(near.profession[i]);
+        if !members[i].profile.works_alone
+            || failed_in_a_row[profession] >= GIVE_UP
+            || !near.has_peer(i, members[i].profile.location)
         {
             continue;
         }
-        let profession = m.profession;
+        // The draw does not depend on the town found, so the cheaper test goes first.
         let found = (0..200).find_map(|_| {
-            country_point(&mut rng)
-                .filter(|(_, at)| !near.has_peer(members, profession, *at, i, radius_km))
+            let at = country_draw(&mut rng);
+            if near.has_peer(i, at) {
+                return None;
+            }
+            Some((town_near(at)?, at))
         });
-        let Some((town, at)) = found else {
+        let Some((town, at, (timezone, offset))) =
+            found.and_then(|(town, at)| Some((town.clone(), at, time_zone(&town)?)))
+        else {
+            failed_in_a_row[profession] += 1;
             continue;
         };
-        let Some((timezone, offset)) = time_zone(&town) else {
-            continue;
-        };
+        failed_in_a_row[profession] = 0;
         let from = members[i].profile.location;
         let m = &mut members[i];
         m.profile.location = at;
         m.profile.utc_offset_minutes = offset;
         m.timezone = timezone;
         m.place = town;
-        near.moved(i, profession, from, at);
+        near.moved(i, from, at);
         without += 1;
     }
-    lone_without_peer(members, radius_km)
+    near.lone_without_peer(members)
 }
 
 fn code(list: &[(&'static str, &'static str, &'static str)], id: u16) -> &'static str {

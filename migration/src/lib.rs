@@ -16,6 +16,7 @@ mod m20261205_000002_match_digests;
 mod m20261206_000001_development_log;
 mod m20261206_000002_follow_through;
 mod m20261206_000003_connection_meetings;
+mod m20261206_000004_one_updated_index;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_development_log::Migration),
             Box::new(m20261206_000002_follow_through::Migration),
             Box::new(m20261206_000003_connection_meetings::Migration),
+            Box::new(m20261206_000004_one_updated_index::Migration),
         ]
     }
 }

@@ -15,18 +15,19 @@ pub struct CopyPart {
     data: String,
 }
 
-/// The `COPY` of `rows` (every column set), as PostgreSQL's text format.
-pub fn copy_part<A: ActiveModelTrait>(rows: &[A]) -> CopyPart {
+/// The `COPY` of `rows` (every column set), as PostgreSQL's text format. The values are
+/// moved out of the rows, not copied.
+pub fn copy_part<A: ActiveModelTrait>(rows: Vec<A>) -> CopyPart {
     let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter().collect();
     let table = A::Entity::default().table_name().to_owned();
     let names: Vec<&str> = columns.iter().map(|c| c.as_str()).collect();
     let mut data = String::with_capacity(rows.len() * 128);
-    for row in rows {
+    for mut row in rows {
         for (n, column) in columns.iter().enumerate() {
             if n > 0 {
                 data.push('\t');
             }
-            match row.get(*column) {
+            match row.take(*column) {
                 ActiveValue::Set(value) | ActiveValue::Unchanged(value) => field(&mut data, &value),
                 ActiveValue::NotSet => data.push_str("\\N"),
             }
@@ -50,6 +51,10 @@ fn field(out: &mut String, value: &Value) {
         Value::Uuid(Some(v)) => write!(out, "{v}"),
         Value::ChronoDate(Some(v)) => write!(out, "{v}"),
         Value::ChronoDateTimeUtc(Some(v)) => write!(out, "{}", v.to_rfc3339()),
+        Value::String(Some(text)) if !text.contains(['\\', '\t', '\n', '\r']) => {
+            out.push_str(text);
+            Ok(())
+        }
         Value::String(Some(text)) => {
             for c in text.chars() {
                 match c {
@@ -70,8 +75,24 @@ fn field(out: &mut String, value: &Value) {
     debug_assert!(written.is_ok());
 }
 
-/// Writes every part, in order, in one transaction.
-pub async fn copy_in(db: &DatabaseConnection, parts: Vec<CopyPart>) -> Result<(), DbErr> {
+/// Whether this connection's role may turn off the foreign-key triggers for its own
+/// transaction (PostgreSQL's superusers may), as `pg_restore --disable-triggers` does.
+pub async fn may_skip_key_checks(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let (superuser,): (bool,) = sqlx::query_as("SELECT current_setting('is_superuser') = 'on'")
+        .fetch_one(db.get_postgres_connection_pool())
+        .await
+        .map_err(|e| DbErr::Custom(format!("bulk copy: {e}")))?;
+    Ok(superuser)
+}
+
+/// Writes every part, in order, in one transaction. With `skip_key_checks` the transaction
+/// runs without the per-row foreign-key triggers: only for rows that refer to rows written
+/// before them in the same parts, which cannot break a key (see [`may_skip_key_checks`]).
+pub async fn copy_in(
+    db: &DatabaseConnection,
+    parts: Vec<CopyPart>,
+    skip_key_checks: bool,
+) -> Result<(), DbErr> {
     use sqlx::Executor;
     let failed = |e: sqlx::Error| DbErr::Custom(format!("bulk copy: {e}"));
     let mut conn = db
@@ -81,6 +102,10 @@ pub async fn copy_in(db: &DatabaseConnection, parts: Vec<CopyPart>) -> Result<()
         .map_err(failed)?;
     conn.execute("BEGIN").await.map_err(failed)?;
     let copied: Result<(), sqlx::Error> = async {
+        if skip_key_checks {
+            conn.execute("SET LOCAL session_replication_role = replica")
+                .await?;
+        }
         for part in parts {
             let mut copy = conn.copy_in_raw(&part.statement).await?;
             copy.send(part.data.as_bytes()).await?;

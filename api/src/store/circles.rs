@@ -293,6 +293,26 @@ pub async fn set_seeking(
     .await
 }
 
+/// Puts these practitioners on the waiting list (those on it already stay as they were),
+/// many rows a statement, in one transaction.
+pub async fn add_seekers(
+    db: &sea_orm::DatabaseConnection,
+    ids: &[Uuid],
+) -> Result<(), sea_orm::DbErr> {
+    let txn = crate::store::begin(db).await?;
+    let since = Utc::now();
+    for chunk in ids.chunks(1000) {
+        seekers::Entity::insert_many(chunk.iter().map(|&user_id| seekers::ActiveModel {
+            user_id: Set(user_id),
+            since: Set(since),
+        }))
+        .on_conflict_do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    txn.commit().await
+}
+
 /// Takes these practitioners off the waiting list; how many were on it.
 pub async fn stop_seeking(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64, sea_orm::DbErr> {
     Ok(seekers::Entity::delete_many()
