@@ -306,10 +306,14 @@ impl Matching {
     /// are read in a few ranges at once, each page by page, and converted as they arrive.
     pub async fn load(db: &sea_orm::DatabaseConnection) -> Result<Self, sea_orm::DbErr> {
         let started = Utc::now();
+        let clock = std::time::Instant::now();
         let interner = Arc::new(Interner::default());
+        // Two ranges a core: while a range waits for its next page, the database is working
+        // on another's.
         let parts = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
-            .clamp(2, 8);
+            .clamp(2, 8)
+            * 2;
         let points = store_profiles::split_points(db, parts).await?;
         let mut bounds = Vec::with_capacity(points.len() + 1);
         let mut after = None;
@@ -323,6 +327,7 @@ impl Matching {
         });
         let relations = load_relations(db);
         let (ranges, relations) = tokio::join!(futures_util::future::join_all(ranges), relations);
+        tracing::debug!(elapsed = ?clock.elapsed(), "profiles read");
         let mut profiles = Vec::new();
         let mut cards = HashMap::new();
         for range in ranges {
@@ -335,11 +340,12 @@ impl Matching {
             }
         }
         let count = profiles.len();
+        tracing::debug!(elapsed = ?clock.elapsed(), "profiles gathered");
         let index =
             tokio::task::spawn_blocking(move || Index::build(ScoringConfig::default(), profiles))
                 .await
                 .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-        tracing::info!(profiles = count, "matching index loaded");
+        tracing::info!(profiles = count, elapsed = ?clock.elapsed(), "matching index loaded");
         Ok(Self {
             index: RwLock::new(index),
             cards: RwLock::new(cards),

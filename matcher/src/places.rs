@@ -326,7 +326,11 @@ mod tests {
             let d = squared(p, g.points[nearest]).sqrt();
             for chord in [0.004, 0.0158, 0.05] {
                 let within = g.nearest_within(p, chord);
-                assert_eq!(within, (d < chord).then_some(nearest), "{lat},{lon} {chord}");
+                assert_eq!(
+                    within,
+                    (d < chord).then_some(nearest),
+                    "{lat},{lon} {chord}"
+                );
             }
         }
     }

@@ -37,7 +37,12 @@ pub async fn connect(url: &str, postgres_pool: u32) -> Result<DatabaseConnection
         .min_connections(if is_sqlite { 1 } else { 2 })
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Every query here is short or a page of a bulk read. PostgreSQL compiles a query
+        // whose estimated cost is high (as every query is before its tables are first
+        // analysed), and at start-up on freshly written tables that compiling took longer
+        // than the reading.
+        .map_sqlx_postgres_opts(|options| options.options([("jit", "off")]));
     Database::connect(options).await
 }
 
