@@ -11,7 +11,7 @@ use std::{
 
 use crate::hash::FastMap;
 
-use crate::geo::{LatLon, EARTH_RADIUS_KM};
+use crate::geo::{chord2_for_km, LatLon};
 
 /// A town as people name it.
 #[derive(Clone, Debug, PartialEq)]
@@ -256,14 +256,11 @@ pub fn nearest(at: LatLon) -> Place {
     gazetteer.towns[gazetteer.nearest(unit(at.lat, at.lon))].clone()
 }
 
-/// The town nearest to `at` if it is within `km` (by the chord through the Earth, a hair
-/// shorter than the way over its surface), else None.
+/// The town nearest to `at` if it is within about `km` (by the chord through the Earth,
+/// a hair wide: callers that need an exact cut confirm with the distance), else None.
 pub fn nearest_within(at: LatLon, km: f64) -> Option<Place> {
     let gazetteer = gazetteer();
-    let chord = 2.0
-        * (km / f64::from(EARTH_RADIUS_KM) / 2.0)
-            .min(std::f64::consts::FRAC_PI_2)
-            .sin();
+    let chord = f64::from(chord2_for_km(km as f32)).sqrt();
     gazetteer
         .nearest_within(unit(at.lat, at.lon), chord)
         .map(|i| gazetteer.towns[i].clone())

@@ -752,23 +752,12 @@ impl Neighbourhood {
         let lone: Vec<usize> = (0..members.len())
             .filter(|&i| members[i].profile.works_alone)
             .collect();
-        let without = |part: &[usize]| {
-            part.iter()
-                .filter(|&&i| !self.has_peer(i, members[i].profile.location))
-                .count()
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let part = lone.len().div_ceil(threads).max(1);
-        let without = std::thread::scope(|scope| {
-            let counting: Vec<_> = lone
-                .chunks(part)
-                .map(|part| scope.spawn(move || without(part)))
-                .collect();
-            counting
-                .into_iter()
-                .map(|c| c.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .sum()
-        });
+        let without = crate::parallel::map_on_every_core(&lone, |&i| {
+            !self.has_peer(i, members[i].profile.location)
+        })
+        .into_iter()
+        .filter(|&alone| alone)
+        .count();
         (without, lone.len())
     }
 }
