@@ -193,56 +193,35 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
 /// Profiles read per query when loading everyone.
 const LOAD_PAGE: u64 = 20_000;
 
-/// Loads the profiles after `after` up to `until`, page by page.
-async fn load_range(
+/// Loads these pages of profiles (each the ids after the first bound up to the second), one
+/// after another, decoding and converting each off the async threads while the next is
+/// read. `accepted` holds every mentor's count of accepted mentees.
+async fn load_pages(
     db: sea_orm::DatabaseConnection,
     interner: Arc<Interner>,
-    after: Option<Uuid>,
-    until: Option<Uuid>,
+    accepted: Arc<HashMap<Uuid, u64>>,
+    pages: Vec<(Option<Uuid>, Option<Uuid>)>,
 ) -> Result<Vec<(matcher::Profile, Card)>, sea_orm::DbErr> {
+    type Built = Result<Vec<(matcher::Profile, Card)>, sea_orm::DbErr>;
     let mut built = Vec::new();
-    let mut after = after;
-    // Converting a page is CPU work: it runs off the async threads while the next page
-    // loads.
-    let mut converting: Option<tokio::task::JoinHandle<Vec<(matcher::Profile, Card)>>> = None;
-    loop {
-        let page = store_profiles::load_for_index(
-            &db,
-            Selection::Range {
-                after,
-                until,
-                limit: LOAD_PAGE,
-            },
-        )
-        .await?;
+    let mut converting: Option<tokio::task::JoinHandle<Built>> = None;
+    let failed = |e: tokio::task::JoinError| sea_orm::DbErr::Custom(e.to_string());
+    for (after, until) in pages {
+        let page = store_profiles::load_for_index(&db, Selection::Range { after, until }).await?;
         if let Some(previous) = converting.take() {
-            built.extend(
-                previous
-                    .await
-                    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?,
-            );
+            built.extend(previous.await.map_err(failed)??);
         }
-        // The page document need not keep the query's order: the next page starts after
-        // the greatest id of this one.
-        let Some(last) = page.iter().map(|p| p.stored.row.user_id).max() else {
-            break;
-        };
-        after = Some(last);
-        let full = page.len() as u64 == LOAD_PAGE;
-        let interner = interner.clone();
+        let (interner, accepted) = (interner.clone(), accepted.clone());
         converting = Some(tokio::task::spawn_blocking(move || {
-            build_profiles(&page, &interner)
+            let mut loaded = page.decode()?;
+            for p in &mut loaded {
+                p.accepted_mentees = accepted.get(&p.stored.row.user_id).copied().unwrap_or(0);
+            }
+            Ok(build_profiles(&loaded, &interner))
         }));
-        if !full {
-            break;
-        }
     }
     if let Some(previous) = converting.take() {
-        built.extend(
-            previous
-                .await
-                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?,
-        );
+        built.extend(previous.await.map_err(failed)??);
     }
     Ok(built)
 }
@@ -303,27 +282,34 @@ impl Relations {
 
 impl Matching {
     /// Loads every profile and relation; the start-up cost of a live index. The profiles
-    /// are read in a few ranges at once, each page by page, and converted as they arrive.
+    /// are read a page (a range of ids) at a time by a few loaders at once, and converted
+    /// as they arrive.
     pub async fn load(db: &sea_orm::DatabaseConnection) -> Result<Self, sea_orm::DbErr> {
         let started = Utc::now();
         let clock = std::time::Instant::now();
         let interner = Arc::new(Interner::default());
-        // Two ranges a core: while a range waits for its next page, the database is working
-        // on another's.
-        let parts = std::thread::available_parallelism()
+        // Two loaders a core: while one waits for its next page, the database is working
+        // on another's. The pages are dealt out in turn.
+        let loaders = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .clamp(2, 8)
             * 2;
-        let points = store_profiles::split_points(db, parts).await?;
-        let mut bounds = Vec::with_capacity(points.len() + 1);
+        let mut pages = Vec::new();
         let mut after = None;
-        for point in points {
-            bounds.push((after, Some(point)));
-            after = Some(point);
+        for end in store_profiles::page_ends(db, LOAD_PAGE).await? {
+            pages.push((after, Some(end)));
+            after = Some(end);
         }
-        bounds.push((after, None));
-        let ranges = bounds.into_iter().map(|(after, until)| {
-            tokio::spawn(load_range(db.clone(), interner.clone(), after, until))
+        pages.push((after, None));
+        let accepted = Arc::new(crate::store::connections::all_accepted_counts(db).await?);
+        let ranges = (0..loaders).map(|first| {
+            let mine = pages.iter().skip(first).step_by(loaders).copied().collect();
+            tokio::spawn(load_pages(
+                db.clone(),
+                interner.clone(),
+                accepted.clone(),
+                mine,
+            ))
         });
         let relations = load_relations(db);
         let (ranges, relations) = tokio::join!(futures_util::future::join_all(ranges), relations);
@@ -368,7 +354,9 @@ impl Matching {
         let read_started = std::time::Instant::now();
         let mut fresh = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(store_profiles::ID_CHUNK) {
-            let loaded = store_profiles::load_for_index(db, Selection::Ids(chunk)).await?;
+            let loaded = store_profiles::load_for_index(db, Selection::Ids(chunk))
+                .await?
+                .decode()?;
             fresh.extend(build_profiles(&loaded, &self.interner));
         }
         let present: HashSet<PersonId> = fresh.iter().map(|(p, _)| p.id).collect();

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::store::{
     bulk,
     entities::{profile_tags, profiles, users},
+    profiles::{tag_list, INTEREST, LANGUAGE, POPULATION, SETTING},
 };
 
 pub const DEMO_PASSWORD: &str = "alongside-demo";
@@ -81,6 +82,32 @@ fn rows(
             unanswered_expiries: Set(0),
         });
         let m = &p.profile;
+        let lists: [(&str, Vec<String>); 4] = [
+            (
+                POPULATION,
+                p.populations.iter().map(|s| (*s).to_owned()).collect(),
+            ),
+            (
+                SETTING,
+                p.settings.iter().map(|s| (*s).to_owned()).collect(),
+            ),
+            (
+                LANGUAGE,
+                p.languages.iter().map(|s| (*s).to_owned()).collect(),
+            ),
+            (INTEREST, m.interests.clone()),
+        ];
+        let mut tags: Vec<(&str, i32, String)> = Vec::with_capacity(8);
+        for (kind, codes) in lists {
+            let mut seen = Vec::new();
+            for code in codes {
+                if seen.contains(&code.to_lowercase()) {
+                    continue;
+                }
+                seen.push(code.to_lowercase());
+                tags.push((kind, i32::try_from(seen.len()).unwrap_or(0), code));
+            }
+        }
         profile_rows.push(profiles::ActiveModel {
             user_id: Set(id),
             profession: Set(p.profession.to_owned()),
@@ -103,37 +130,20 @@ fn rows(
             place_country_code: Set(p.place.country_code.clone()),
             created_at: Set(now),
             updated_at: Set(now),
+            tag_list: Set(tag_list(
+                tags.iter()
+                    .map(|(kind, position, code)| (*kind, *position, code.as_str())),
+            )),
         });
-        let lists: [(&str, Vec<String>); 4] = [
-            (
-                "population",
-                p.populations.iter().map(|s| (*s).to_owned()).collect(),
-            ),
-            (
-                "setting",
-                p.settings.iter().map(|s| (*s).to_owned()).collect(),
-            ),
-            (
-                "language",
-                p.languages.iter().map(|s| (*s).to_owned()).collect(),
-            ),
-            ("interest", m.interests.clone()),
-        ];
-        for (kind, codes) in lists {
-            let mut seen = Vec::new();
-            for code in codes {
-                if seen.contains(&code.to_lowercase()) {
-                    continue;
-                }
-                seen.push(code.to_lowercase());
-                tag_rows.push(profile_tags::ActiveModel {
+        tag_rows.extend(
+            tags.into_iter()
+                .map(|(kind, position, code)| profile_tags::ActiveModel {
                     user_id: Set(id),
                     kind: Set(kind.to_owned()),
-                    position: Set(i32::try_from(seen.len()).unwrap_or(0)),
+                    position: Set(position),
                     code: Set(code),
-                });
-            }
-        }
+                }),
+        );
     }
     Rows {
         users: user_rows,

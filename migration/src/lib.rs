@@ -17,6 +17,7 @@ mod m20261206_000001_development_log;
 mod m20261206_000002_follow_through;
 mod m20261206_000003_connection_meetings;
 mod m20261206_000004_one_updated_index;
+mod m20261207_000001_profile_tag_list;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_follow_through::Migration),
             Box::new(m20261206_000003_connection_meetings::Migration),
             Box::new(m20261206_000004_one_updated_index::Migration),
+            Box::new(m20261207_000001_profile_tag_list::Migration),
         ]
     }
 }

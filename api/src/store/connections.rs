@@ -163,6 +163,26 @@ pub async fn accepted_counts(
     Ok(counts)
 }
 
+/// Accepted mentorships of every mentor who has one.
+pub async fn all_accepted_counts(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<Uuid, u64>, sea_orm::DbErr> {
+    let rows: Vec<(Uuid, i64)> = Connections::find()
+        .select_only()
+        .column(connections::Column::RecipientId)
+        .column_as(connections::Column::Id.count(), "accepted")
+        .filter(connections::Column::Kind.eq(ConnectionKind::Mentorship.as_str()))
+        .filter(connections::Column::Status.eq(Accepted.as_str()))
+        .group_by(connections::Column::RecipientId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 /// Takes the mentor's profile row lock (PostgreSQL) so that concurrent accepts on any
 /// instance are counted one after another; SQLite has a single writer anyway.
 pub async fn lock_mentor(

@@ -60,6 +60,23 @@ pub async fn save(
 ) -> Result<(), sea_orm::DbErr> {
     let existing = Profiles::find_by_id(user_id).one(db).await?;
     let created_at = existing.as_ref().map_or(now, |p| p.created_at);
+    fn codes<T: AsRef<str>>(list: &[T]) -> Vec<String> {
+        list.iter().map(|c| c.as_ref().to_owned()).collect()
+    }
+    let tags = [
+        (POPULATION, codes(&data.populations)),
+        (SETTING, codes(&data.settings)),
+        (LANGUAGE, codes(&data.languages)),
+        (INTEREST, data.interests.clone()),
+    ];
+    let numbered = || {
+        tags.iter().flat_map(|(kind, codes)| {
+            codes
+                .iter()
+                .zip(0..)
+                .map(move |(code, position)| (*kind, position, code.as_str()))
+        })
+    };
     let row = profiles::ActiveModel {
         user_id: Set(user_id),
         profession: Set(data.profession.as_str().to_owned()),
@@ -82,6 +99,7 @@ pub async fn save(
         place_country_code: Set(place.country_code),
         created_at: Set(created_at),
         updated_at: Set(now),
+        tag_list: Set(tag_list(numbered())),
     };
     if existing.is_some() {
         row.update(db).await?;
@@ -93,27 +111,12 @@ pub async fn save(
         .filter(profile_tags::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
-    fn codes<T: AsRef<str>>(list: &[T]) -> Vec<String> {
-        list.iter().map(|c| c.as_ref().to_owned()).collect()
-    }
-    let tags = [
-        (POPULATION, codes(&data.populations)),
-        (SETTING, codes(&data.settings)),
-        (LANGUAGE, codes(&data.languages)),
-        (INTEREST, data.interests.clone()),
-    ];
-    let rows: Vec<profile_tags::ActiveModel> = tags
-        .iter()
-        .flat_map(|(kind, codes)| {
-            codes
-                .iter()
-                .zip(0..)
-                .map(move |(code, position)| profile_tags::ActiveModel {
-                    user_id: Set(user_id),
-                    kind: Set((*kind).to_owned()),
-                    code: Set(code.clone()),
-                    position: Set(position),
-                })
+    let rows: Vec<profile_tags::ActiveModel> = numbered()
+        .map(|(kind, position, code)| profile_tags::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(kind.to_owned()),
+            code: Set(code.to_owned()),
+            position: Set(position),
         })
         .collect();
     ProfileTags::insert_many(rows)
@@ -379,17 +382,36 @@ pub struct Loaded {
 pub enum Selection<'a> {
     /// These practitioners.
     Ids(&'a [Uuid]),
-    /// Up to `limit` profiles in id order, after `after` and up to `until` (inclusive).
+    /// The profiles after `after` and up to `until` (inclusive), in no order, with
+    /// `accepted_mentees` left at 0: [`super::connections::all_accepted_counts`] counts
+    /// everyone's at once, cheaper
+    /// than a count beside every row.
     Range {
         after: Option<Uuid>,
         until: Option<Uuid>,
-        limit: u64,
     },
 }
 
-/// Separates kinds from codes, and tags from tags, in the aggregated tag column.
+/// Separates kinds from codes, and tags from tags, in the tag list column.
 const UNIT_SEPARATOR: char = '\u{1f}';
 const RECORD_SEPARATOR: char = '\u{1e}';
+
+/// A profile's tags as its `tag_list` column keeps them: `kind␟position␟code`, joined by
+/// `␞`. Written with the `profile_tags` rows, in the same statement as the profile.
+pub fn tag_list<'a>(tags: impl IntoIterator<Item = (&'a str, i32, &'a str)>) -> String {
+    let mut list = String::new();
+    for (kind, position, code) in tags {
+        if !list.is_empty() {
+            list.push(RECORD_SEPARATOR);
+        }
+        list.push_str(kind);
+        list.push(UNIT_SEPARATOR);
+        list.push_str(&position.to_string());
+        list.push(UNIT_SEPARATOR);
+        list.push_str(code);
+    }
+    list
+}
 
 /// The columns of one loaded practitioner, in the order of each row of the page document.
 const LOADED_COLUMNS: [&str; 27] = [
@@ -418,19 +440,19 @@ const LOADED_COLUMNS: [&str; 27] = [
     "u.email_verified",
     "u.suspended",
     "u.updated_at",
-    "tags",
+    "p.tag_list",
     "u.dormant",
 ];
 
 /// Profiles with everything the index needs, in one query that answers one JSON document
-/// for the whole page: each profile with its account, its tags (one aggregated column) and
-/// its accepted mentees, read beside the profile row by index lookups. One row per page
+/// for the whole page: each profile with its account, its tags (its `tag_list` column) and
+/// its accepted mentees, read beside the profile row by an index lookup. One row per page
 /// instead of one per profile: on SQLite each row crosses a thread, and that handing over,
 /// not the reading, was most of the start-up time.
 pub async fn load_for_index(
     db: &impl ConnectionTrait,
     selection: Selection<'_>,
-) -> Result<Vec<Loaded>, sea_orm::DbErr> {
+) -> Result<LoadedPage, sea_orm::DbErr> {
     use sea_orm::{DbBackend, Statement, Value};
     let backend = db.get_database_backend();
     let postgres = backend == DbBackend::Postgres;
@@ -444,24 +466,21 @@ pub async fn load_for_index(
         }
     };
     let mut filter = Vec::new();
-    let mut tail = String::new();
+    let mut accepted = "(SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
+                        AND c.status = 'accepted' AND c.kind = 'mentorship')";
     match selection {
         Selection::Ids(ids) => {
             let list: Vec<String> = ids.iter().map(|id| bind((*id).into())).collect();
             filter.push(format!("p.user_id IN ({})", list.join(", ")));
         }
-        Selection::Range {
-            after,
-            until,
-            limit,
-        } => {
+        Selection::Range { after, until } => {
+            accepted = "CAST(0 AS BIGINT)";
             if let Some(after) = after {
                 filter.push(format!("p.user_id > {}", bind(after.into())));
             }
             if let Some(until) = until {
                 filter.push(format!("p.user_id <= {}", bind(until.into())));
             }
-            tail = format!(" ORDER BY p.user_id LIMIT {limit}");
         }
     }
     let filter = if filter.is_empty() {
@@ -469,28 +488,10 @@ pub async fn load_for_index(
     } else {
         format!(" WHERE {}", filter.join(" AND "))
     };
-    // Each tag with its position, in no order: sorting them here is cheaper than asking the
-    // database to sort every practitioner's few tags (a third of PostgreSQL's work at
-    // start-up).
-    let (tags, separators) = if postgres {
-        (
-            "string_agg",
-            "t.kind || chr(31) || t.position || chr(31) || t.code, chr(30)",
-        )
-    } else {
-        (
-            "group_concat",
-            "t.kind || char(31) || t.position || char(31) || t.code, char(30)",
-        )
-    };
     let rows = format!(
         "SELECT p.*, u.display_name AS u_display_name, u.email_verified AS u_email_verified, \
          u.suspended AS u_suspended, u.updated_at AS u_updated_at, u.dormant AS u_dormant, \
-         (SELECT {tags}({separators}) FROM profile_tags t \
-          WHERE t.user_id = p.user_id) AS tags, \
-         (SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
-          AND c.status = 'accepted' AND c.kind = 'mentorship') AS accepted_mentees \
-         FROM profiles p JOIN users u ON u.id = p.user_id{filter}{tail}"
+         {accepted} AS accepted_mentees FROM profiles p JOIN users u ON u.id = p.user_id{filter}"
     );
     if postgres {
         // PostgreSQL streams rows cheaply: read them as they are, each column by its place
@@ -506,7 +507,7 @@ pub async fn load_for_index(
         let rows = db
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
-        return rows.iter().map(loaded_row).collect();
+        return Ok(LoadedPage::Rows(rows));
     }
     // On SQLite every row crosses from the database's thread to the caller's, and that
     // handing over, not the reading, was most of the start-up time: the page comes as one
@@ -531,16 +532,36 @@ pub async fn load_for_index(
         Some(row) => row.try_get("", "page")?,
         None => None,
     };
-    let Some(page) = page else {
-        return Ok(Vec::new());
-    };
-    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&page)
-        .map_err(|e| sea_orm::DbErr::Custom(format!("the profiles page is not JSON: {e}")))?;
-    rows.iter().map(|row| loaded(row)).collect()
+    Ok(LoadedPage::Document(page))
 }
 
-/// Adds the tags of the aggregated column (`kind␟position␟code` joined by `␞`, in any
-/// order), each kind's in the order of their positions.
+/// A page of [`load_for_index`] as the database answered it. Decoding it is CPU work that
+/// belongs off the async threads, by [`LoadedPage::decode`].
+pub enum LoadedPage {
+    /// A row per practitioner (PostgreSQL).
+    Rows(Vec<sea_orm::QueryResult>),
+    /// One JSON document for the page (SQLite).
+    Document(Option<String>),
+}
+
+impl LoadedPage {
+    pub fn decode(self) -> Result<Vec<Loaded>, sea_orm::DbErr> {
+        match self {
+            LoadedPage::Rows(rows) => rows.iter().map(loaded_row).collect(),
+            LoadedPage::Document(None) => Ok(Vec::new()),
+            LoadedPage::Document(Some(page)) => {
+                let rows: Vec<Vec<serde_json::Value>> =
+                    serde_json::from_str(&page).map_err(|e| {
+                        sea_orm::DbErr::Custom(format!("the profiles page is not JSON: {e}"))
+                    })?;
+                rows.iter().map(|row| loaded(row)).collect()
+            }
+        }
+    }
+}
+
+/// Adds the tags of a [`tag_list`] (`kind␟position␟code` joined by `␞`, in any order),
+/// each kind's in the order of their positions.
 fn add_tags(stored: &mut StoredProfile, tags: &str) {
     let mut parsed: Vec<(&str, i64, &str)> = tags
         .split(RECORD_SEPARATOR)
@@ -598,9 +619,11 @@ fn loaded_row(row: &sea_orm::QueryResult) -> Result<Loaded, sea_orm::DbErr> {
         place_country_code: row.try_get_by_index(18)?,
         created_at: row.try_get_by_index(19)?,
         updated_at: row.try_get_by_index(20)?,
+        // Read into the lists below, not kept twice.
+        tag_list: String::new(),
     });
-    let tags: Option<String> = row.try_get_by_index(25)?;
-    add_tags(&mut stored, tags.as_deref().unwrap_or(""));
+    let tags: String = row.try_get_by_index(25)?;
+    add_tags(&mut stored, &tags);
     let accepted: i64 = row.try_get_by_index(27)?;
     Ok(Loaded {
         stored,
@@ -664,6 +687,7 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
         place_country_code: text(18).unwrap_or_default(),
         created_at: time(19, "creation time")?,
         updated_at: time(20, "update time")?,
+        tag_list: String::new(),
     });
     add_tags(&mut stored, text(25).as_deref().unwrap_or(""));
     Ok(Loaded {
@@ -677,31 +701,21 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
     })
 }
 
-/// Ids that cut the profiles into `parts` ranges of about equal size, for loading them in
-/// parallel: each range ends at (and includes) one of them, the last is open.
-pub async fn split_points(
-    db: &impl ConnectionTrait,
-    parts: usize,
-) -> Result<Vec<Uuid>, sea_orm::DbErr> {
-    let total = count(db).await?;
-    let parts = u64::try_from(parts.max(1)).unwrap_or(1);
-    let mut points = Vec::new();
-    for part in 1..parts {
-        let at = total * part / parts;
-        if at == 0 {
-            continue;
-        }
-        let found = Profiles::find()
-            .select_only()
-            .column(profiles::Column::UserId)
-            .order_by_asc(profiles::Column::UserId)
-            .offset(at - 1)
-            .limit(1)
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?;
-        points.extend(found);
-    }
-    points.dedup();
-    Ok(points)
+/// The id that ends every `page`-th profile in id order. Cut there, the profiles fall into
+/// ranges of `page` (and a last, shorter one), each read by a range query with no sort and
+/// no limit: cheap whichever plan the database picks for it, statistics or none.
+pub async fn page_ends(db: &impl ConnectionTrait, page: u64) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    let sql = format!(
+        "SELECT user_id FROM (SELECT user_id, row_number() OVER (ORDER BY user_id) AS n \
+         FROM profiles) t WHERE n % {} = 0 ORDER BY user_id",
+        std::cmp::max(page, 1)
+    );
+    db.query_all_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await?
+    .iter()
+    .map(|row| row.try_get_by_index::<Uuid>(0))
+    .collect()
 }

@@ -25,6 +25,9 @@ pub struct Model {
     pub place_country_code: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The tags of `profile_tags`, in one column for bulk reading (see
+    /// `store::profiles::tag_list`).
+    pub tag_list: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
