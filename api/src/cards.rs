@@ -24,10 +24,11 @@ pub struct Card {
     pub user_id: Uuid,
     pub display_name: Box<str>,
     pub profession: Arc<str>,
-    pub populations: Box<[Arc<str>]>,
-    pub settings: Box<[Arc<str>]>,
-    pub languages: Box<[Arc<str>]>,
-    pub interests: Box<[Arc<str>]>,
+    /// Populations, settings, languages and interests, one list after another in one
+    /// allocation (a million cards hold four million lists otherwise); `tag_ends` marks
+    /// where the first three end.
+    tags: Box<[Arc<str>]>,
+    tag_ends: [u16; 3],
     pub bio: Option<Box<str>>,
     pub timezone: Arc<str>,
     pub latitude: f64,
@@ -70,10 +71,6 @@ impl Interner {
         known.insert(shared.clone());
         shared
     }
-
-    fn all(&self, texts: &[String]) -> Box<[Arc<str>]> {
-        texts.iter().map(|t| self.get(t)).collect()
-    }
 }
 
 fn strings(list: &[Arc<str>]) -> Vec<String> {
@@ -89,14 +86,25 @@ impl Card {
         interner: &Interner,
     ) -> Self {
         let row = &stored.row;
+        let lists = [
+            &stored.populations,
+            &stored.settings,
+            &stored.languages,
+            &stored.interests,
+        ];
+        let mut tag_ends = [0u16; 3];
+        let mut end = 0;
+        for (list, at) in lists.iter().zip(tag_ends.iter_mut()) {
+            end += list.len();
+            *at = u16::try_from(end).unwrap_or(u16::MAX);
+        }
+        let tags = lists.iter().flat_map(|l| l.iter()).map(|t| interner.get(t));
         Self {
             user_id: row.user_id,
             display_name: display_name.into(),
             profession: interner.get(&row.profession),
-            populations: interner.all(&stored.populations),
-            settings: interner.all(&stored.settings),
-            languages: interner.all(&stored.languages),
-            interests: interner.all(&stored.interests),
+            tags: tags.collect(),
+            tag_ends,
             bio: row.bio.as_deref().map(Into::into),
             timezone: interner.get(&row.timezone),
             latitude: row.latitude,
@@ -119,6 +127,33 @@ impl Card {
             account_updated_at,
             suspended: false,
         }
+    }
+
+    fn tag_list(&self, n: usize) -> &[Arc<str>] {
+        let start = n
+            .checked_sub(1)
+            .map_or(0, |i| usize::from(self.tag_ends[i]));
+        let end = self
+            .tag_ends
+            .get(n)
+            .map_or(self.tags.len(), |&e| usize::from(e));
+        self.tags.get(start..end).unwrap_or_default()
+    }
+
+    pub fn populations(&self) -> &[Arc<str>] {
+        self.tag_list(0)
+    }
+
+    pub fn settings(&self) -> &[Arc<str>] {
+        self.tag_list(1)
+    }
+
+    pub fn languages(&self) -> &[Arc<str>] {
+        self.tag_list(2)
+    }
+
+    pub fn interests(&self) -> &[Arc<str>] {
+        self.tag_list(3)
     }
 
     /// Mentees they can still take: capacity less accepted mentees.
@@ -164,11 +199,11 @@ impl Card {
             user_id: self.user_id,
             display_name: self.display_name.to_string(),
             profession: self.profession.to_string(),
-            populations: strings(&self.populations),
-            settings: strings(&self.settings),
+            populations: strings(self.populations()),
+            settings: strings(self.settings()),
             years_experience: self.years_experience,
-            languages: strings(&self.languages),
-            interests: strings(&self.interests),
+            languages: strings(self.languages()),
+            interests: strings(self.interests()),
             bio: self.bio.as_deref().map(str::to_owned),
             timezone: self.timezone.to_string(),
             meeting_modes: self.meeting_modes(),
@@ -191,15 +226,15 @@ impl Card {
             user_id: self.user_id,
             display_name: self.display_name.to_string(),
             profession: self.profession.to_string(),
-            populations: strings(&self.populations),
-            settings: strings(&self.settings),
+            populations: strings(self.populations()),
+            settings: strings(self.settings()),
             location: LocationInput {
                 latitude: self.latitude,
                 longitude: self.longitude,
             },
             years_experience: self.years_experience,
-            languages: strings(&self.languages),
-            interests: strings(&self.interests),
+            languages: strings(self.languages()),
+            interests: strings(self.interests()),
             bio: self.bio.as_deref().map(str::to_owned),
             timezone: self.timezone.to_string(),
             meeting_modes: self.meeting_modes(),

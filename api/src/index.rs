@@ -123,7 +123,8 @@ pub struct Suggested {
     pub reasons: Vec<matcher::Reason>,
 }
 
-/// The matcher's view of one stored practitioner.
+/// The matcher's view of one stored practitioner, but for the interests: `build_profiles` shares
+/// the card's.
 fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Profile> {
     let stored = &loaded.stored;
     let row = &stored.row;
@@ -151,7 +152,6 @@ fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Prof
     profile.populations = CodeSet::from_ids(populations);
     profile.settings = CodeSet::from_ids(settings);
     profile.languages = ids(&stored.languages, &|c| VOCABULARY.language_id(c));
-    profile.interests = stored.interests.clone();
     profile.years_experience = u8::try_from(row.years_experience).unwrap_or(60);
     profile.utc_offset_minutes = i16::try_from(utc_offset_minutes).unwrap_or(0);
     profile.meets_virtually = row.meets_virtual;
@@ -176,7 +176,7 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
     loaded
         .iter()
         .filter_map(|p| {
-            let profile = to_matcher(p, today)?;
+            let mut profile = to_matcher(p, today)?;
             let mut card = Card::new(
                 &p.stored,
                 &p.display_name,
@@ -185,6 +185,7 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
                 interner,
             );
             card.suspended = p.suspended;
+            profile.interests = card.interests().to_vec();
             Some((profile, card))
         })
         .collect()
@@ -632,6 +633,15 @@ impl Matching {
         })
     }
 
+    /// How many practitioners the index holds.
+    pub fn len(&self) -> usize {
+        self.index.read().map_or(0, |index| index.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// A mentorship round over everyone waiting for a mentor.
     pub fn round(
         &self,
@@ -647,8 +657,11 @@ impl Matching {
             .filter(|id| !relations.mentored.contains(&user_id(*id)))
             .collect();
         let exclude = |a: PersonId, b: PersonId| relations.excludes(user_id(a), user_id(b), now);
+        let clock = std::time::Instant::now();
         let round = index.mentorship_round(&mentees, 50, &IsolationConfig::default(), &exclude);
+        tracing::debug!(elapsed = ?clock.elapsed(), mentees = mentees.len(), "round candidates found");
         let report = round.instance.solve(solver)?;
+        tracing::debug!(elapsed = ?clock.elapsed(), "round solved");
         Ok(RoundOutcome {
             proposals: round
                 .proposals(&report)

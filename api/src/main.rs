@@ -2,6 +2,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// A million practitioners' profiles and cards are many small allocations made on several
+/// threads and kept for the life of the process; this allocator keeps them compact where
+/// the system's spreads them over per-thread arenas (a fifth more resident memory).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     match api::cli::run(api::cli::Cli::parse()).await {

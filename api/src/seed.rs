@@ -95,7 +95,10 @@ fn rows(
                 LANGUAGE,
                 p.languages.iter().map(|s| (*s).to_owned()).collect(),
             ),
-            (INTEREST, m.interests.clone()),
+            (
+                INTEREST,
+                m.interests.iter().map(|s| s.to_string()).collect(),
+            ),
         ];
         let mut tags: Vec<(&str, i32, String)> = Vec::with_capacity(8);
         for (kind, codes) in lists {

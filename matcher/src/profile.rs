@@ -78,8 +78,8 @@ pub struct Profile {
     pub settings: CodeSet,
     /// Language ids (any `u16`; ids below 64 are checked fastest).
     pub languages: Vec<u16>,
-    /// Free tags; compared case-insensitively.
-    pub interests: Vec<String>,
+    /// Free tags; compared case-insensitively. Shared, since many people give the same.
+    pub interests: Vec<std::sync::Arc<str>>,
     pub location: LatLon,
     pub years_experience: u8,
     pub utc_offset_minutes: i16,

@@ -428,11 +428,11 @@ impl Generator {
             _ => {}
         }
         let interest_count = self.rng.random_range(0..=4);
-        let mut interests: Vec<String> = Vec::new();
+        let mut interests: Vec<std::sync::Arc<str>> = Vec::new();
         while interests.len() < interest_count {
-            let tag = INTERESTS[self.rng.random_range(0..INTERESTS.len())].to_owned();
-            if !interests.contains(&tag) {
-                interests.push(tag);
+            let tag = INTERESTS[self.rng.random_range(0..INTERESTS.len())];
+            if !interests.iter().any(|t| &**t == tag) {
+                interests.push(tag.into());
             }
         }
         let modes = self.rng.random_range(0..100);

@@ -108,6 +108,7 @@ pub async fn run_round(
             .flat_map(|(mentee, mentor, _)| [*mentee, *mentor])
             .chain(outcome.unmatched.iter().copied())
             .collect(),
+        core.index.len(),
     )
     .await?;
     let mut proposals = Vec::new();
@@ -154,20 +155,40 @@ pub async fn run_round(
     })
 }
 
-/// Those of `ids` whose accounts exist, are verified and are not suspended.
+/// Those of `ids` whose accounts exist, are verified and are not suspended; `population` is
+/// about how many accounts there are.
 pub(crate) async fn live_accounts(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
+    population: usize,
 ) -> Result<std::collections::HashSet<Uuid>, ApiError> {
+    let live_users = || {
+        users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::EmailVerified.eq(true))
+            .filter(users::Column::Suspended.eq(false))
+    };
+    // A mentorship round asks about half the population: one pass over every live account
+    // is then far cheaper than looking its ids up a list at a time.
+    if ids.len().saturating_mul(8) >= population {
+        let asked: std::collections::HashSet<Uuid> = ids.into_iter().collect();
+        let mut live = std::collections::HashSet::with_capacity(asked.len());
+        live.extend(
+            live_users()
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .filter(|id| asked.contains(id)),
+        );
+        return Ok(live);
+    }
     let mut live = std::collections::HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(crate::store::profiles::ID_CHUNK) {
         live.extend(
-            users::Entity::find()
-                .select_only()
-                .column(users::Column::Id)
+            live_users()
                 .filter(users::Column::Id.is_in(chunk.to_vec()))
-                .filter(users::Column::EmailVerified.eq(true))
-                .filter(users::Column::Suspended.eq(false))
                 .into_tuple::<Uuid>()
                 .all(db)
                 .await?,

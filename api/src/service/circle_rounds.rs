@@ -116,11 +116,11 @@ fn domain_for(core: &Core, members: &[Uuid]) -> (String, String) {
             .map_or_else(|| profession.clone(), |t| t.label.clone())
     };
     let population = commonest(
-        cards.iter().flat_map(|c| c.populations.iter().cloned()),
+        cards.iter().flat_map(|c| c.populations().iter().cloned()),
         &VOCABULARY.populations,
     );
     let setting = commonest(
-        cards.iter().flat_map(|c| c.settings.iter().cloned()),
+        cards.iter().flat_map(|c| c.settings().iter().cloned()),
         &VOCABULARY.settings,
     );
     let focus: Vec<String> = population.into_iter().chain(setting).collect();
@@ -220,7 +220,7 @@ pub async fn run(core: &Core, request: RoundRequest) -> Result<CircleRoundResult
         return Err(ApiError::field("min_size", "must be from 3 to the cap"));
     }
     let waiting = rows::seekers(&core.db).await?;
-    let live = live_accounts(&core.db, waiting.clone()).await?;
+    let live = live_accounts(&core.db, waiting.clone(), core.index.len()).await?;
     let seekers: Vec<Uuid> = waiting.into_iter().filter(|id| live.contains(id)).collect();
     let rules = matcher::circles::CircleRules {
         cap: request.cap,

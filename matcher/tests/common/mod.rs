@@ -120,7 +120,7 @@ prop_compose! {
         p.populations = CodeSet::from_ids(populations);
         p.settings = CodeSet::from_ids(settings);
         p.languages = languages;
-        p.interests = interests.into_iter().map(str::to_owned).collect();
+        p.interests = interests.into_iter().map(Into::into).collect();
         p.years_experience = years;
         p.utc_offset_minutes = tz;
         p.meets_virtually = modes & 1 != 0;
