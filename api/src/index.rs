@@ -295,14 +295,18 @@ impl Matching {
             .map_or(2, |n| n.get())
             .clamp(2, 8)
             * 2;
+        let (ends, accepted) = tokio::try_join!(
+            store_profiles::page_ends(db, LOAD_PAGE),
+            crate::store::connections::all_accepted_counts(db)
+        )?;
         let mut pages = Vec::new();
         let mut after = None;
-        for end in store_profiles::page_ends(db, LOAD_PAGE).await? {
+        for end in ends {
             pages.push((after, Some(end)));
             after = Some(end);
         }
         pages.push((after, None));
-        let accepted = Arc::new(crate::store::connections::all_accepted_counts(db).await?);
+        let accepted = Arc::new(accepted);
         let ranges = (0..loaders).map(|first| {
             let mine = pages.iter().skip(first).step_by(loaders).copied().collect();
             tokio::spawn(load_pages(
@@ -316,22 +320,31 @@ impl Matching {
         let (ranges, relations) = tokio::join!(futures_util::future::join_all(ranges), relations);
         tracing::debug!(elapsed = ?clock.elapsed(), "profiles read");
         let mut profiles = Vec::new();
-        let mut cards = HashMap::new();
+        let mut built = Vec::new();
         for range in ranges {
             let range = range.map_err(|e| sea_orm::DbErr::Custom(e.to_string()))??;
             profiles.reserve(range.len());
-            cards.reserve(range.len());
+            built.reserve(range.len());
             for (profile, card) in range {
                 profiles.push(profile);
-                cards.insert(card.user_id, Arc::new(card));
+                built.push(card);
             }
         }
         let count = profiles.len();
         tracing::debug!(elapsed = ?clock.elapsed(), "profiles gathered");
+        // The index and the cards are built at once, on two blocking threads.
         let index =
-            tokio::task::spawn_blocking(move || Index::build(ScoringConfig::default(), profiles))
-                .await
-                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            tokio::task::spawn_blocking(move || Index::build(ScoringConfig::default(), profiles));
+        let cards = tokio::task::spawn_blocking(move || {
+            let mut cards = HashMap::with_capacity(built.len());
+            for card in built {
+                cards.insert(card.user_id, Arc::new(card));
+            }
+            cards
+        });
+        let failed = |e: tokio::task::JoinError| sea_orm::DbErr::Custom(e.to_string());
+        let (index, cards) = tokio::join!(index, cards);
+        let (index, cards) = (index.map_err(failed)?, cards.map_err(failed)?);
         tracing::info!(profiles = count, elapsed = ?clock.elapsed(), "matching index loaded");
         Ok(Self {
             index: RwLock::new(index),

@@ -122,7 +122,7 @@ proptest! {
                         more.settings = more.settings.with(code);
                     }
                     if let Some(t) = a.interests.get(tag) {
-                        more.interests.push(t.to_uppercase());
+                        more.interests.push(t.to_uppercase().into());
                     }
                     let after = config.score(a, &more, kind);
                     prop_assert!(after.is_some());

@@ -91,6 +91,14 @@ async fn accepting_introduces_both_once_and_takes_a_place(app: &TestApp) {
     let seen_by_mia = app.connection(&mia, &asked.id).await;
     assert_eq!(seen_by_mia.contact_email.as_ref(), Some(&max.email));
     assert_eq!(seen_by_mia.recipient.mentoring.available_slots, 1);
+
+    // A new instance counts the place taken too: start-up counts every mentor's mentees.
+    let restarted = app.another_instance().await;
+    let path = format!("/api/v1/connections/{}", asked.id);
+    let seen_after_start: tests::wire::Connection =
+        body_of(restarted.get(&path, Some(&mia.access_token)).await).await;
+    assert_eq!(seen_after_start.recipient.mentoring.available_slots, 1);
+    restarted.teardown().await;
 }
 
 #[on_both_engines]

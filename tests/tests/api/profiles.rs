@@ -483,3 +483,25 @@ mod simultaneous_moves {
         );
     }
 }
+
+/// A new instance reads every profile's tags back as they were last saved, each list in the
+/// order given (start-up reads them from the profile row, not from the tag table).
+#[on_both_engines]
+async fn a_new_instance_reads_the_tags_as_last_saved(app: &TestApp) {
+    let who = app.create_verified_practitioner("Tags").await;
+    saved_profile(app, &who, &profile_body(json!({}))).await;
+    let changed = json!({
+        "populations": ["paediatrics", "older_adults", "mental_health"],
+        "settings": ["private_practice"],
+        "languages": ["fr", "en"],
+        "interests": ["Sensory processing", "driving assessment", "Falls prevention"],
+    });
+    assert_eq!(patch(app, &who, changed.clone()).await.status(), 200);
+    let restarted = app.another_instance().await;
+    let token = Some(who.access_token.as_str());
+    let me: Value = body_of(restarted.get("/api/v1/me", token).await).await;
+    for field in ["populations", "settings", "languages", "interests"] {
+        assert_eq!(me["profile"][field], changed[field], "{field}: {me}");
+    }
+    restarted.teardown().await;
+}
