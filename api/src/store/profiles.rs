@@ -397,7 +397,7 @@ const UNIT_SEPARATOR: char = '\u{1f}';
 const RECORD_SEPARATOR: char = '\u{1e}';
 
 /// A profile's tags as its `tag_list` column keeps them: `kind␟position␟code`, joined by
-/// `␞`. Written with the `profile_tags` rows, in the same statement as the profile.
+/// `␞`. Written with the profile row, in the transaction that writes its `profile_tags`.
 pub fn tag_list<'a>(tags: impl IntoIterator<Item = (&'a str, i32, &'a str)>) -> String {
     let mut list = String::new();
     for (kind, position, code) in tags {
