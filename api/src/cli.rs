@@ -185,7 +185,6 @@ async fn match_round(config: Config, dry_run: bool, solver: &str) -> anyhow::Res
         serde_json::from_value(serde_json::json!(solver))
             .map_err(|_| anyhow::anyhow!("--solver must be exact, stable or greedy"))?;
     let db = connect_and_migrate(&config).await?;
-    tracing::debug!("round: connected");
     let matching = std::sync::Arc::new(crate::index::Matching::load(&db).await?);
     let core = crate::service::Core {
         jwt: crate::auth::JwtKeys::load(&config, &db).await?,
@@ -200,7 +199,6 @@ async fn match_round(config: Config, dry_run: bool, solver: &str) -> anyhow::Res
     let result = crate::service::admin::run_round(&core, dry_run, solver)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    tracing::debug!("round: recorded");
     println!("{}", serde_json::to_string_pretty(&result)?);
     eprintln!(
         "{} proposals, {} mentees unmatched, total score {:.3}, solved in {:.1} ms{}",

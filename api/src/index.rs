@@ -297,7 +297,7 @@ impl Matching {
             * 2;
         let (ends, accepted) = tokio::try_join!(
             store_profiles::page_ends(db, LOAD_PAGE),
-            crate::store::connections::all_accepted_counts(db)
+            crate::store::connections::accepted_counts(db, None)
         )?;
         let mut pages = Vec::new();
         let mut after = None;
@@ -641,12 +641,8 @@ impl Matching {
     }
 
     /// How many practitioners the index holds.
-    pub fn len(&self) -> usize {
+    pub fn population(&self) -> usize {
         self.index.read().map_or(0, |index| index.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// A mentorship round over everyone waiting for a mentor.

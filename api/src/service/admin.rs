@@ -108,7 +108,7 @@ pub async fn run_round(
             .flat_map(|(mentee, mentor, _)| [*mentee, *mentor])
             .chain(outcome.unmatched.iter().copied())
             .collect(),
-        core.index.len(),
+        core.index.population(),
     )
     .await?;
     let mut proposals = Vec::new();
@@ -293,7 +293,7 @@ pub async fn stats(core: &Core) -> Result<Stats, ApiError> {
     let ids: Vec<Uuid> = open.iter().map(|m| m.user_id).collect();
     let mut taken = std::collections::HashMap::new();
     for chunk in ids.chunks(crate::store::profiles::ID_CHUNK) {
-        taken.extend(store::accepted_counts(db, chunk).await?);
+        taken.extend(store::accepted_counts(db, Some(chunk)).await?);
     }
     let open_slots: u64 = open
         .iter()

@@ -220,7 +220,7 @@ pub async fn run(core: &Core, request: RoundRequest) -> Result<CircleRoundResult
         return Err(ApiError::field("min_size", "must be from 3 to the cap"));
     }
     let waiting = rows::seekers(&core.db).await?;
-    let live = live_accounts(&core.db, waiting.clone(), core.index.len()).await?;
+    let live = live_accounts(&core.db, waiting.clone(), core.index.population()).await?;
     let seekers: Vec<Uuid> = waiting.into_iter().filter(|id| live.contains(id)).collect();
     let rules = matcher::circles::CircleRules {
         cap: request.cap,

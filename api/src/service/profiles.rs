@@ -120,7 +120,7 @@ pub async fn public_profiles(
 ) -> Result<Vec<PublicProfile>, sea_orm::DbErr> {
     let ids: Vec<Uuid> = stored.iter().map(|p| p.row.user_id).collect();
     let names = names(db, ids.clone()).await?;
-    let taken = store::connections::accepted_counts(db, &ids).await?;
+    let taken = store::connections::accepted_counts(db, Some(&ids)).await?;
     let interner = Interner::default();
     Ok(stored
         .iter()

@@ -534,19 +534,13 @@ pub async fn report_counts(
     db: &impl ConnectionTrait,
     post_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, u64>, sea_orm::DbErr> {
-    let rows: Vec<(Uuid, i64)> = reports::Entity::find()
+    let query = reports::Entity::find()
         .select_only()
         .column(reports::Column::PostId)
         .column_as(reports::Column::ReporterId.count(), "n")
         .filter(reports::Column::PostId.is_in(post_ids.to_vec()))
-        .group_by(reports::Column::PostId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-        .collect())
+        .group_by(reports::Column::PostId);
+    super::counts_by_id(db, query).await
 }
 
 pub async fn resources_of(

@@ -142,45 +142,23 @@ pub async fn accepted_mentees(
         .await
 }
 
-/// Accepted mentorships of each of `mentors`, in one query (absent means none).
+/// Accepted mentorships of each of `mentors`, or of every mentor with `None`, in one query
+/// (absent means none).
 pub async fn accepted_counts(
     db: &impl ConnectionTrait,
-    mentors: &[Uuid],
+    mentors: Option<&[Uuid]>,
 ) -> Result<std::collections::HashMap<Uuid, u64>, sea_orm::DbErr> {
-    let rows = Connections::find()
-        .select_only()
-        .column(connections::Column::RecipientId)
-        .filter(connections::Column::RecipientId.is_in(mentors.to_vec()))
-        .filter(connections::Column::Kind.eq(ConnectionKind::Mentorship.as_str()))
-        .filter(connections::Column::Status.eq(Accepted.as_str()))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?;
-    let mut counts = std::collections::HashMap::new();
-    for id in rows {
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    Ok(counts)
-}
-
-/// Accepted mentorships of every mentor who has one.
-pub async fn all_accepted_counts(
-    db: &impl ConnectionTrait,
-) -> Result<std::collections::HashMap<Uuid, u64>, sea_orm::DbErr> {
-    let rows: Vec<(Uuid, i64)> = Connections::find()
+    let mut query = Connections::find()
         .select_only()
         .column(connections::Column::RecipientId)
         .column_as(connections::Column::Id.count(), "accepted")
         .filter(connections::Column::Kind.eq(ConnectionKind::Mentorship.as_str()))
         .filter(connections::Column::Status.eq(Accepted.as_str()))
-        .group_by(connections::Column::RecipientId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-        .collect())
+        .group_by(connections::Column::RecipientId);
+    if let Some(mentors) = mentors {
+        query = query.filter(connections::Column::RecipientId.is_in(mentors.to_vec()));
+    }
+    super::counts_by_id(db, query).await
 }
 
 /// Takes the mentor's profile row lock (PostgreSQL) so that concurrent accepts on any

@@ -24,6 +24,18 @@ use std::time::Duration;
 use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
+/// The rows of a grouped count, each an id and its count, as a map (absent means none).
+pub(crate) async fn counts_by_id<E: sea_orm::EntityTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+) -> Result<std::collections::HashMap<uuid::Uuid, u64>, DbErr> {
+    let rows: Vec<(uuid::Uuid, i64)> = query.into_tuple().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 /// Opens the pool. SQLite gets a single connection: it has one writer anyway, and a
 /// single connection never fails a transaction with "database is locked". PostgreSQL gets
 /// `postgres_pool` connections (`DATABASE_POOL_SIZE`): its queries here are short, and

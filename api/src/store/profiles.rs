@@ -383,7 +383,7 @@ pub enum Selection<'a> {
     /// These practitioners.
     Ids(&'a [Uuid]),
     /// The profiles after `after` and up to `until` (inclusive), in no order, with
-    /// `accepted_mentees` left at 0: [`super::connections::all_accepted_counts`] counts
+    /// `accepted_mentees` left at 0: [`super::connections::accepted_counts`] counts
     /// everyone's at once, cheaper
     /// than a count beside every row.
     Range {
