@@ -132,6 +132,9 @@ struct Summary {
     /// Rows that could be a mentor candidate at all (eligible, offering, free slot).
     mentors: u32,
     interest_sigs: u64,
+    /// Every setting of any row, and the fewest settings a row has.
+    settings: u32,
+    min_settings: u8,
     max_interests: u8,
     min_years: u8,
     max_years: u8,
@@ -143,6 +146,8 @@ impl Default for Summary {
             peers: 0,
             mentors: 0,
             interest_sigs: 0,
+            settings: 0,
+            min_settings: u8::MAX,
             max_interests: 0,
             min_years: u8::MAX,
             max_years: 0,
@@ -151,7 +156,8 @@ impl Default for Summary {
 }
 
 impl Summary {
-    fn add(&mut self, p: &Row, delta: i32) {
+    /// Counts a row in (`delta` 1) or out (-1); `settings` are those of the row's bucket.
+    fn add(&mut self, p: &Row, settings: u32, delta: i32) {
         let has = |bits: u8| p.flags & bits == bits;
         if has(flag::ELIGIBLE | flag::SEEKS_PEERS) {
             self.peers = self.peers.saturating_add_signed(delta);
@@ -161,6 +167,8 @@ impl Summary {
         }
         if delta > 0 {
             self.interest_sigs |= p.interest_sig;
+            self.settings |= settings;
+            self.min_settings = self.min_settings.min(settings.count_ones() as u8);
             self.max_interests = self.max_interests.max(p.interest_count);
             self.min_years = self.min_years.min(p.years);
             self.max_years = self.max_years.max(p.years);
@@ -172,6 +180,8 @@ impl Summary {
         self.peers = self.peers.saturating_add(other.peers);
         self.mentors = self.mentors.saturating_add(other.mentors);
         self.interest_sigs |= other.interest_sigs;
+        self.settings |= other.settings;
+        self.min_settings = self.min_settings.min(other.min_settings);
         self.max_interests = self.max_interests.max(other.max_interests);
         self.min_years = self.min_years.min(other.min_years);
         self.max_years = self.max_years.max(other.max_years);
@@ -184,23 +194,35 @@ impl Summary {
         }
     }
 
-    /// At least the experience part of any row: the fit is highest at the seeker's years
-    /// (peers) or at the ideal gap above them (mentors), so only the years in range nearest
-    /// to those need checking, plus the ends of the range.
+    /// At least the experience part of any row. The fit rises to its best (the seeker's own
+    /// years for peers, the ideal gap above them for mentors) and falls after it, so the best
+    /// row in range is the one nearest to that best.
     fn experience_bound(&self, scorer: &Scorer, kind: Kind, q_years: u8) -> f32 {
         let (lo, hi) = (self.min_years, self.max_years.max(self.min_years));
-        let (ideal_lo, ideal_hi) = scorer.mentor_ideal_years(q_years);
-        let probes = [
-            lo,
-            hi,
-            q_years.clamp(lo, hi),
-            ideal_lo.clamp(lo, hi),
-            ideal_hi.clamp(lo, hi),
-        ];
-        probes
-            .iter()
-            .map(|&c| scorer.experience(kind, q_years, c))
-            .fold(0.0, f32::max)
+        let (best_lo, best_hi) = match kind {
+            Kind::Peer => (q_years, q_years),
+            Kind::Mentor => scorer.mentor_ideal_years(q_years),
+        };
+        let nearest = if hi < best_lo {
+            hi
+        } else if lo > best_hi {
+            lo
+        } else {
+            best_lo.clamp(lo, hi)
+        };
+        scorer.experience(kind, q_years, nearest)
+    }
+
+    /// At least the settings part of any row: its common settings are among all the rows'
+    /// settings, over a union no smaller than either side's own count.
+    fn setting_bound(&self, q: &Packed) -> f32 {
+        let common = (q.settings & self.settings).count_ones();
+        let union = q
+            .settings
+            .count_ones()
+            .max(u32::from(self.min_settings))
+            .max(1);
+        common as f32 / union as f32
     }
 
     /// At least the interest part of any row: a row's Jaccard is its common count over a
@@ -472,7 +494,7 @@ impl Index {
             for b in &mut g.buckets {
                 let mut summary = Summary::default();
                 for row in b.rows(arena).into_iter().flatten() {
-                    summary.add(row, 1);
+                    summary.add(row, b.key.settings, 1);
                 }
                 b.summary = summary;
                 g.summary.merge(&summary);

@@ -129,12 +129,19 @@ impl Index {
                 }
             }
         };
+        let whole_group = |(i, g): (usize, &Group)| {
+            (
+                bound(&g.key, g.summary.setting_bound(q), &g.summary),
+                i as u32,
+                WHOLE_GROUP,
+            )
+        };
         let own: Vec<(u32, u32, u32)> = self
             .groups
             .iter()
             .enumerate()
             .filter(|(_, g)| g.key.profession == q.profession && g.summary.candidates(kind) > 0)
-            .map(|(i, g)| (bound(&g.key, 1.0, &g.summary), i as u32, WHOLE_GROUP))
+            .map(whole_group)
             .collect();
         search(&mut std::collections::BinaryHeap::from(own), &mut top);
         let best_elsewhere = combine(weights, [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
@@ -159,7 +166,7 @@ impl Index {
                     );
                     cheap >= floor
                 })
-                .map(|(i, g)| (bound(&g.key, 1.0, &g.summary), i as u32, WHOLE_GROUP))
+                .map(whole_group)
                 .collect();
             search(&mut std::collections::BinaryHeap::from(others), &mut top);
         }
@@ -203,15 +210,25 @@ impl Index {
                 if group_bound < top.floor() {
                     continue;
                 }
+                let experience = group.summary.experience_bound(&self.scorer, kind, q.years);
+                let setting = group.summary.setting_bound(q);
+                let group_bound = combine(
+                    weights,
+                    [population, setting, profession, experience, 1.0, interests],
+                );
+                if group_bound < top.floor() {
+                    continue;
+                }
                 for bucket in &group.buckets {
                     if bucket.summary.candidates(kind) == 0 {
                         continue;
                     }
                     let setting = jaccard_bits(q.settings, bucket.key.settings);
                     let interests = bucket.summary.interest_bound(q);
+                    let experience = bucket.summary.experience_bound(&self.scorer, kind, q.years);
                     let bound = combine(
                         weights,
-                        [population, setting, profession, 1.0, 1.0, interests],
+                        [population, setting, profession, experience, 1.0, interests],
                     );
                     if bound < top.floor() {
                         continue;

@@ -26,8 +26,8 @@ impl Index {
             return;
         };
         let row = Row::new(slot, &packed);
-        g.summary.add(&row, 1);
-        b.summary.add(&row, 1);
+        g.summary.add(&row, b.key.settings, 1);
+        b.summary.add(&row, b.key.settings, 1);
         let at = RowRef {
             group,
             bucket,
@@ -65,8 +65,8 @@ impl Index {
         let moved = self.groups.get_mut(at.group as usize).and_then(|g| {
             let b = g.buckets.get_mut(at.bucket as usize)?;
             let row = *b.row(arena, at.row)?;
-            g.summary.add(&row, -1);
-            b.summary.add(&row, -1);
+            g.summary.add(&row, b.key.settings, -1);
+            b.summary.add(&row, b.key.settings, -1);
             b.swap_remove(arena, at.row as usize)
         });
         if let Some(r) = moved.and_then(|m| self.at.get_mut(m as usize)) {
