@@ -242,7 +242,6 @@ impl Summary {
 #[derive(Clone, Debug, Default)]
 struct Bucket {
     key: BucketKey,
-    summary: Summary,
     /// Rows laid out by a bulk build: `arena[start..start + built]`. Rows added later go to
     /// `added`, so a build makes one allocation for all rows instead of one per bucket.
     start: u32,
@@ -307,6 +306,10 @@ struct Group {
     key: BucketKey,
     summary: Summary,
     buckets: Vec<Bucket>,
+    /// Each bucket's summary, kept apart from the buckets so that bounding them all reads
+    /// one short run of memory. Every row of a bucket has its key's settings, so a summary
+    /// with candidates carries them too.
+    summaries: Vec<Summary>,
 }
 
 /// Reads one byte of every heap buffer the profiles point to (languages and tags), in a loop
@@ -491,13 +494,19 @@ impl Index {
         let arena = &self.arena;
         for g in &mut self.groups {
             g.summary = Summary::default();
-            for b in &mut g.buckets {
-                let mut summary = Summary::default();
-                for row in b.rows(arena).into_iter().flatten() {
-                    summary.add(row, b.key.settings, 1);
-                }
-                b.summary = summary;
-                g.summary.merge(&summary);
+            g.summaries = g
+                .buckets
+                .iter()
+                .map(|b| {
+                    let mut summary = Summary::default();
+                    for row in b.rows(arena).into_iter().flatten() {
+                        summary.add(row, b.key.settings, 1);
+                    }
+                    summary
+                })
+                .collect();
+            for summary in &g.summaries {
+                g.summary.merge(summary);
             }
         }
     }

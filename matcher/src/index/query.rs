@@ -115,10 +115,12 @@ impl Index {
                     continue;
                 };
                 if b == WHOLE_GROUP {
-                    for (i, bucket) in group.buckets.iter().enumerate() {
-                        if bucket.summary.candidates(kind) > 0 {
+                    for (i, (bucket, summary)) in
+                        group.buckets.iter().zip(&group.summaries).enumerate()
+                    {
+                        if summary.candidates(kind) > 0 {
                             let setting = jaccard_bits(q.settings, bucket.key.settings);
-                            heap.push((bound(&bucket.key, setting, &bucket.summary), g, i as u32));
+                            heap.push((bound(&bucket.key, setting, summary), g, i as u32));
                         }
                     }
                 } else if let Some(bucket) = group.buckets.get(b as usize) {
@@ -219,13 +221,12 @@ impl Index {
                 if group_bound < top.floor() {
                     continue;
                 }
-                for bucket in &group.buckets {
-                    if bucket.summary.candidates(kind) == 0 {
+                for (b, summary) in group.summaries.iter().enumerate() {
+                    if summary.candidates(kind) == 0 {
                         continue;
                     }
-                    let setting = jaccard_bits(q.settings, bucket.key.settings);
-                    let interests = bucket.summary.interest_bound(q);
-                    let experience = bucket.summary.experience_bound(&self.scorer, kind, q.years);
+                    let setting = jaccard_bits(q.settings, summary.settings);
+                    let interests = summary.interest_bound(q);
                     let bound = combine(
                         weights,
                         [population, setting, profession, experience, 1.0, interests],
@@ -233,6 +234,9 @@ impl Index {
                     if bound < top.floor() {
                         continue;
                     }
+                    let Some(bucket) = group.buckets.get(b) else {
+                        continue;
+                    };
                     match kind {
                         Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, &mut top),
                         Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, &mut top),

@@ -22,12 +22,15 @@ impl Index {
         let Some(g) = self.groups.get_mut(group as usize) else {
             return;
         };
-        let Some(b) = g.buckets.get_mut(bucket as usize) else {
+        let (Some(b), Some(summary)) = (
+            g.buckets.get_mut(bucket as usize),
+            g.summaries.get_mut(bucket as usize),
+        ) else {
             return;
         };
         let row = Row::new(slot, &packed);
         g.summary.add(&row, b.key.settings, 1);
-        b.summary.add(&row, b.key.settings, 1);
+        summary.add(&row, b.key.settings, 1);
         let at = RowRef {
             group,
             bucket,
@@ -66,7 +69,9 @@ impl Index {
             let b = g.buckets.get_mut(at.bucket as usize)?;
             let row = *b.row(arena, at.row)?;
             g.summary.add(&row, b.key.settings, -1);
-            b.summary.add(&row, b.key.settings, -1);
+            if let Some(summary) = g.summaries.get_mut(at.bucket as usize) {
+                summary.add(&row, b.key.settings, -1);
+            }
             b.swap_remove(arena, at.row as usize)
         });
         if let Some(r) = moved.and_then(|m| self.at.get_mut(m as usize)) {
@@ -101,6 +106,7 @@ impl Index {
                 key,
                 ..Bucket::default()
             });
+            g.summaries.push(Summary::default());
         }
         self.bucket_of.insert(key, at);
         if !self.professions.contains(&key.profession) {
