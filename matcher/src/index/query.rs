@@ -36,13 +36,18 @@ impl TopK {
             .is_some_and(|&(s, w)| score > s || (score == s && id < w))
     }
 
+    /// Offering the same candidate again changes nothing: a candidate's score is the same
+    /// each time, so an earlier offer sits exactly where this one would go.
     fn offer(&mut self, score: f32, id: PersonId) {
-        if !self.admits(score, id) || self.items.iter().any(|&(_, i)| i == id) {
+        if !self.admits(score, id) {
             return;
         }
         let at = self
             .items
             .partition_point(|&(s, i)| s > score || (s == score && i < id));
+        if self.items.get(at).is_some_and(|&(_, i)| i == id) {
+            return;
+        }
         self.items.insert(at, (score, id));
         self.items.truncate(self.k);
     }
