@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `f` of every item, in order. Each core takes the next block of items as it finishes the
 /// last, so a core given the costlier items does not leave the others waiting (no more
-/// threads than blocks). A block whose thread panicked contributes nothing.
+/// threads than blocks). A thread that panicked contributes none of its blocks.
 pub(crate) fn map_on_every_core<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
