@@ -129,7 +129,8 @@ impl Card {
         }
     }
 
-    fn tag_list(&self, n: usize) -> &[Arc<str>] {
+    /// The `n`th of the four lists in `tags`.
+    fn tags_in(&self, n: usize) -> &[Arc<str>] {
         let start = n
             .checked_sub(1)
             .map_or(0, |i| usize::from(self.tag_ends[i]));
@@ -141,19 +142,19 @@ impl Card {
     }
 
     pub fn populations(&self) -> &[Arc<str>] {
-        self.tag_list(0)
+        self.tags_in(0)
     }
 
     pub fn settings(&self) -> &[Arc<str>] {
-        self.tag_list(1)
+        self.tags_in(1)
     }
 
     pub fn languages(&self) -> &[Arc<str>] {
-        self.tag_list(2)
+        self.tags_in(2)
     }
 
     pub fn interests(&self) -> &[Arc<str>] {
-        self.tag_list(3)
+        self.tags_in(3)
     }
 
     /// Mentees they can still take: capacity less accepted mentees.

@@ -123,9 +123,8 @@ pub struct Suggested {
     pub reasons: Vec<matcher::Reason>,
 }
 
-/// The matcher's view of one stored practitioner, but for the interests: `build_profiles` shares
-/// the card's.
-fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Profile> {
+/// The matcher's view of one stored practitioner, sharing the interests of their `card`.
+fn to_matcher(loaded: &Loaded, card: &Card, today: chrono::NaiveDate) -> Option<matcher::Profile> {
     let stored = &loaded.stored;
     let row = &stored.row;
     let accepted_mentees = loaded.accepted_mentees;
@@ -152,6 +151,7 @@ fn to_matcher(loaded: &Loaded, today: chrono::NaiveDate) -> Option<matcher::Prof
     profile.populations = CodeSet::from_ids(populations);
     profile.settings = CodeSet::from_ids(settings);
     profile.languages = ids(&stored.languages, &|c| VOCABULARY.language_id(c));
+    profile.interests = card.interests().to_vec();
     profile.years_experience = u8::try_from(row.years_experience).unwrap_or(60);
     profile.utc_offset_minutes = i16::try_from(utc_offset_minutes).unwrap_or(0);
     profile.meets_virtually = row.meets_virtual;
@@ -176,7 +176,6 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
     loaded
         .iter()
         .filter_map(|p| {
-            let mut profile = to_matcher(p, today)?;
             let mut card = Card::new(
                 &p.stored,
                 &p.display_name,
@@ -185,8 +184,7 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
                 interner,
             );
             card.suspended = p.suspended;
-            profile.interests = card.interests().to_vec();
-            Some((profile, card))
+            Some((to_matcher(p, &card, today)?, card))
         })
         .collect()
 }
