@@ -206,7 +206,7 @@ async fn load_pages(
     let mut converting: Option<tokio::task::JoinHandle<Built>> = None;
     let failed = |e: tokio::task::JoinError| sea_orm::DbErr::Custom(e.to_string());
     for (after, until) in pages {
-        let page = store_profiles::load_for_index(&db, Selection::Range { after, until }).await?;
+        let page = store_profiles::load_range_for_index(&db, after, until).await?;
         if let Some(previous) = converting.take() {
             built.extend(previous.await.map_err(failed)??);
         }

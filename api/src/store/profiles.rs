@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::bulk::{CopyRows, FromCopy};
 use super::entities::{
     location_changes,
     profile_tags::{self, Entity as ProfileTags},
@@ -494,8 +495,8 @@ pub async fn load_for_index(
          {accepted} AS accepted_mentees FROM profiles p JOIN users u ON u.id = p.user_id{filter}"
     );
     if postgres {
-        // PostgreSQL streams rows cheaply: read them as they are, each column by its place
-        // (finding 28 columns by name in every row was most of the reading).
+        // A few practitioners (a change seen; whole ranges go by `load_range_for_index`):
+        // rows as they are, each column read by its place.
         let fields: Vec<String> = LOADED_COLUMNS
             .iter()
             .map(|c| c.replace("u.", "p.u_"))
@@ -535,11 +536,49 @@ pub async fn load_for_index(
     Ok(LoadedPage::Document(page))
 }
 
+/// The practitioners of a [`Selection::Range`], as [`load_for_index`] reads them, but on
+/// PostgreSQL by one binary `COPY` of the range: reading rows of a query cost more than
+/// everything else at start-up together (a type check and a copy for every column of every
+/// row); the copy is read in place.
+pub async fn load_range_for_index(
+    db: &sea_orm::DatabaseConnection,
+    after: Option<Uuid>,
+    until: Option<Uuid>,
+) -> Result<LoadedPage, sea_orm::DbErr> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return load_for_index(db, Selection::Range { after, until }).await;
+    }
+    // `COPY` takes no parameters: the ids are written in, and a `Uuid` prints as hex digits
+    // and hyphens only.
+    let filter: Vec<String> = [
+        after.map(|id| format!("p.user_id > '{id}'")),
+        until.map(|id| format!("p.user_id <= '{id}'")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let filter = if filter.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filter.join(" AND "))
+    };
+    let statement = format!(
+        "COPY (SELECT {}, CAST(0 AS BIGINT) FROM profiles p JOIN users u ON u.id = p.user_id\
+         {filter}) TO STDOUT (FORMAT binary)",
+        LOADED_COLUMNS.join(", ")
+    );
+    Ok(LoadedPage::Copy(
+        super::bulk::copy_out(db, &statement).await?,
+    ))
+}
+
 /// A page of [`load_for_index`] as the database answered it. Decoding it is CPU work that
 /// belongs off the async threads, by [`LoadedPage::decode`].
 pub enum LoadedPage {
-    /// A row per practitioner (PostgreSQL).
+    /// A row per practitioner (PostgreSQL, a few by id).
     Rows(Vec<sea_orm::QueryResult>),
+    /// PostgreSQL's binary copy of a range of practitioners.
+    Copy(Vec<u8>),
     /// One JSON document for the page (SQLite).
     Document(Option<String>),
 }
@@ -547,7 +586,18 @@ pub enum LoadedPage {
 impl LoadedPage {
     pub fn decode(self) -> Result<Vec<Loaded>, sea_orm::DbErr> {
         match self {
-            LoadedPage::Rows(rows) => rows.iter().map(loaded_row).collect(),
+            LoadedPage::Rows(rows) => rows
+                .iter()
+                .map(|row| loaded_from(&mut ByPosition { row, at: 0 }))
+                .collect(),
+            LoadedPage::Copy(data) => {
+                let mut rows = CopyRows::new(&data)?;
+                let mut loaded = Vec::new();
+                while rows.next_row(LOADED_COLUMNS.len() + 1)? {
+                    loaded.push(loaded_from(&mut rows)?);
+                }
+                Ok(loaded)
+            }
             LoadedPage::Document(None) => Ok(Vec::new()),
             LoadedPage::Document(Some(page)) => {
                 let rows: Vec<Vec<serde_json::Value>> =
@@ -594,44 +644,88 @@ fn untagged(row: ProfileRow) -> StoredProfile {
     }
 }
 
-/// One practitioner from a row of the query, its columns in the order of
-/// [`LOADED_COLUMNS`] and then the count of accepted mentees (PostgreSQL).
-fn loaded_row(row: &sea_orm::QueryResult) -> Result<Loaded, sea_orm::DbErr> {
+/// Reads the columns of a loaded practitioner one after another: those of
+/// [`LOADED_COLUMNS`], then the count of accepted mentees.
+trait NextColumn<T> {
+    fn next_column(&mut self) -> Result<T, sea_orm::DbErr>;
+}
+
+/// A row of a query on PostgreSQL, read by position (finding 28 columns by name in every
+/// row cost more than the reading).
+struct ByPosition<'a> {
+    row: &'a sea_orm::QueryResult,
+    at: usize,
+}
+
+impl<T: sea_orm::TryGetable> NextColumn<T> for ByPosition<'_> {
+    fn next_column(&mut self) -> Result<T, sea_orm::DbErr> {
+        let value = self.row.try_get_by_index(self.at)?;
+        self.at += 1;
+        Ok(value)
+    }
+}
+
+impl<T: FromCopy> NextColumn<T> for CopyRows<'_> {
+    fn next_column(&mut self) -> Result<T, sea_orm::DbErr> {
+        self.field_as()
+    }
+}
+
+/// One practitioner from a query's row or a binary copy (PostgreSQL).
+fn loaded_from<R>(r: &mut R) -> Result<Loaded, sea_orm::DbErr>
+where
+    R: NextColumn<Uuid>
+        + NextColumn<String>
+        + NextColumn<Option<String>>
+        + NextColumn<f64>
+        + NextColumn<i32>
+        + NextColumn<Option<i32>>
+        + NextColumn<bool>
+        + NextColumn<Option<NaiveDate>>
+        + NextColumn<DateTime<Utc>>
+        + NextColumn<i64>,
+{
+    // Struct fields are read in the order they are written here: the columns' order.
     let mut stored = untagged(ProfileRow {
-        user_id: row.try_get_by_index(0)?,
-        profession: row.try_get_by_index(1)?,
-        latitude: row.try_get_by_index(2)?,
-        longitude: row.try_get_by_index(3)?,
-        years_experience: row.try_get_by_index(4)?,
-        bio: row.try_get_by_index(5)?,
-        timezone: row.try_get_by_index(6)?,
-        meets_virtual: row.try_get_by_index(7)?,
-        meets_in_person: row.try_get_by_index(8)?,
-        max_travel_km: row.try_get_by_index(9)?,
-        works_alone: row.try_get_by_index(10)?,
-        seeking_peers: row.try_get_by_index(11)?,
-        seeking_mentor: row.try_get_by_index(12)?,
-        mentoring_offering: row.try_get_by_index(13)?,
-        mentoring_capacity: row.try_get_by_index(14)?,
-        mentoring_paused_until: row.try_get_by_index(15)?,
-        place_name: row.try_get_by_index(16)?,
-        place_region: row.try_get_by_index(17)?,
-        place_country_code: row.try_get_by_index(18)?,
-        created_at: row.try_get_by_index(19)?,
-        updated_at: row.try_get_by_index(20)?,
+        user_id: r.next_column()?,
+        profession: r.next_column()?,
+        latitude: r.next_column()?,
+        longitude: r.next_column()?,
+        years_experience: r.next_column()?,
+        bio: r.next_column()?,
+        timezone: r.next_column()?,
+        meets_virtual: r.next_column()?,
+        meets_in_person: r.next_column()?,
+        max_travel_km: r.next_column()?,
+        works_alone: r.next_column()?,
+        seeking_peers: r.next_column()?,
+        seeking_mentor: r.next_column()?,
+        mentoring_offering: r.next_column()?,
+        mentoring_capacity: r.next_column()?,
+        mentoring_paused_until: r.next_column()?,
+        place_name: r.next_column()?,
+        place_region: r.next_column()?,
+        place_country_code: r.next_column()?,
+        created_at: r.next_column()?,
+        updated_at: r.next_column()?,
         // Read into the lists below, not kept twice.
         tag_list: String::new(),
     });
-    let tags: String = row.try_get_by_index(25)?;
+    let display_name = r.next_column()?;
+    let email_verified = r.next_column()?;
+    let suspended = r.next_column()?;
+    let account_updated_at = r.next_column()?;
+    let tags: String = r.next_column()?;
     add_tags(&mut stored, &tags);
-    let accepted: i64 = row.try_get_by_index(27)?;
+    let dormant = r.next_column()?;
+    let accepted: i64 = r.next_column()?;
     Ok(Loaded {
         stored,
-        display_name: row.try_get_by_index(21)?,
-        email_verified: row.try_get_by_index(22)?,
-        suspended: row.try_get_by_index(23)?,
-        dormant: row.try_get_by_index(26)?,
-        account_updated_at: row.try_get_by_index(24)?,
+        display_name,
+        email_verified,
+        suspended,
+        dormant,
+        account_updated_at,
         accepted_mentees: u64::try_from(accepted).unwrap_or(0),
     })
 }

@@ -484,6 +484,63 @@ mod simultaneous_moves {
     }
 }
 
+/// A new instance reads every field back as it was saved, for the owner and for others:
+/// text beyond ASCII with tabs and line breaks, empty and set optional fields, dates and the
+/// mentoring settings (start-up reads profiles in bulk, apart from how one is read back).
+#[on_both_engines]
+async fn a_new_instance_reads_every_field_as_saved(app: &TestApp) {
+    let viewer = app.practitioner("Viewer").await;
+    let paused = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
+    let bodies = [
+        json!({
+            "display_name": "Zoë Ōtaki-Ngata",
+            "bio": "Ergothérapeute à domicile.\tSolo\nsecond line; ünïcödé ✓",
+            "mentoring": {"offering": true, "capacity": 3, "paused_until": paused.to_string()},
+            "location": {"latitude": -45.87412345678901, "longitude": 170.5036123456789},
+        }),
+        json!({
+            "bio": null,
+            "meeting_modes": ["virtual"],
+            "max_travel_km": null,
+            "works_alone": false,
+            "seeking": {"peers": false, "mentor": true},
+        }),
+    ];
+    let mut people = Vec::new();
+    for body in bodies {
+        let who = app.create_verified_practitioner("Fields").await;
+        saved_profile(app, &who, &profile_body(body)).await;
+        people.push(who);
+    }
+    let restarted = app.another_instance().await;
+    for who in &people {
+        let token = Some(who.access_token.as_str());
+        let before: Value = body_of(app.get("/api/v1/me", token).await).await;
+        let after: Value = body_of(restarted.get("/api/v1/me", token).await).await;
+        assert_eq!(after["profile"], before["profile"], "{after}");
+        let path = format!("/api/v1/profiles/{}", who.user_id);
+        let shown = Some(viewer.access_token.as_str());
+        let before: Value = body_of(app.get(&path, shown).await).await;
+        let after: Value = body_of(restarted.get(&path, shown).await).await;
+        assert_eq!(after, before);
+    }
+    let first: Value = body_of(
+        restarted
+            .get("/api/v1/me", Some(people[0].access_token.as_str()))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        first["profile"]["bio"],
+        json!("Ergothérapeute à domicile.\tSolo\nsecond line; ünïcödé ✓")
+    );
+    assert_eq!(
+        first["profile"]["mentoring"]["paused_until"],
+        json!(paused.to_string())
+    );
+    restarted.teardown().await;
+}
+
 /// A new instance reads every profile's tags back as they were last saved, each list in the
 /// order given (start-up reads them from the profile row, not from the tag table).
 #[on_both_engines]
