@@ -171,7 +171,7 @@ fn to_matcher(loaded: &Loaded, card: &Card, today: chrono::NaiveDate) -> Option<
 }
 
 /// The matcher's profile and the card of each loaded practitioner.
-fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profile, Card)> {
+fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profile, Arc<Card>)> {
     let today = Utc::now().date_naive();
     loaded
         .iter()
@@ -184,7 +184,7 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
                 interner,
             );
             card.suspended = p.suspended;
-            Some((to_matcher(p, &card, today)?, card))
+            Some((to_matcher(p, &card, today)?, Arc::new(card)))
         })
         .collect()
 }
@@ -200,8 +200,8 @@ async fn load_pages(
     interner: Arc<Interner>,
     accepted: Arc<HashMap<Uuid, u64>>,
     pages: Vec<(Option<Uuid>, Option<Uuid>)>,
-) -> Result<Vec<(matcher::Profile, Card)>, sea_orm::DbErr> {
-    type Built = Result<Vec<(matcher::Profile, Card)>, sea_orm::DbErr>;
+) -> Result<Vec<(matcher::Profile, Arc<Card>)>, sea_orm::DbErr> {
+    type Built = Result<Vec<(matcher::Profile, Arc<Card>)>, sea_orm::DbErr>;
     let mut built = Vec::new();
     let mut converting: Option<tokio::task::JoinHandle<Built>> = None;
     let failed = |e: tokio::task::JoinError| sea_orm::DbErr::Custom(e.to_string());
@@ -320,15 +320,19 @@ impl Matching {
         // Each range's cards go into the map as it is taken apart, and the index is built
         // once they are all in: building both at once kept every card twice for a while
         // (a fifth more resident memory at a million).
-        let mut profiles = Vec::new();
-        let mut cards = HashMap::new();
+        let ranges = ranges
+            .into_iter()
+            .map(|range| range.map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Every card was put in its `Arc` where it was built: only pointers move here. The
+        // map and the list are made at their full size at once, never grown by copying.
+        let total = ranges.iter().map(Vec::len).sum();
+        let mut profiles = Vec::with_capacity(total);
+        let mut cards = HashMap::with_capacity(total);
         for range in ranges {
-            let range = range.map_err(|e| sea_orm::DbErr::Custom(e.to_string()))??;
-            profiles.reserve(range.len());
-            cards.reserve(range.len());
             for (profile, card) in range {
                 profiles.push(profile);
-                cards.insert(card.user_id, Arc::new(card));
+                cards.insert(card.user_id, card);
             }
         }
         let count = profiles.len();
@@ -385,7 +389,7 @@ impl Matching {
             for (profile, card) in fresh {
                 if newer(card.user_id) {
                     index.upsert(profile);
-                    cards.insert(card.user_id, Arc::new(card));
+                    cards.insert(card.user_id, card);
                 }
             }
         }
