@@ -284,6 +284,15 @@ impl Matching {
     /// are read a page (a range of ids) at a time by a few loaders at once, and converted
     /// as they arrive.
     pub async fn load(db: &sea_orm::DatabaseConnection) -> Result<Self, sea_orm::DbErr> {
+        Self::load_in_pages(db, LOAD_PAGE).await
+    }
+
+    /// [`Matching::load`] with pages of `page` profiles (tests read small populations in
+    /// many pages, as start-up reads large ones).
+    pub async fn load_in_pages(
+        db: &sea_orm::DatabaseConnection,
+        page: u64,
+    ) -> Result<Self, sea_orm::DbErr> {
         let started = Utc::now();
         let clock = std::time::Instant::now();
         let interner = Arc::new(Interner::default());
@@ -294,7 +303,11 @@ impl Matching {
             .clamp(2, 8)
             * 2;
         let (ends, accepted) = tokio::try_join!(
-            store_profiles::page_ends(db, LOAD_PAGE),
+            async {
+                let ends = store_profiles::page_ends(db, page).await;
+                tracing::debug!(elapsed = ?clock.elapsed(), "pages planned");
+                ends
+            },
             crate::store::connections::accepted_counts(db, None)
         )?;
         let mut pages = Vec::new();

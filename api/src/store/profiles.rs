@@ -799,14 +799,31 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
 /// ranges of `page` (and a last, shorter one), each read by a range query with no sort and
 /// no limit: cheap whichever plan the database picks for it, statistics or none. The ids
 /// are read in no order and sorted here, which costs the database one scan instead of a
-/// sort (at a million, 0.6 s instead of 1.3).
-pub async fn page_ends(db: &impl ConnectionTrait, page: u64) -> Result<Vec<Uuid>, sea_orm::DbErr> {
-    let mut ids: Vec<Uuid> = Profiles::find()
-        .select_only()
-        .column(profiles::Column::UserId)
-        .into_tuple()
-        .all(db)
+/// sort (at a million, 0.6 s instead of 1.3); on PostgreSQL by a binary copy, read in place.
+pub async fn page_ends(
+    db: &sea_orm::DatabaseConnection,
+    page: u64,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    let mut ids: Vec<Uuid> = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let data = super::bulk::copy_out(
+            db,
+            "COPY (SELECT user_id FROM profiles) TO STDOUT (FORMAT binary)",
+        )
         .await?;
+        let mut rows = CopyRows::new(&data)?;
+        let mut ids = Vec::new();
+        while rows.next_row(1)? {
+            ids.push(rows.field_as()?);
+        }
+        ids
+    } else {
+        Profiles::find()
+            .select_only()
+            .column(profiles::Column::UserId)
+            .into_tuple()
+            .all(db)
+            .await?
+    };
     ids.sort_unstable();
     let page = usize::try_from(std::cmp::max(page, 1)).unwrap_or(usize::MAX);
     Ok(ids.into_iter().skip(page - 1).step_by(page).collect())

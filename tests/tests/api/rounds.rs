@@ -45,6 +45,35 @@ async fn the_exact_round_is_never_worse_than_greedy(app: &TestApp) {
     assert!(exact + 1e-9 >= greedy, "exact {exact} < greedy {greedy}");
 }
 
+/// Start-up reads profiles a page (a range of ids) at a time; read in many small pages, the
+/// same database gives the same cards and the same round as read in one.
+#[on_both_engines]
+async fn profiles_read_in_many_pages_are_those_read_in_one(app: &TestApp) {
+    use sea_orm::{EntityTrait, QuerySelect};
+    api::seed::seed(&app.db, 400, 11, 0.0).await.unwrap();
+    let whole = api::index::Matching::load(&app.db).await.unwrap();
+    let paged = api::index::Matching::load_in_pages(&app.db, 7)
+        .await
+        .unwrap();
+    let ids: Vec<uuid::Uuid> = api::store::entities::users::Entity::find()
+        .select_only()
+        .column(api::store::entities::users::Column::Id)
+        .into_tuple()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(whole.population() >= 400);
+    assert_eq!(paged.population(), whole.population());
+    for id in ids {
+        let (a, b) = (whole.card(id), paged.card(id));
+        assert_eq!(format!("{b:?}"), format!("{a:?}"), "{id}");
+    }
+    let exact = matcher::round::Solver::Exact;
+    let (a, b) = (whole.round(exact).unwrap(), paged.round(exact).unwrap());
+    assert_eq!(b.proposals, a.proposals);
+    assert_eq!(b.objective, a.objective);
+}
+
 #[on_both_engines]
 async fn a_dry_run_creates_nothing_and_a_real_round_proposes_to_the_mentors(app: &TestApp) {
     let (fresh, admin) = seeded(app).await;
