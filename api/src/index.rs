@@ -287,8 +287,8 @@ impl Matching {
         Self::load_in_pages(db, LOAD_PAGE).await
     }
 
-    /// [`Matching::load`] with pages of `page` profiles (tests read small populations in
-    /// many pages, as start-up reads large ones).
+    /// [`Matching::load`] with pages of at most `page` profiles (tests read small populations
+    /// in many pages, as start-up reads large ones).
     pub async fn load_in_pages(
         db: &sea_orm::DatabaseConnection,
         page: u64,
@@ -304,7 +304,8 @@ impl Matching {
             * 2;
         let (ends, accepted) = tokio::try_join!(
             async {
-                let ends = store_profiles::page_ends(db, page).await;
+                // Two pages a loader at least, so that each ends about when the others do.
+                let ends = store_profiles::page_ends(db, page, loaders * 2).await;
                 tracing::debug!(elapsed = ?clock.elapsed(), "pages planned");
                 ends
             },

@@ -795,14 +795,16 @@ fn loaded(row: &[serde_json::Value]) -> Result<Loaded, sea_orm::DbErr> {
     })
 }
 
-/// The id that ends every `page`-th profile in id order. Cut there, the profiles fall into
-/// ranges of `page` (and a last, shorter one), each read by a range query with no sort and
+/// The id that ends every `page`-th profile in id order, or a smaller page when that makes
+/// fewer than `pages` of them. Cut there, the profiles fall into ranges of that size (and a
+/// last, shorter one), each read by a range query with no sort and
 /// no limit: cheap whichever plan the database picks for it, statistics or none. The ids
 /// are read in no order and sorted here, which costs the database one scan instead of a
 /// sort (at a million, 0.6 s instead of 1.3); on PostgreSQL by a binary copy, read in place.
 pub async fn page_ends(
     db: &sea_orm::DatabaseConnection,
     page: u64,
+    pages: usize,
 ) -> Result<Vec<Uuid>, sea_orm::DbErr> {
     let mut ids: Vec<Uuid> = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         let data = super::bulk::copy_out(
@@ -825,6 +827,9 @@ pub async fn page_ends(
             .await?
     };
     ids.sort_unstable();
-    let page = usize::try_from(std::cmp::max(page, 1)).unwrap_or(usize::MAX);
+    let page = usize::try_from(page)
+        .unwrap_or(usize::MAX)
+        .min(ids.len().div_ceil(pages.max(1)))
+        .max(1);
     Ok(ids.into_iter().skip(page - 1).step_by(page).collect())
 }

@@ -46,7 +46,8 @@ async fn the_exact_round_is_never_worse_than_greedy(app: &TestApp) {
 }
 
 /// Start-up reads profiles a page (a range of ids) at a time; read in many small pages, the
-/// same database gives the same cards and the same round as read in one.
+/// same database gives the same cards and the same round as read in the pages start-up
+/// picks (two a loader for a population this small).
 #[on_both_engines]
 async fn profiles_read_in_many_pages_are_those_read_in_one(app: &TestApp) {
     use sea_orm::{EntityTrait, QuerySelect};
