@@ -211,6 +211,20 @@ impl<'a> CopyRows<'a> {
     pub fn field_as<T: FromCopy>(&mut self) -> Result<T, DbErr> {
         T::from_copy(self.field()?)
     }
+
+    /// Every row of `data`, each of `fields` fields, as `read` makes it of them.
+    pub fn read_all<T>(
+        data: &'a [u8],
+        fields: usize,
+        mut read: impl FnMut(&mut Self) -> Result<T, DbErr>,
+    ) -> Result<Vec<T>, DbErr> {
+        let mut rows = Self::new(data)?;
+        let mut all = Vec::new();
+        while rows.next_row(fields)? {
+            all.push(read(&mut rows)?);
+        }
+        Ok(all)
+    }
 }
 
 /// A value as the binary `COPY` format writes it.

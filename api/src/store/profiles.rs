@@ -545,7 +545,7 @@ pub async fn load_range_for_index(
     after: Option<Uuid>,
     until: Option<Uuid>,
 ) -> Result<LoadedPage, sea_orm::DbErr> {
-    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+    if !super::is_postgres(db) {
         return load_for_index(db, Selection::Range { after, until }).await;
     }
     // `COPY` takes no parameters: the ids are written in, and a `Uuid` prints as hex digits
@@ -591,12 +591,7 @@ impl LoadedPage {
                 .map(|row| loaded_from(&mut ByPosition { row, at: 0 }))
                 .collect(),
             LoadedPage::Copy(data) => {
-                let mut rows = CopyRows::new(&data)?;
-                let mut loaded = Vec::new();
-                while rows.next_row(LOADED_COLUMNS.len() + 1)? {
-                    loaded.push(loaded_from(&mut rows)?);
-                }
-                Ok(loaded)
+                CopyRows::read_all(&data, LOADED_COLUMNS.len() + 1, loaded_from)
             }
             LoadedPage::Document(None) => Ok(Vec::new()),
             LoadedPage::Document(Some(page)) => {
@@ -806,18 +801,13 @@ pub async fn page_ends(
     page: u64,
     pages: usize,
 ) -> Result<Vec<Uuid>, sea_orm::DbErr> {
-    let mut ids: Vec<Uuid> = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+    let mut ids: Vec<Uuid> = if super::is_postgres(db) {
         let data = super::bulk::copy_out(
             db,
             "COPY (SELECT user_id FROM profiles) TO STDOUT (FORMAT binary)",
         )
         .await?;
-        let mut rows = CopyRows::new(&data)?;
-        let mut ids = Vec::new();
-        while rows.next_row(1)? {
-            ids.push(rows.field_as()?);
-        }
-        ids
+        CopyRows::read_all(&data, 1, CopyRows::field_as)?
     } else {
         Profiles::find()
             .select_only()
