@@ -2,10 +2,12 @@
 //!
 //! This file holds the layout (profiles grouped into buckets of rows that share the parts of
 //! the score a query can bound at once) and the bulk build; `update` holds changes to one
-//! profile and `query` the queries.
+//! profile, `query` the queries, and `flat` the row-by-row search of a round's candidates.
 
+mod flat;
 mod query;
 mod update;
+pub(crate) use flat::Flat;
 
 use crate::geo::{arc_km, chord2, chord2_for_km, LatLon, EARTH_RADIUS_KM};
 use crate::hash::{FastMap, SlotTable};

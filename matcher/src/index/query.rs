@@ -4,13 +4,20 @@
 use super::*;
 
 /// The best `k` seen so far, best first: higher score, then lower id.
-struct TopK {
+pub(super) struct TopK {
     k: usize,
     items: Vec<(f32, PersonId)>,
 }
 
 impl TopK {
-    fn new(k: usize) -> Self {
+    pub(super) fn into_suggestions(self) -> Vec<Suggestion> {
+        self.items
+            .into_iter()
+            .map(|(score, id)| Suggestion { id, score })
+            .collect()
+    }
+
+    pub(super) fn new(k: usize) -> Self {
         Self {
             k,
             items: Vec::with_capacity(k + 1),
@@ -19,7 +26,7 @@ impl TopK {
 
     /// Scores below this cannot enter.
     #[inline(always)]
-    fn floor(&self) -> f32 {
+    pub(super) fn floor(&self) -> f32 {
         if self.items.len() < self.k {
             f32::NEG_INFINITY
         } else {
@@ -27,7 +34,7 @@ impl TopK {
         }
     }
 
-    fn admits(&self, score: f32, id: PersonId) -> bool {
+    pub(super) fn admits(&self, score: f32, id: PersonId) -> bool {
         if self.items.len() < self.k {
             return true;
         }
@@ -38,7 +45,7 @@ impl TopK {
 
     /// Offering the same candidate again changes nothing: a candidate's score is the same
     /// each time, so an earlier offer sits exactly where this one would go.
-    fn offer(&mut self, score: f32, id: PersonId) {
+    pub(super) fn offer(&mut self, score: f32, id: PersonId) {
         if !self.admits(score, id) {
             return;
         }
@@ -177,10 +184,7 @@ impl Index {
                 .collect();
             search(&mut std::collections::BinaryHeap::from(others), &mut top);
         }
-        top.items
-            .into_iter()
-            .map(|(score, id)| Suggestion { id, score })
-            .collect()
+        top.into_suggestions()
     }
 
     /// The same answer as [`Index::suggest_packed`] by one pass over the groups and their
@@ -249,10 +253,7 @@ impl Index {
                 }
             }
         }
-        top.items
-            .into_iter()
-            .map(|(score, id)| Suggestion { id, score })
-            .collect()
+        top.into_suggestions()
     }
 
     /// Bounds a chunk of rows at a time in straight-line code the compiler can vectorise
@@ -348,7 +349,7 @@ impl Index {
 
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn confirm(
+    pub(super) fn confirm(
         &self,
         row: &Row,
         key: &BucketKey,

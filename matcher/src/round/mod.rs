@@ -311,14 +311,25 @@ impl Index {
             self.config().clone(),
             self.profiles().filter(|p| p.is_open_mentor()).cloned(),
         );
+        // Open mentors spread over nearly as many buckets as there are of them (in a
+        // population of up to a few hundred thousand) are bounded row by row; fuller
+        // buckets, bucket by bucket.
+        let flat = (2 * mentors.len() < 3 * mentors.bucket_count())
+            .then(|| crate::index::Flat::of(&mentors));
         // Each mentee's candidates and isolation, found on every core at once: the work is
         // independent per mentee and read-only.
         let found: Vec<(PersonId, Vec<Suggestion>, f32)> =
             crate::parallel::map_on_every_core(mentees, |&id| {
                 let profile = self.get(id)?;
                 let (q, qx) = pack(profile);
-                let found =
-                    mentors.suggest_unordered(id, &q, &qx, Kind::Mentor, candidates, exclude);
+                let found = match &flat {
+                    Some(flat) => {
+                        mentors.suggest_flat(flat, id, &q, &qx, Kind::Mentor, candidates, exclude)
+                    }
+                    None => {
+                        mentors.suggest_unordered(id, &q, &qx, Kind::Mentor, candidates, exclude)
+                    }
+                };
                 let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
                 Some((id, found, iso))
             })
