@@ -1,7 +1,7 @@
 //! Candidates for a round: every row of a small index with its bucket's parts beside it,
 //! bounded row by row from per-query tables instead of bucket by bucket.
 
-use super::query::TopK;
+use super::query::{Query, TopK};
 use super::*;
 
 impl Index {
@@ -12,17 +12,8 @@ impl Index {
     /// best are scored exactly first, so that the k-th score is near its final value early;
     /// the other professions' groups are then bounded whole and their rows bounded only
     /// where the group could still contribute.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn suggest_flat(
-        &self,
-        flat: &Flat,
-        seeker: PersonId,
-        q: &Packed,
-        qx: &Exact,
-        kind: Kind,
-        k: usize,
-        exclude: Exclusion<'_>,
-    ) -> Vec<Suggestion> {
+    pub(crate) fn suggest_flat(&self, flat: &Flat, query: &Query<'_>) -> Vec<Suggestion> {
+        let Query { q, kind, k, .. } = *query;
         if k == 0 || !Scorer::seeker_allowed(kind, q) {
             return Vec::new();
         }
@@ -30,7 +21,7 @@ impl Index {
         let mut top = TopK::new(k);
         let confirm = |i: usize, top: &mut TopK| {
             if let (Some(row), Some(key)) = (flat.rows.get(i), flat.keys.get(i)) {
-                self.confirm(row, key, seeker, q, qx, kind, exclude, top);
+                self.confirm(row, key, query, top);
             }
         };
         let own = flat.profession_rows(q.profession);
@@ -320,8 +311,16 @@ mod tests {
                 };
                 for (kind, k) in [(Kind::Mentor, 1), (Kind::Mentor, 50), (Kind::Peer, 10)] {
                     let all = index.suggest_exhaustive(seeker, kind, k, &blocked);
-                    let flat_found = index.suggest_flat(&flat, seeker, &q, qx, kind, k, &blocked);
-                    let unordered = index.suggest_unordered(seeker, &q, qx, kind, k, &blocked);
+                    let query = Query {
+                        seeker,
+                        q: &q,
+                        qx,
+                        kind,
+                        k,
+                        exclude: &blocked,
+                    };
+                    let flat_found = index.suggest_flat(&flat, &query);
+                    let unordered = index.suggest_unordered(&query);
                     assert_eq!(flat_found, all, "{kind:?} for {seeker:?}");
                     assert_eq!(unordered, all, "{kind:?} for {seeker:?}");
                     found += all.len();

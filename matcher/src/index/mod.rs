@@ -8,6 +8,7 @@ mod flat;
 mod query;
 mod update;
 pub(crate) use flat::Flat;
+pub(crate) use query::Query;
 
 use crate::geo::{arc_km, chord2, chord2_for_km, LatLon, EARTH_RADIUS_KM};
 use crate::hash::{FastMap, SlotTable};

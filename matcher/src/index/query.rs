@@ -60,6 +60,17 @@ impl TopK {
     }
 }
 
+/// One search: who asks (their packed profile), for what, how many, and who is ruled out.
+#[derive(Clone, Copy)]
+pub(crate) struct Query<'a> {
+    pub seeker: PersonId,
+    pub q: &'a Packed,
+    pub qx: &'a Exact,
+    pub kind: Kind,
+    pub k: usize,
+    pub exclude: Exclusion<'a>,
+}
+
 impl Index {
     /// The best `k` candidates of `kind` for `seeker`, best first (ties: lower id first),
     /// each passing every hard rule. Empty when the seeker is unknown or may not ask.
@@ -71,20 +82,20 @@ impl Index {
         exclude: Exclusion<'_>,
     ) -> Vec<Suggestion> {
         match self.slot_of(seeker).and_then(|slot| self.packed_at(slot)) {
-            Some((q, qx)) => self.suggest_packed(seeker, &q, qx, kind, k, exclude),
+            Some((q, qx)) => self.suggest_packed(&Query {
+                seeker,
+                q: &q,
+                qx,
+                kind,
+                k,
+                exclude,
+            }),
             None => Vec::new(),
         }
     }
 
-    pub(crate) fn suggest_packed(
-        &self,
-        seeker: PersonId,
-        q: &Packed,
-        qx: &Exact,
-        kind: Kind,
-        k: usize,
-        exclude: Exclusion<'_>,
-    ) -> Vec<Suggestion> {
+    pub(crate) fn suggest_packed(&self, query: &Query<'_>) -> Vec<Suggestion> {
+        let Query { q, kind, k, .. } = *query;
         if k == 0 || !Scorer::seeker_allowed(kind, q) {
             return Vec::new();
         }
@@ -137,8 +148,8 @@ impl Index {
                     }
                 } else if let Some(bucket) = group.buckets.get(b as usize) {
                     match kind {
-                        Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, top),
-                        Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, top),
+                        Kind::Peer => self.scan::<false>(bucket, query, top),
+                        Kind::Mentor => self.scan::<true>(bucket, query, top),
                     }
                 }
             }
@@ -192,15 +203,8 @@ impl Index {
     /// hold a row or two (the open mentors of a round), where bounding and ordering every
     /// bucket precisely costs more than it saves. The seeker's own profession goes first so
     /// that the k-th score rises early.
-    pub(crate) fn suggest_unordered(
-        &self,
-        seeker: PersonId,
-        q: &Packed,
-        qx: &Exact,
-        kind: Kind,
-        k: usize,
-        exclude: Exclusion<'_>,
-    ) -> Vec<Suggestion> {
+    pub(crate) fn suggest_unordered(&self, query: &Query<'_>) -> Vec<Suggestion> {
+        let Query { q, kind, k, .. } = *query;
         if k == 0 || !Scorer::seeker_allowed(kind, q) {
             return Vec::new();
         }
@@ -247,8 +251,8 @@ impl Index {
                         continue;
                     };
                     match kind {
-                        Kind::Peer => self.scan::<false>(bucket, seeker, q, qx, exclude, &mut top),
-                        Kind::Mentor => self.scan::<true>(bucket, seeker, q, qx, exclude, &mut top),
+                        Kind::Peer => self.scan::<false>(bucket, query, &mut top),
+                        Kind::Mentor => self.scan::<true>(bucket, query, &mut top),
                     }
                 }
             }
@@ -259,16 +263,8 @@ impl Index {
     /// Bounds a chunk of rows at a time in straight-line code the compiler can vectorise
     /// (the distance part from the chord, which never exceeds the arc), then computes the
     /// exact score only for rows whose bound reaches the current k-th score.
-    #[allow(clippy::too_many_arguments)]
-    fn scan<const MENTOR: bool>(
-        &self,
-        bucket: &Bucket,
-        seeker: PersonId,
-        q: &Packed,
-        qx: &Exact,
-        exclude: Exclusion<'_>,
-        top: &mut TopK,
-    ) {
+    fn scan<const MENTOR: bool>(&self, bucket: &Bucket, query: &Query<'_>, top: &mut TopK) {
+        let q = query.q;
         const CHUNK: usize = 64;
         let kind = if MENTOR { Kind::Mentor } else { Kind::Peer };
         let w = *self.scorer.weights(kind);
@@ -341,25 +337,22 @@ impl Index {
             }
             for (r, &b) in rows.iter().zip(bound.iter()) {
                 if b >= top.floor() {
-                    self.confirm(r, key, seeker, q, qx, kind, exclude, top);
+                    self.confirm(r, key, query, top);
                 }
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    pub(super) fn confirm(
-        &self,
-        row: &Row,
-        key: &BucketKey,
-        seeker: PersonId,
-        q: &Packed,
-        qx: &Exact,
-        kind: Kind,
-        exclude: Exclusion<'_>,
-        top: &mut TopK,
-    ) {
+    pub(super) fn confirm(&self, row: &Row, key: &BucketKey, query: &Query<'_>, top: &mut TopK) {
+        let Query {
+            seeker,
+            q,
+            qx,
+            kind,
+            exclude,
+            ..
+        } = *query;
         let (Some(profile), Some(exact)) =
             (self.profile_at(row.slot), self.exact.get(row.slot as usize))
         else {

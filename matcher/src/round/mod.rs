@@ -322,13 +322,17 @@ impl Index {
             crate::parallel::map_on_every_core(mentees, |&id| {
                 let profile = self.get(id)?;
                 let (q, qx) = pack(profile);
+                let query = crate::index::Query {
+                    seeker: id,
+                    q: &q,
+                    qx: &qx,
+                    kind: Kind::Mentor,
+                    k: candidates,
+                    exclude,
+                };
                 let found = match &flat {
-                    Some(flat) => {
-                        mentors.suggest_flat(flat, id, &q, &qx, Kind::Mentor, candidates, exclude)
-                    }
-                    None => {
-                        mentors.suggest_unordered(id, &q, &qx, Kind::Mentor, candidates, exclude)
-                    }
+                    Some(flat) => mentors.suggest_flat(flat, &query),
+                    None => mentors.suggest_unordered(&query),
                 };
                 let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
                 Some((id, found, iso))
