@@ -340,10 +340,17 @@ impl Index {
             .into_iter()
             .flatten()
             .collect();
-        let mut mentor_ids: Vec<PersonId> = Vec::new();
+        // Every list made at its full size at once: a round over 100,000 has a million
+        // edges, which growing by doubling copied and faulted in several times over.
+        let mut mentor_ids: Vec<PersonId> = Vec::with_capacity(mentors.len());
         let mut mentor_index = crate::hash::FastMap::<PersonId, u32>::default();
-        let mut round = RoundInstance::default();
-        let mut mentee_ids = Vec::new();
+        mentor_index.reserve(mentors.len());
+        let mut round = RoundInstance {
+            mentee_priority: Vec::with_capacity(found.len()),
+            mentor_capacity: Vec::with_capacity(mentors.len()),
+            edges: Vec::with_capacity(found.iter().map(|(_, f, _)| f.len()).sum()),
+        };
+        let mut mentee_ids = Vec::with_capacity(found.len());
         for (id, found, iso) in found {
             let mentee = mentee_ids.len() as u32;
             mentee_ids.push(id);
