@@ -221,14 +221,17 @@ pub(crate) fn combine(w: &[f32; 6], p: [f32; 6]) -> f32 {
 /// The nearest travel limit among the sides that meet in person, at least 1 km.
 #[inline]
 pub(crate) fn travel_limit(q: &Packed, c: &Packed) -> f32 {
-    let limit = |p: &Packed| {
-        if p.flags & flag::IN_PERSON != 0 {
-            p.travel_km.max(1)
-        } else {
-            u16::MAX
-        }
-    };
-    f32::from(limit(q).min(limit(c)))
+    f32::from(own_travel_limit(q.flags, q.travel_km).min(own_travel_limit(c.flags, c.travel_km)))
+}
+
+/// One side's travel limit: theirs, at least 1 km, when they meet in person; none otherwise.
+#[inline]
+pub(crate) fn own_travel_limit(flags: u8, travel_km: u16) -> u16 {
+    if flags & flag::IN_PERSON != 0 {
+        travel_km.max(1)
+    } else {
+        u16::MAX
+    }
 }
 
 pub(crate) fn time_zone_closeness(a: i8, b: i8) -> f32 {

@@ -3,6 +3,7 @@
 
 use super::query::{Query, TopK};
 use super::*;
+use crate::score::own_travel_limit;
 
 impl Index {
     /// The same answer as [`Index::suggest_packed`] from `flat` (this index's rows), for an
@@ -143,7 +144,7 @@ impl Flat {
                     flat.parts.push(FlatPart {
                         population,
                         setting,
-                        inverse_limit: 1.0 / f32::from(limit_km(row.flags, row.travel_km)),
+                        inverse_limit: 1.0 / f32::from(own_travel_limit(row.flags, row.travel_km)),
                         profession: key.profession,
                     });
                 }
@@ -205,7 +206,7 @@ impl<'a> FlatBound<'a> {
                 .map(|&p| jaccard_bits(q.populations, p))
                 .collect(),
             settings: (flat.settings.iter())
-                .map(|&s| w[1] * jaccard_bits(q.settings, s))
+                .map(|&s| jaccard_bits(q.settings, s))
                 .collect(),
             years: std::array::from_fn(|y| w[3] * scorer.experience(kind, q.years, y as u8)),
             zones: std::array::from_fn(|z| {
@@ -218,13 +219,18 @@ impl<'a> FlatBound<'a> {
             },
             mentor,
             q_in_person: q.flags & flag::IN_PERSON != 0,
-            q_inverse_limit: 1.0 / f32::from(limit_km(q.flags, q.travel_km)),
+            q_inverse_limit: 1.0 / f32::from(own_travel_limit(q.flags, q.travel_km)),
         }
     }
 
     /// The population part of a score, unweighted, for populations number `p`.
     fn population(&self, p: u32) -> f32 {
         self.populations.get(p as usize).copied().unwrap_or(1.0)
+    }
+
+    /// The settings part of a score, unweighted, for settings number `s`.
+    fn setting(&self, s: u32) -> f32 {
+        self.settings.get(s as usize).copied().unwrap_or(1.0)
     }
 
     #[inline]
@@ -257,11 +263,7 @@ impl<'a> FlatBound<'a> {
             0.0
         };
         let bound = w[0] * self.population(part.population)
-            + self
-                .settings
-                .get(part.setting as usize)
-                .copied()
-                .unwrap_or(w[1])
+            + w[1] * self.setting(part.setting)
             + profession
             + self.years[usize::from(r.years)]
             + near
@@ -272,16 +274,6 @@ impl<'a> FlatBound<'a> {
         } else {
             f32::NEG_INFINITY
         }
-    }
-}
-
-/// The travel limit of one side: theirs, at least 1 km, when they meet in person; no limit
-/// otherwise.
-fn limit_km(flags: u8, travel_km: u16) -> u16 {
-    if flags & flag::IN_PERSON != 0 {
-        travel_km.max(1)
-    } else {
-        u16::MAX
     }
 }
 
