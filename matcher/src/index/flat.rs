@@ -11,8 +11,9 @@ impl Index {
     /// where bounding bucket by bucket costs more than the rows themselves. The rows of the
     /// seeker's profession are bounded in one pass, and those whose bound is among the k
     /// best are scored exactly first, so that the k-th score is near its final value early;
-    /// the other professions' groups are then bounded whole and their rows bounded only
-    /// where the group could still contribute.
+    /// the other professions' groups are then bounded whole, and the rows of a group that
+    /// could still contribute first from their tables alone (nearness and interests at
+    /// their best), then in full.
     pub(crate) fn suggest_flat(&self, flat: &Flat, query: &Query<'_>) -> Vec<Suggestion> {
         let Query { q, kind, k, .. } = *query;
         if k == 0 || !Scorer::seeker_allowed(kind, q) {
@@ -66,7 +67,7 @@ impl Index {
             }
             for i in group.rows.clone() {
                 let i = i as usize;
-                if rule.bound(flat, i) >= top.floor() {
+                if rule.coarse(flat, i) >= top.floor() && rule.bound(flat, i) >= top.floor() {
                     confirm(i, &mut top);
                 }
             }
@@ -233,6 +234,31 @@ impl<'a> FlatBound<'a> {
         self.settings.get(s as usize).copied().unwrap_or(1.0)
     }
 
+    /// A looser bound that reads only the row's tables: nearness and interests at their
+    /// best.
+    #[inline]
+    fn coarse(&self, flat: &Flat, i: usize) -> f32 {
+        let (Some(r), Some(part)) = (flat.rows.get(i), flat.parts.get(i)) else {
+            return f32::NEG_INFINITY;
+        };
+        self.tabled(r, part) + self.w[4] + self.w[5] + FLAT_MARGIN
+    }
+
+    /// The weighted parts that come from tables: populations, settings, profession, years.
+    #[inline(always)]
+    fn tabled(&self, r: &Row, part: &FlatPart) -> f32 {
+        let w = &self.w;
+        let profession = if part.profession == self.q.profession {
+            w[2]
+        } else {
+            0.0
+        };
+        w[0] * self.population(part.population)
+            + w[1] * self.setting(part.setting)
+            + profession
+            + self.years[usize::from(r.years)]
+    }
+
     #[inline]
     fn bound(&self, flat: &Flat, i: usize) -> f32 {
         let (Some(r), Some(part)) = (flat.rows.get(i), flat.parts.get(i)) else {
@@ -257,18 +283,7 @@ impl<'a> FlatBound<'a> {
             .min(c_interests);
         let union = (q_interests + c_interests - common) as usize;
         let interests = w[5] * common as f32 * flat.reciprocals.get(union).copied().unwrap_or(1.0);
-        let profession = if part.profession == q.profession {
-            w[2]
-        } else {
-            0.0
-        };
-        let bound = w[0] * self.population(part.population)
-            + w[1] * self.setting(part.setting)
-            + profession
-            + self.years[usize::from(r.years)]
-            + near
-            + interests
-            + FLAT_MARGIN;
+        let bound = self.tabled(r, part) + near + interests + FLAT_MARGIN;
         if ok {
             bound
         } else {
