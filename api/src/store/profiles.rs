@@ -466,28 +466,19 @@ pub async fn load_for_index(
             "?".to_owned()
         }
     };
-    let mut filter = Vec::new();
-    let mut accepted = "(SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
-                        AND c.status = 'accepted' AND c.kind = 'mentorship')";
-    match selection {
+    let (filter, accepted) = match selection {
         Selection::Ids(ids) => {
             let list: Vec<String> = ids.iter().map(|id| bind((*id).into())).collect();
-            filter.push(format!("p.user_id IN ({})", list.join(", ")));
+            (
+                format!(" WHERE p.user_id IN ({})", list.join(", ")),
+                "(SELECT COUNT(*) FROM connections c WHERE c.recipient_id = p.user_id \
+                 AND c.status = 'accepted' AND c.kind = 'mentorship')",
+            )
         }
-        Selection::Range { after, until } => {
-            accepted = "CAST(0 AS BIGINT)";
-            if let Some(after) = after {
-                filter.push(format!("p.user_id > {}", bind(after.into())));
-            }
-            if let Some(until) = until {
-                filter.push(format!("p.user_id <= {}", bind(until.into())));
-            }
-        }
-    }
-    let filter = if filter.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filter.join(" AND "))
+        Selection::Range { after, until } => (
+            range_filter(after, until, |id| bind(id.into())),
+            NOT_COUNTED,
+        ),
     };
     let rows = format!(
         "SELECT p.*, u.display_name AS u_display_name, u.email_verified AS u_email_verified, \
@@ -550,26 +541,40 @@ pub async fn load_range_for_index(
     }
     // `COPY` takes no parameters: the ids are written in, and a `Uuid` prints as hex digits
     // and hyphens only.
-    let filter: Vec<String> = [
-        after.map(|id| format!("p.user_id > '{id}'")),
-        until.map(|id| format!("p.user_id <= '{id}'")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let filter = if filter.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filter.join(" AND "))
-    };
+    let filter = range_filter(after, until, |id| format!("'{id}'"));
     let statement = format!(
-        "COPY (SELECT {}, CAST(0 AS BIGINT) FROM profiles p JOIN users u ON u.id = p.user_id\
+        "COPY (SELECT {}, {NOT_COUNTED} FROM profiles p JOIN users u ON u.id = p.user_id\
          {filter}) TO STDOUT (FORMAT binary)",
         LOADED_COLUMNS.join(", ")
     );
     Ok(LoadedPage::Copy(
         super::bulk::copy_out(db, &statement).await?,
     ))
+}
+
+/// The accepted mentees of a range's rows, left at 0: [`super::connections::accepted_counts`]
+/// counts everyone's at once, cheaper than a count beside every row.
+const NOT_COUNTED: &str = "CAST(0 AS BIGINT)";
+
+/// The `WHERE` clause that keeps the ids after `after` and up to `until` (inclusive), or
+/// nothing when neither is set; `value` writes an id into the statement.
+fn range_filter(
+    after: Option<Uuid>,
+    until: Option<Uuid>,
+    mut value: impl FnMut(Uuid) -> String,
+) -> String {
+    let mut conditions = Vec::new();
+    if let Some(after) = after {
+        conditions.push(format!("p.user_id > {}", value(after)));
+    }
+    if let Some(until) = until {
+        conditions.push(format!("p.user_id <= {}", value(until)));
+    }
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
 }
 
 /// A page of [`load_for_index`] as the database answered it. Decoding it is CPU work that
