@@ -29,9 +29,10 @@ impl Index {
         let own = flat.profession_rows(q.profession);
         let bounds: Vec<f32> = own.clone().map(|i| rule.bound(flat, i)).collect();
         let mut kth: Vec<f32> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
+        // With fewer than k rows under the rules, every one of them (and none ruled out).
         let first = match kth.len().checked_sub(k) {
             Some(at) => *kth.select_nth_unstable_by(at, f32::total_cmp).1,
-            None => f32::NEG_INFINITY,
+            None => f32::MIN,
         };
         for (i, &bound) in own.clone().zip(&bounds) {
             if bound >= first {
@@ -51,18 +52,7 @@ impl Index {
             if group.key.profession == q.profession || group.summary.candidates(kind) == 0 {
                 continue;
             }
-            let group_bound = combine(
-                weights,
-                [
-                    rule.population(group.population),
-                    group.summary.setting_bound(q),
-                    0.0,
-                    group.summary.experience_bound(&self.scorer, kind, q.years),
-                    1.0,
-                    group.summary.interest_bound(q),
-                ],
-            );
-            if group_bound < top.floor() {
+            if rule.group(flat, &self.scorer, group) < top.floor() {
                 continue;
             }
             for i in group.rows.clone() {
@@ -164,6 +154,12 @@ impl Flat {
         flat
     }
 
+    /// `1 / n`, rounded (the bounds' margin covers the rounding).
+    #[inline(always)]
+    fn reciprocal(&self, n: u32) -> f32 {
+        self.reciprocals.get(n as usize).copied().unwrap_or(1.0)
+    }
+
     /// The rows of one profession, which sit together.
     fn profession_rows(&self, profession: u16) -> std::ops::Range<usize> {
         let first = self
@@ -191,9 +187,11 @@ struct FlatBound<'a> {
     years: [f32; 256],
     zones: [f32; 256],
     needed: u8,
+    kind: Kind,
     mentor: bool,
     q_in_person: bool,
     q_inverse_limit: f32,
+    q_inverse_interests: f32,
 }
 
 impl<'a> FlatBound<'a> {
@@ -218,9 +216,11 @@ impl<'a> FlatBound<'a> {
             } else {
                 flag::ELIGIBLE | flag::SEEKS_PEERS
             },
+            kind,
             mentor,
             q_in_person: q.flags & flag::IN_PERSON != 0,
             q_inverse_limit: 1.0 / f32::from(own_travel_limit(q.flags, q.travel_km)),
+            q_inverse_interests: 1.0 / f32::from(q.interest_count.max(1)),
         }
     }
 
@@ -232,6 +232,21 @@ impl<'a> FlatBound<'a> {
     /// The settings part of a score, unweighted, for settings number `s`.
     fn setting(&self, s: u32) -> f32 {
         self.settings.get(s as usize).copied().unwrap_or(1.0)
+    }
+
+    /// The bound of every row of a group of another profession, from its summary.
+    #[inline]
+    fn group(&self, flat: &Flat, scorer: &Scorer, group: &FlatGroup) -> f32 {
+        let (q, w, summary) = (self.q, &self.w, &group.summary);
+        let (common, union) = summary.setting_counts(q);
+        let setting = common as f32 * flat.reciprocal(union);
+        let interests = summary.common_interests(q) as f32 * self.q_inverse_interests;
+        w[0] * self.population(group.population)
+            + w[1] * setting
+            + self.years[usize::from(summary.best_years(scorer, self.kind, q.years))]
+            + w[4]
+            + w[5] * interests
+            + FLAT_MARGIN
     }
 
     /// A looser bound that reads only the row's tables: nearness and interests at their
@@ -282,7 +297,7 @@ impl<'a> FlatBound<'a> {
             .min(q_interests)
             .min(c_interests);
         let union = (q_interests + c_interests - common) as usize;
-        let interests = w[5] * common as f32 * flat.reciprocals.get(union).copied().unwrap_or(1.0);
+        let interests = w[5] * common as f32 * flat.reciprocal(union as u32);
         let bound = self.tabled(r, part) + near + interests + FLAT_MARGIN;
         if ok {
             bound

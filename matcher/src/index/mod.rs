@@ -201,41 +201,55 @@ impl Summary {
     /// years for peers, the ideal gap above them for mentors) and falls after it, so the best
     /// row in range is the one nearest to that best.
     fn experience_bound(&self, scorer: &Scorer, kind: Kind, q_years: u8) -> f32 {
+        scorer.experience(kind, q_years, self.best_years(scorer, kind, q_years))
+    }
+
+    /// The years in range that fit best: the fit rises to its best and falls after it.
+    fn best_years(&self, scorer: &Scorer, kind: Kind, q_years: u8) -> u8 {
         let (lo, hi) = (self.min_years, self.max_years.max(self.min_years));
         let (best_lo, best_hi) = match kind {
             Kind::Peer => (q_years, q_years),
             Kind::Mentor => scorer.mentor_ideal_years(q_years),
         };
-        let nearest = if hi < best_lo {
+        if hi < best_lo {
             hi
         } else if lo > best_hi {
             lo
         } else {
             best_lo.clamp(lo, hi)
-        };
-        scorer.experience(kind, q_years, nearest)
+        }
     }
 
     /// At least the settings part of any row: its common settings are among all the rows'
     /// settings, over a union no smaller than either side's own count.
     fn setting_bound(&self, q: &Packed) -> f32 {
+        let (common, union) = self.setting_counts(q);
+        common as f32 / union as f32
+    }
+
+    /// The most settings a row can share with the seeker, and the least union it can have.
+    fn setting_counts(&self, q: &Packed) -> (u32, u32) {
         let common = (q.settings & self.settings).count_ones();
         let union = q
             .settings
             .count_ones()
             .max(u32::from(self.min_settings))
             .max(1);
-        common as f32 / union as f32
+        (common, union)
     }
 
     /// At least the interest part of any row: a row's Jaccard is its common count over a
     /// union no smaller than the seeker's own count.
     fn interest_bound(&self, q: &Packed) -> f32 {
-        let common = (q.interest_sig & self.interest_sigs)
+        self.common_interests(q) as f32 / u32::from(q.interest_count).max(1) as f32
+    }
+
+    /// The most interests a row can share with the seeker.
+    fn common_interests(&self, q: &Packed) -> u32 {
+        (q.interest_sig & self.interest_sigs)
             .count_ones()
             .min(u32::from(q.interest_count))
-            .min(u32::from(self.max_interests));
-        common as f32 / u32::from(q.interest_count).max(1) as f32
+            .min(u32::from(self.max_interests))
     }
 }
 

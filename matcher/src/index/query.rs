@@ -7,6 +7,9 @@ use super::*;
 pub(super) struct TopK {
     k: usize,
     items: Vec<(f32, PersonId)>,
+    /// The k-th score once there are k, kept beside the list since every bound is held
+    /// against it.
+    floor: f32,
 }
 
 impl TopK {
@@ -21,17 +24,14 @@ impl TopK {
         Self {
             k,
             items: Vec::with_capacity(k + 1),
+            floor: f32::NEG_INFINITY,
         }
     }
 
     /// Scores below this cannot enter.
     #[inline(always)]
     pub(super) fn floor(&self) -> f32 {
-        if self.items.len() < self.k {
-            f32::NEG_INFINITY
-        } else {
-            self.items.last().map_or(f32::NEG_INFINITY, |w| w.0)
-        }
+        self.floor
     }
 
     pub(super) fn admits(&self, score: f32, id: PersonId) -> bool {
@@ -57,6 +57,9 @@ impl TopK {
         }
         self.items.insert(at, (score, id));
         self.items.truncate(self.k);
+        if self.items.len() == self.k {
+            self.floor = self.items.last().map_or(f32::NEG_INFINITY, |w| w.0);
+        }
     }
 }
 
