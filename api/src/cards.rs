@@ -71,6 +71,33 @@ impl Interner {
         known.insert(shared.clone());
         shared
     }
+
+    /// The strings of one batch of work (a page of profiles), each looked up in this set
+    /// once: converting pages on several threads at once then takes the set's lock once a
+    /// distinct string, not once a use.
+    pub fn batch(&self) -> Strings<'_> {
+        Strings {
+            shared: self,
+            seen: HashSet::new(),
+        }
+    }
+}
+
+/// See [`Interner::batch`].
+pub struct Strings<'a> {
+    shared: &'a Interner,
+    seen: HashSet<Arc<str>>,
+}
+
+impl Strings<'_> {
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(found) = self.seen.get(text) {
+            return found.clone();
+        }
+        let shared = self.shared.get(text);
+        self.seen.insert(shared.clone());
+        shared
+    }
 }
 
 fn strings(list: &[Arc<str>]) -> Vec<String> {
@@ -83,7 +110,7 @@ impl Card {
         display_name: &str,
         accepted_mentees: u64,
         account_updated_at: DateTime<Utc>,
-        interner: &Interner,
+        strings: &mut Strings<'_>,
     ) -> Self {
         let row = &stored.row;
         let lists = [
@@ -98,15 +125,19 @@ impl Card {
             end += list.len();
             *at = u16::try_from(end).unwrap_or(u16::MAX);
         }
-        let tags = lists.iter().flat_map(|l| l.iter()).map(|t| interner.get(t));
+        let tags = lists
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|t| strings.get(t))
+            .collect();
         Self {
             user_id: row.user_id,
             display_name: display_name.into(),
-            profession: interner.get(&row.profession),
-            tags: tags.collect(),
+            profession: strings.get(&row.profession),
+            tags,
             tag_ends,
             bio: row.bio.as_deref().map(Into::into),
-            timezone: interner.get(&row.timezone),
+            timezone: strings.get(&row.timezone),
             latitude: row.latitude,
             longitude: row.longitude,
             years_experience: row.years_experience,
@@ -120,9 +151,9 @@ impl Card {
             mentoring_capacity: row.mentoring_capacity,
             mentoring_paused_until: row.mentoring_paused_until,
             accepted_mentees: u32::try_from(accepted_mentees).unwrap_or(u32::MAX),
-            place_name: interner.get(&row.place_name),
-            place_region: interner.get(&row.place_region),
-            place_country_code: interner.get(&row.place_country_code),
+            place_name: strings.get(&row.place_name),
+            place_region: strings.get(&row.place_region),
+            place_country_code: strings.get(&row.place_country_code),
             updated_at: row.updated_at,
             account_updated_at,
             suspended: false,

@@ -173,6 +173,7 @@ fn to_matcher(loaded: &Loaded, card: &Card, today: chrono::NaiveDate) -> Option<
 /// The matcher's profile and the card of each loaded practitioner.
 fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profile, Arc<Card>)> {
     let today = Utc::now().date_naive();
+    let mut strings = interner.batch();
     loaded
         .iter()
         .filter_map(|p| {
@@ -181,7 +182,7 @@ fn build_profiles(loaded: &[Loaded], interner: &Interner) -> Vec<(matcher::Profi
                 &p.display_name,
                 p.accepted_mentees,
                 p.account_updated_at,
-                interner,
+                &mut strings,
             );
             card.suspended = p.suspended;
             Some((to_matcher(p, &card, today)?, Arc::new(card)))

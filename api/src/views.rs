@@ -90,7 +90,7 @@ impl Profile {
             display_name,
             0,
             profile.row.updated_at,
-            &Interner::default(),
+            &mut Interner::default().batch(),
         )
         .owner()
     }

@@ -122,13 +122,14 @@ pub async fn public_profiles(
     let names = names(db, ids.clone()).await?;
     let taken = store::connections::accepted_counts(db, Some(&ids)).await?;
     let interner = Interner::default();
+    let mut strings = interner.batch();
     Ok(stored
         .iter()
         .map(|p| {
             let id = p.row.user_id;
             let name = names.get(&id).map_or("", String::as_str);
             let taken = taken.get(&id).copied().unwrap_or(0);
-            Card::new(p, name, taken, p.row.updated_at, &interner).public(viewer)
+            Card::new(p, name, taken, p.row.updated_at, &mut strings).public(viewer)
         })
         .collect())
 }
