@@ -13,6 +13,8 @@ use super::RoundInstance;
 const NOBODY: u32 = u32::MAX;
 /// A mentee holding no slot and not yet settled on "nobody".
 const WAITING: u32 = u32::MAX - 1;
+/// The price of a mentor without slots: no arc to them is ever worth anything.
+const NO_SLOT: i64 = i64::MAX / 4;
 
 pub(super) struct Auction {
     /// Per mentee, arcs `(mentor, scaled weight, edge index)` in `arcs[start[i]..start[i+1]]`.
@@ -24,8 +26,10 @@ pub(super) struct Auction {
     holder: Vec<u32>,
     /// Per slot, the arc its holder used.
     holder_arc: Vec<u32>,
-    /// Per mentor, its cheapest slot.
+    /// Per mentor, its cheapest slot, and that slot's price (`NO_SLOT` for a mentor without
+    /// slots) beside it, so that a bid reads one number per arc.
     cheapest: Vec<u32>,
+    cheapest_price: Vec<i64>,
     mentor_of: Vec<u32>,
     /// Per mentor, `(mentee, arc)` for every mentee with an arc to it.
     bidder_start: Vec<u32>,
@@ -67,6 +71,9 @@ impl Auction {
         }
         slot_start.push(total);
         let cheapest = slot_start[..slot_start.len() - 1].to_vec();
+        let cheapest_price = (slot_start.windows(2))
+            .map(|w| if w[0] == w[1] { NO_SLOT } else { 0 })
+            .collect();
         let mut mentor_of = vec![0u32; total as usize];
         for (j, w) in slot_start.windows(2).enumerate() {
             mentor_of[w[0] as usize..w[1] as usize].fill(j as u32);
@@ -99,6 +106,7 @@ impl Auction {
             holder: vec![NOBODY; total as usize],
             holder_arc: vec![NOBODY; total as usize],
             cheapest,
+            cheapest_price,
             held: vec![WAITING; n],
             profit: vec![0; n],
             queue: Vec::new(),
@@ -111,6 +119,10 @@ impl Auction {
 
     fn refresh_cheapest(&mut self, mentor: usize) {
         let range = self.slots(mentor);
+        if range.is_empty() {
+            self.cheapest_price[mentor] = NO_SLOT;
+            return;
+        }
         let mut best = range.start;
         for s in range {
             if self.price[s] < self.price[best] {
@@ -118,6 +130,7 @@ impl Auction {
             }
         }
         self.cheapest[mentor] = best as u32;
+        self.cheapest_price[mentor] = self.price[best];
     }
 
     /// The mentee's best arc and its value, and the best value of anything else (at least 0,
@@ -127,11 +140,7 @@ impl Auction {
         let mut second = 0i64;
         for a in self.start[mentee] as usize..self.start[mentee + 1] as usize {
             let (mentor, w, _) = self.arcs[a];
-            let mentor = mentor as usize;
-            if self.slots(mentor).is_empty() {
-                continue;
-            }
-            let value = w - self.price[self.cheapest[mentor] as usize];
+            let value = w - self.cheapest_price[mentor as usize];
             match best {
                 Some((_, v)) if value <= v => second = second.max(value),
                 Some((_, v)) => {
