@@ -292,17 +292,43 @@ impl Scorer {
         }
     }
 
-    /// The hard rules that need only the packed fields, as a filter for the scan.
+    /// The hard rules that need only the packed fields.
     #[inline(always)]
     pub fn cheap_rules(kind: Kind, q: &Packed, c_flags: u8, c_years: u8, c_langs: u64) -> bool {
-        let needed = match kind {
+        Self::rules_hold(
+            q,
+            kind == Kind::Mentor,
+            Self::candidate_flags(kind),
+            c_flags,
+            c_years,
+            c_langs,
+        )
+    }
+
+    /// [`Scorer::cheap_rules`] without a branch, so that the searches' loops over rows
+    /// vectorise: `needed` is [`Scorer::candidate_flags`] of the kind.
+    #[inline(always)]
+    pub(crate) fn rules_hold(
+        q: &Packed,
+        mentor: bool,
+        needed: u8,
+        c_flags: u8,
+        c_years: u8,
+        c_langs: u64,
+    ) -> bool {
+        (c_flags & needed == needed)
+            & (q.languages & c_langs != 0)
+            & (q.flags & c_flags & flag::MODES != 0)
+            & (!mentor | (c_years >= q.years))
+    }
+
+    /// The flags a candidate of this kind must have.
+    #[inline(always)]
+    pub(crate) fn candidate_flags(kind: Kind) -> u8 {
+        match kind {
             Kind::Peer => flag::ELIGIBLE | flag::SEEKS_PEERS,
             Kind::Mentor => flag::ELIGIBLE | flag::OPEN_MENTOR,
-        };
-        c_flags & needed == needed
-            && (kind == Kind::Peer || c_years >= q.years)
-            && q.languages & c_langs != 0
-            && q.flags & c_flags & flag::MODES != 0
+        }
     }
 
     /// Whether the seeker may ask at all for this kind.

@@ -211,11 +211,7 @@ impl<'a> FlatBound<'a> {
             zones: std::array::from_fn(|z| {
                 w[4] * time_zone_closeness(q.tz_quarters, z as u8 as i8)
             }),
-            needed: if mentor {
-                flag::ELIGIBLE | flag::OPEN_MENTOR
-            } else {
-                flag::ELIGIBLE | flag::SEEKS_PEERS
-            },
+            needed: Scorer::candidate_flags(kind),
             kind,
             mentor,
             q_in_person: q.flags & flag::IN_PERSON != 0,
@@ -281,10 +277,7 @@ impl<'a> FlatBound<'a> {
         };
         let (q, w) = (self.q, &self.w);
         let f = r.flags;
-        let ok = (f & self.needed == self.needed)
-            & (r.languages & q.languages != 0)
-            & (f & q.flags & flag::MODES != 0)
-            & (!self.mentor | (r.years >= q.years));
+        let ok = Scorer::rules_hold(q, self.mentor, self.needed, f, r.years, r.languages);
         let near = if self.q_in_person | (f & flag::IN_PERSON != 0) {
             let km = EARTH_RADIUS_KM * (1.0 - 1e-4) * chord2(q.xyz, r.xyz).sqrt();
             w[4] * (1.0 - km * self.q_inverse_limit.max(part.inverse_limit)).max(0.0)

@@ -271,11 +271,7 @@ impl Index {
         const CHUNK: usize = 64;
         let kind = if MENTOR { Kind::Mentor } else { Kind::Peer };
         let w = *self.scorer.weights(kind);
-        let needed = if MENTOR {
-            flag::ELIGIBLE | flag::OPEN_MENTOR
-        } else {
-            flag::ELIGIBLE | flag::SEEKS_PEERS
-        };
+        let needed = Scorer::candidate_flags(kind);
         let key = &bucket.key;
         let population = jaccard_bits(q.populations, key.populations);
         let setting = jaccard_bits(q.settings, key.settings);
@@ -284,7 +280,6 @@ impl Index {
         } else {
             0.0
         };
-        let modes = q.flags & flag::MODES;
         let q_in_person = q.flags & flag::IN_PERSON != 0;
         let q_limit = if q_in_person {
             q.travel_km.max(1)
@@ -300,10 +295,7 @@ impl Index {
         {
             for (r, b) in rows.iter().zip(bound.iter_mut()) {
                 let f = r.flags;
-                let ok = (f & needed == needed)
-                    & (r.languages & q.languages != 0)
-                    & (f & modes != 0)
-                    & (!MENTOR | (r.years >= q.years));
+                let ok = Scorer::rules_hold(q, MENTOR, needed, f, r.years, r.languages);
                 let c_in_person = f & flag::IN_PERSON != 0;
                 let c_limit = if c_in_person {
                     r.travel_km.max(1)
