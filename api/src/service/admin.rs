@@ -93,9 +93,11 @@ pub async fn run_round(
     dry_run: bool,
     solver: RoundSolver,
 ) -> Result<RoundResult, ApiError> {
-    let outcome = core
-        .index
-        .round(solver.matcher())
+    // Seconds of work over a large population: off the async threads, as circle rounds.
+    let index = core.index.clone();
+    let outcome = tokio::task::spawn_blocking(move || index.round(solver.matcher()))
+        .await
+        .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?
         .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let round_id = Uuid::now_v7();
     // The index may lag other instances by a moment: the database has the last word on who
