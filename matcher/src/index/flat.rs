@@ -55,9 +55,13 @@ impl Index {
             if rule.group(flat, &self.scorer, group) < top.floor() {
                 continue;
             }
+            let base = rule.group_base(group);
             for i in group.rows.clone() {
                 let i = i as usize;
-                if rule.coarse(flat, i) >= top.floor() && rule.bound(flat, i) >= top.floor() {
+                let Some(part) = flat.parts.get(i) else {
+                    continue;
+                };
+                if rule.coarse(base, part) >= top.floor() && rule.bound(flat, i) >= top.floor() {
                     confirm(i, &mut top);
                 }
             }
@@ -82,12 +86,15 @@ pub(crate) struct Flat {
     reciprocals: Vec<f32>,
 }
 
+/// Everything a row's bound reads besides the row, in 16 bytes; the bound from tables alone
+/// reads nothing else (`profession` and `years` repeat the key's and the row's).
 #[derive(Clone, Copy, Debug, Default)]
 struct FlatPart {
     population: u32,
     setting: u32,
     inverse_limit: f32,
     profession: u16,
+    years: u8,
 }
 
 /// The rows of one of the index's groups (one profession and set of populations).
@@ -137,6 +144,7 @@ impl Flat {
                         setting,
                         inverse_limit: 1.0 / f32::from(own_travel_limit(row.flags, row.travel_km)),
                         profession: key.profession,
+                        years: row.years,
                     });
                 }
             }
@@ -245,19 +253,22 @@ impl<'a> FlatBound<'a> {
             + FLAT_MARGIN
     }
 
-    /// A looser bound that reads only the row's tables: nearness and interests at their
-    /// best.
+    /// What the rows of a group of another profession share in [`FlatBound::coarse`]: the
+    /// group's populations, and nearness and interests at their best.
+    fn group_base(&self, group: &FlatGroup) -> f32 {
+        self.w[0] * self.population(group.population) + self.w[4] + self.w[5] + FLAT_MARGIN
+    }
+
+    /// A looser bound of a row of a group of another profession that reads only the row's
+    /// part: `base` and its settings and years.
     #[inline]
-    fn coarse(&self, flat: &Flat, i: usize) -> f32 {
-        let (Some(r), Some(part)) = (flat.rows.get(i), flat.parts.get(i)) else {
-            return f32::NEG_INFINITY;
-        };
-        self.tabled(r, part) + self.w[4] + self.w[5] + FLAT_MARGIN
+    fn coarse(&self, base: f32, part: &FlatPart) -> f32 {
+        base + self.w[1] * self.setting(part.setting) + self.years[usize::from(part.years)]
     }
 
     /// The weighted parts that come from tables: populations, settings, profession, years.
     #[inline(always)]
-    fn tabled(&self, r: &Row, part: &FlatPart) -> f32 {
+    fn tabled(&self, part: &FlatPart) -> f32 {
         let w = &self.w;
         let profession = if part.profession == self.q.profession {
             w[2]
@@ -267,7 +278,7 @@ impl<'a> FlatBound<'a> {
         w[0] * self.population(part.population)
             + w[1] * self.setting(part.setting)
             + profession
-            + self.years[usize::from(r.years)]
+            + self.years[usize::from(part.years)]
     }
 
     #[inline]
@@ -291,7 +302,7 @@ impl<'a> FlatBound<'a> {
             .min(c_interests);
         let union = (q_interests + c_interests - common) as usize;
         let interests = w[5] * common as f32 * flat.reciprocal(union as u32);
-        let bound = self.tabled(r, part) + near + interests + FLAT_MARGIN;
+        let bound = self.tabled(part) + near + interests + FLAT_MARGIN;
         if ok {
             bound
         } else {
