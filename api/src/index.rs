@@ -280,6 +280,15 @@ impl Relations {
     }
 }
 
+/// Those seeking a mentor who have no mentorship pending or accepted.
+fn waiting_for_mentor(index: &Index, relations: &Relations) -> Vec<PersonId> {
+    index
+        .seeking_mentor()
+        .into_iter()
+        .filter(|id| !relations.mentored.contains(&user_id(*id)))
+        .collect()
+}
+
 impl Matching {
     /// Loads every profile and relation; the start-up cost of a live index. The profiles
     /// are read a page (a range of ids) at a time by a few loaders at once, and converted
@@ -662,6 +671,14 @@ impl Matching {
         self.index.read().map_or(0, |index| index.len())
     }
 
+    /// How many a mentorship round would be over now.
+    pub fn waiting_for_mentor(&self) -> usize {
+        let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
+            return 0;
+        };
+        waiting_for_mentor(&index, &relations).len()
+    }
+
     /// A mentorship round over everyone waiting for a mentor.
     pub fn round(
         &self,
@@ -671,11 +688,7 @@ impl Matching {
             return Ok(RoundOutcome::default());
         };
         let now = Utc::now();
-        let mentees: Vec<PersonId> = index
-            .seeking_mentor()
-            .into_iter()
-            .filter(|id| !relations.mentored.contains(&user_id(*id)))
-            .collect();
+        let mentees = waiting_for_mentor(&index, &relations);
         let exclude = |a: PersonId, b: PersonId| relations.excludes(user_id(a), user_id(b), now);
         let clock = std::time::Instant::now();
         let round = index.mentorship_round(&mentees, 50, &IsolationConfig::default(), &exclude);

@@ -93,26 +93,42 @@ pub async fn run_round(
     dry_run: bool,
     solver: RoundSolver,
 ) -> Result<RoundResult, ApiError> {
+    // The index may lag other instances by a moment: the database has the last word on who
+    // is still here, so a round never proposes an erased or suspended person. A round asks
+    // about each mentee and a mentor for each; when that is a large share of everyone,
+    // every live account is read while the round runs.
+    let population = core.index.population();
+    let read_everyone = reads_everyone(2 * core.index.waiting_for_mentor(), population);
     // Seconds of work over a large population: off the async threads, as circle rounds.
     let index = core.index.clone();
-    let outcome = tokio::task::spawn_blocking(move || index.round(solver.matcher()))
-        .await
+    let (outcome, everyone) = tokio::join!(
+        tokio::task::spawn_blocking(move || index.round(solver.matcher())),
+        async {
+            if read_everyone {
+                Some(every_live_account(&core.db).await)
+            } else {
+                None
+            }
+        }
+    );
+    let outcome = outcome
         .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?
         .map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let round_id = Uuid::now_v7();
-    // The index may lag other instances by a moment: the database has the last word on who
-    // is still here, so a round never proposes an erased or suspended person.
-    let live = live_accounts(
-        &core.db,
-        outcome
-            .proposals
-            .iter()
-            .flat_map(|(mentee, mentor, _)| [*mentee, *mentor])
-            .chain(outcome.unmatched.iter().copied())
-            .collect(),
-        core.index.population(),
-    )
-    .await?;
+    let asked: Vec<Uuid> = (outcome.proposals.iter())
+        .flat_map(|(mentee, mentor, _)| [*mentee, *mentor])
+        .chain(outcome.unmatched.iter().copied())
+        .collect();
+    let live = match everyone {
+        Some(everyone) => {
+            let everyone = everyone?;
+            asked
+                .into_iter()
+                .filter(|id| everyone.contains(id))
+                .collect()
+        }
+        None => live_accounts(&core.db, asked, population).await?,
+    };
     let mut proposals = Vec::new();
     for (mentee, mentor, score) in outcome.proposals {
         if !live.contains(&mentee) || !live.contains(&mentor) {
@@ -164,27 +180,9 @@ pub(crate) async fn live_accounts(
     ids: Vec<Uuid>,
     population: usize,
 ) -> Result<std::collections::HashSet<Uuid>, ApiError> {
-    let live_users = || {
-        users::Entity::find()
-            .select_only()
-            .column(users::Column::Id)
-            .filter(users::Column::EmailVerified.eq(true))
-            .filter(users::Column::Suspended.eq(false))
-    };
-    // A mentorship round asks about half the population: one pass over every live account
-    // is then far cheaper than looking its ids up a list at a time.
-    if ids.len().saturating_mul(8) >= population {
-        let asked: std::collections::HashSet<Uuid> = ids.into_iter().collect();
-        let mut live = std::collections::HashSet::with_capacity(asked.len());
-        live.extend(
-            live_users()
-                .into_tuple::<Uuid>()
-                .all(db)
-                .await?
-                .into_iter()
-                .filter(|id| asked.contains(id)),
-        );
-        return Ok(live);
+    if reads_everyone(ids.len(), population) {
+        let everyone = every_live_account(db).await?;
+        return Ok(ids.into_iter().filter(|id| everyone.contains(id)).collect());
     }
     let mut live = std::collections::HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(crate::store::profiles::ID_CHUNK) {
@@ -197,6 +195,32 @@ pub(crate) async fn live_accounts(
         );
     }
     Ok(live)
+}
+
+/// Asking about a large share of everyone (a mentorship round asks about half): one pass
+/// over every live account is then far cheaper than looking the ids up a list at a time.
+fn reads_everyone(asked: usize, population: usize) -> bool {
+    asked.saturating_mul(8) >= population
+}
+
+/// Every account that exists, is verified and is not suspended.
+async fn every_live_account(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashSet<Uuid>, ApiError> {
+    Ok(live_users()
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+fn live_users() -> sea_orm::Select<users::Entity> {
+    users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::EmailVerified.eq(true))
+        .filter(users::Column::Suspended.eq(false))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
