@@ -44,3 +44,31 @@ pub(crate) fn map_on_every_core<T: Sync, R: Send>(
     done.sort_unstable_by_key(|(b, _)| *b);
     done.into_iter().flat_map(|(_, r)| r).collect()
 }
+
+/// [`map_on_every_core`], visiting the items in the order of `key`, so that items that read
+/// the same data run one after another, and giving the results in the order of `items`.
+pub(crate) fn map_on_every_core_by<T: Sync, K: Ord, R: Send>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| key(&items[i]));
+    let mut placed: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    for (at, result) in map_on_every_core(&order, |&i| (i, f(&items[i]))) {
+        placed[at] = Some(result);
+    }
+    placed.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_the_order_given_whatever_the_order_visited() {
+        let items: Vec<u32> = (0..2_000).rev().collect();
+        let doubled = map_on_every_core_by(&items, |i| i % 7, |i| i * 2);
+        assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    }
+}

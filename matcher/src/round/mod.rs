@@ -316,38 +316,35 @@ impl Index {
         // buckets, bucket by bucket.
         let flat = (2 * mentors.len() < 3 * mentors.bucket_count())
             .then(|| crate::index::Flat::of(&mentors));
-        // Mentees of one profession one after another, so that the rows each searches first
-        // and scores most are still in the cache from the one before; the lists are put
-        // back in the order given.
-        let mut order: Vec<usize> = (0..mentees.len()).collect();
-        order.sort_by_key(|&i| self.get(mentees[i]).map(|p| p.profession));
-        let by_profession: Vec<PersonId> = order.iter().map(|&i| mentees[i]).collect();
         // Each mentee's candidates and isolation, found on every core at once: the work is
-        // independent per mentee and read-only.
-        let found_by_profession = crate::parallel::map_on_every_core(&by_profession, |&id| {
-            let profile = self.get(id)?;
-            let (q, qx) = pack(profile);
-            let query = crate::index::Query {
-                seeker: id,
-                q: &q,
-                qx: &qx,
-                kind: Kind::Mentor,
-                k: candidates,
-                exclude,
-            };
-            let found = match &flat {
-                Some(flat) => mentors.suggest_flat(flat, &query),
-                None => mentors.suggest_unordered(&query),
-            };
-            let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
-            Some((id, found, iso))
-        });
-        let mut found: Vec<Option<(PersonId, Vec<Suggestion>, f32)>> =
-            (0..mentees.len()).map(|_| None).collect();
-        for (&at, one) in order.iter().zip(found_by_profession) {
-            found[at] = one;
-        }
-        let found: Vec<(PersonId, Vec<Suggestion>, f32)> = found.into_iter().flatten().collect();
+        // independent per mentee and read-only. Mentees of one profession go one after
+        // another, so that the rows each searches first and scores most are still in the
+        // cache from the one before.
+        let found: Vec<(PersonId, Vec<Suggestion>, f32)> = crate::parallel::map_on_every_core_by(
+            mentees,
+            |&id| self.get(id).map(|p| p.profession),
+            |&id| {
+                let profile = self.get(id)?;
+                let (q, qx) = pack(profile);
+                let query = crate::index::Query {
+                    seeker: id,
+                    q: &q,
+                    qx: &qx,
+                    kind: Kind::Mentor,
+                    k: candidates,
+                    exclude,
+                };
+                let found = match &flat {
+                    Some(flat) => mentors.suggest_flat(flat, &query),
+                    None => mentors.suggest_unordered(&query),
+                };
+                let iso = self.isolation(id, isolation).map_or(0.0, |i| i.score);
+                Some((id, found, iso))
+            },
+        )
+        .into_iter()
+        .flatten()
+        .collect();
         // Every list made at its full size at once: a round over 100,000 has a million
         // edges, which growing by doubling copied and faulted in several times over.
         let mut mentor_ids: Vec<PersonId> = Vec::with_capacity(mentors.len());
