@@ -87,9 +87,9 @@ async fn register(client: &reqwest::Client, base: &str, email: &str) -> Option<u
         .map(|r| r.status().as_u16())
 }
 
-/// A PostgreSQL database of its own, or `None` (a skip) where PostgreSQL is not running,
-/// except under CI, which requires it.
-async fn postgres_database() -> Option<String> {
+/// A PostgreSQL database of its own (its name and address), or `None` (a skip) where
+/// PostgreSQL is not running, except under CI, which requires it.
+async fn postgres_database() -> Option<(String, String)> {
     use sea_orm::ConnectionTrait;
     match Database::connect("postgres://postgres@127.0.0.1:5432/postgres").await {
         Ok(admin) => {
@@ -98,7 +98,8 @@ async fn postgres_database() -> Option<String> {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .unwrap();
-            Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+            let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+            Some((name, url))
         }
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("PostgreSQL is required under CI=true")
@@ -174,9 +175,22 @@ async fn acknowledged_writes_survive_kill_9_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9_on_postgres() {
-    if let Some(url) = postgres_database().await {
+    if let Some((name, url)) = postgres_database().await {
         acknowledged_writes_survive_kill_9(&url).await;
+        drop_database(&name).await;
     }
+}
+
+/// Drops a database [`postgres_database`] made, once its test has passed.
+async fn drop_database(name: &str) {
+    use sea_orm::ConnectionTrait;
+    let admin = Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
 }
 
 /// An SMTP server that accepts connections and never says a word: a send hangs on it.
