@@ -77,15 +77,17 @@ impl Interner {
     /// distinct string, not once a use.
     pub fn batch(&self) -> Strings<'_> {
         Strings {
-            shared: self,
+            shared: Some(self),
             seen: HashSet::new(),
         }
     }
 }
 
-/// See [`Interner::batch`].
+/// See [`Interner::batch`]; `Strings::default()` shares strings within itself alone (cards
+/// made for one response).
+#[derive(Default)]
 pub struct Strings<'a> {
-    shared: &'a Interner,
+    shared: Option<&'a Interner>,
     seen: HashSet<Arc<str>>,
 }
 
@@ -94,7 +96,7 @@ impl Strings<'_> {
         if let Some(found) = self.seen.get(text) {
             return found.clone();
         }
-        let shared = self.shared.get(text);
+        let shared = self.shared.map_or_else(|| Arc::from(text), |s| s.get(text));
         self.seen.insert(shared.clone());
         shared
     }

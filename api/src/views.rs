@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    cards::{Card, Interner},
+    cards::{Card, Strings},
     domain::profile::{LocationInput, MentoringInput, Seeking},
     store::profiles::StoredProfile,
 };
@@ -90,7 +90,7 @@ impl Profile {
             display_name,
             0,
             profile.row.updated_at,
-            &mut Interner::default().batch(),
+            &mut Strings::default(),
         )
         .owner()
     }

@@ -120,13 +120,7 @@ pub async fn run_round(
         .chain(outcome.unmatched.iter().copied())
         .collect();
     let live = match everyone {
-        Some(everyone) => {
-            let everyone = everyone?;
-            asked
-                .into_iter()
-                .filter(|id| everyone.contains(id))
-                .collect()
-        }
+        Some(everyone) => live_among(asked, &everyone?),
         None => live_accounts(&core.db, asked, population).await?,
     };
     let mut proposals = Vec::new();
@@ -181,8 +175,7 @@ pub(crate) async fn live_accounts(
     population: usize,
 ) -> Result<std::collections::HashSet<Uuid>, ApiError> {
     if reads_everyone(ids.len(), population) {
-        let everyone = every_live_account(db).await?;
-        return Ok(ids.into_iter().filter(|id| everyone.contains(id)).collect());
+        return Ok(live_among(ids, &every_live_account(db).await?));
     }
     let mut live = std::collections::HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(crate::store::profiles::ID_CHUNK) {
@@ -213,6 +206,14 @@ async fn every_live_account(
         .await?
         .into_iter()
         .collect())
+}
+
+/// Those of `ids` among `everyone` live.
+fn live_among(
+    ids: Vec<Uuid>,
+    everyone: &std::collections::HashSet<Uuid>,
+) -> std::collections::HashSet<Uuid> {
+    ids.into_iter().filter(|id| everyone.contains(id)).collect()
 }
 
 fn live_users() -> sea_orm::Select<users::Entity> {

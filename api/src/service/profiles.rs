@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    cards::{Card, Interner},
+    cards::{Card, Strings},
     domain::profile::ProfileData,
     error::{ApiError, ProblemCode},
     privacy,
@@ -121,8 +121,7 @@ pub async fn public_profiles(
     let ids: Vec<Uuid> = stored.iter().map(|p| p.row.user_id).collect();
     let names = names(db, ids.clone()).await?;
     let taken = store::connections::accepted_counts(db, Some(&ids)).await?;
-    let interner = Interner::default();
-    let mut strings = interner.batch();
+    let mut strings = Strings::default();
     Ok(stored
         .iter()
         .map(|p| {

@@ -196,7 +196,6 @@ struct FlatBound<'a> {
     zones: [f32; 256],
     needed: u8,
     kind: Kind,
-    mentor: bool,
     q_in_person: bool,
     q_inverse_limit: f32,
     q_inverse_interests: f32,
@@ -205,7 +204,6 @@ struct FlatBound<'a> {
 impl<'a> FlatBound<'a> {
     fn new(flat: &Flat, scorer: &Scorer, q: &'a Packed, kind: Kind) -> Self {
         let w = *scorer.weights(kind);
-        let mentor = kind == Kind::Mentor;
         Self {
             q,
             w,
@@ -221,7 +219,6 @@ impl<'a> FlatBound<'a> {
             }),
             needed: Scorer::candidate_flags(kind),
             kind,
-            mentor,
             q_in_person: q.flags & flag::IN_PERSON != 0,
             q_inverse_limit: 1.0 / f32::from(own_travel_limit(q.flags, q.travel_km)),
             q_inverse_interests: 1.0 / f32::from(q.interest_count.max(1)),
@@ -288,7 +285,14 @@ impl<'a> FlatBound<'a> {
         };
         let (q, w) = (self.q, &self.w);
         let f = r.flags;
-        let ok = Scorer::rules_hold(q, self.mentor, self.needed, f, r.years, r.languages);
+        let ok = Scorer::rules_hold(
+            q,
+            self.kind == Kind::Mentor,
+            self.needed,
+            f,
+            r.years,
+            r.languages,
+        );
         let near = if self.q_in_person | (f & flag::IN_PERSON != 0) {
             let km = EARTH_RADIUS_KM * (1.0 - 1e-4) * chord2(q.xyz, r.xyz).sqrt();
             w[4] * (1.0 - km * self.q_inverse_limit.max(part.inverse_limit)).max(0.0)
