@@ -18,6 +18,7 @@ mod m20261206_000002_follow_through;
 mod m20261206_000003_connection_meetings;
 mod m20261206_000004_one_updated_index;
 mod m20261207_000001_profile_tag_list;
+mod m20261207_000002_unread_indexes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000003_connection_meetings::Migration),
             Box::new(m20261206_000004_one_updated_index::Migration),
             Box::new(m20261207_000001_profile_tag_list::Migration),
+            Box::new(m20261207_000002_unread_indexes::Migration),
         ]
     }
 }

@@ -246,18 +246,22 @@ pub fn visible_users() -> Condition {
     )
 }
 
-/// Profiles holding the tag `kind`/`code`, answered from the tag index.
+/// Profiles holding a tag of `kind` among `codes`: each candidate's own tags, looked up by
+/// the tag table's primary key (a code is held by a fifth of everyone or more, so a lookup
+/// by code would read far more than the candidates the other conditions leave).
 pub fn has_tag(kind: &str, codes: Vec<String>) -> Condition {
-    Condition::all().add(
-        Expr::col((profiles::Entity, profiles::Column::UserId)).in_subquery(
-            Query::select()
-                .column(profile_tags::Column::UserId)
-                .from(profile_tags::Entity)
-                .and_where(Expr::col(profile_tags::Column::Kind).eq(kind))
-                .and_where(Expr::col(profile_tags::Column::Code).is_in(codes))
-                .to_owned(),
-        ),
-    )
+    Condition::all().add(Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(profile_tags::Entity)
+            .and_where(
+                Expr::col((profile_tags::Entity, profile_tags::Column::UserId))
+                    .equals((profiles::Entity, profiles::Column::UserId)),
+            )
+            .and_where(Expr::col((profile_tags::Entity, profile_tags::Column::Kind)).eq(kind))
+            .and_where(Expr::col((profile_tags::Entity, profile_tags::Column::Code)).is_in(codes))
+            .to_owned(),
+    ))
 }
 
 /// A latitude/longitude box that contains every point within `km` of the centre (wider

@@ -372,6 +372,18 @@ async fn moving_the_location_too_often_is_429(app: &TestApp) {
     expect_problem(limited, 429).await;
 }
 
+async fn stored_isolation(app: &TestApp, who: &Practitioner) -> (f64, u32) {
+    let id = uuid::Uuid::parse_str(&who.user_id).expect("uuid");
+    let profile = api::store::profiles::load(&app.db, id)
+        .await
+        .expect("load")
+        .expect("a profile");
+    let found = api::isolation::for_profile(&app.db, &profile)
+        .await
+        .expect("isolation");
+    (found.score, found.peers_within_50km)
+}
+
 #[on_both_engines]
 async fn isolation_counts_nearby_peers_who_share_a_population(app: &TestApp) {
     let isolated = app
@@ -396,6 +408,8 @@ async fn isolation_counts_nearby_peers_who_share_a_population(app: &TestApp) {
     let account = app.me(&isolated).await;
     let one_peer = json!({"score": 0.5, "peers_within_50km": 1});
     assert_eq!(account["isolation"], one_peer);
+    // Measured from storage (for someone the live index does not hold yet): the same.
+    assert_eq!(stored_isolation(app, &isolated).await, (0.5, 1));
 
     patch(app, &isolated, json!({"works_alone": true})).await;
     let account = app.me(&isolated).await;
