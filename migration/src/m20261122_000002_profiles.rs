@@ -60,7 +60,8 @@ impl MigrationTrait for Migration {
             .await?;
 
         // Populations, settings, languages and interests, one row each, so that "everyone
-        // with population X" is an index lookup on both engines.
+        // with population X" is an index lookup on both engines. (No query came to ask
+        // that: `m20261207_000002_unread_indexes` drops the lookup index again.)
         manager
             .create_table(
                 Table::create()
