@@ -561,18 +561,23 @@ pub async fn load_range_for_index(
 const NOT_COUNTED: &str = "CAST(0 AS BIGINT)";
 
 /// The `WHERE` clause that keeps the ids after `after` and up to `until` (inclusive), or
-/// nothing when neither is set; `value` writes an id into the statement.
+/// nothing when neither is set; `value` writes an id into the statement. The range bounds
+/// the accounts (`u`) as well as the profiles (`p`): with the join alone, once PostgreSQL
+/// has statistics it hashes every account for each page (a million: ready in 15-17 s
+/// instead of 7-9 s), where with both ranges it merges two index ranges.
 fn range_filter(
     after: Option<Uuid>,
     until: Option<Uuid>,
     mut value: impl FnMut(Uuid) -> String,
 ) -> String {
     let mut conditions = Vec::new();
-    if let Some(after) = after {
-        conditions.push(format!("p.user_id > {}", value(after)));
-    }
-    if let Some(until) = until {
-        conditions.push(format!("p.user_id <= {}", value(until)));
+    for column in ["p.user_id", "u.id"] {
+        if let Some(after) = after {
+            conditions.push(format!("{column} > {}", value(after)));
+        }
+        if let Some(until) = until {
+            conditions.push(format!("{column} <= {}", value(until)));
+        }
     }
     if conditions.is_empty() {
         String::new()
