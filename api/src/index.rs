@@ -116,6 +116,49 @@ impl DirectoryFilter {
     }
 }
 
+/// The `limit + 1` smallest (shown distance, id) keys after a directory cursor, kept in a
+/// bounded max-heap.
+struct DirectoryPage {
+    best: std::collections::BinaryHeap<(u32, Uuid)>,
+    after: Option<(Option<u32>, Uuid)>,
+    limit: usize,
+}
+
+impl DirectoryPage {
+    fn new(after: Option<(Option<u32>, Uuid)>, limit: usize) -> Self {
+        Self {
+            best: std::collections::BinaryHeap::with_capacity(limit + 2),
+            after,
+            limit,
+        }
+    }
+
+    fn offer(&mut self, key: (u32, Uuid)) {
+        if let Some((after_distance, after_id)) = self.after {
+            if key <= (after_distance.unwrap_or(0), after_id) {
+                return;
+            }
+        }
+        if self.best.len() <= self.limit {
+            self.best.push(key);
+        } else if self.best.peek().is_some_and(|top| key < *top) {
+            self.best.pop();
+            self.best.push(key);
+        }
+    }
+
+    /// Whether someone `arc_km` away (as the grid measures it) is certainly shown farther
+    /// than everyone on a full page: their shown distance, `arc_km` rounded to a multiple
+    /// of 10, is then above the page's farthest (half a kilometre spare for rounding).
+    fn beyond(&self, arc_km: f32) -> bool {
+        self.best.len() > self.limit
+            && self
+                .best
+                .peek()
+                .is_some_and(|&(farthest, _)| arc_km > farthest as f32 + 5.5)
+    }
+}
+
 /// One suggestion with its explanation.
 pub struct Suggested {
     pub user_id: Uuid,
@@ -578,26 +621,20 @@ impl Matching {
         let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
             return (Vec::new(), false);
         };
+        // Those blocked either way with the viewer, found once (blocks are few) rather than
+        // looked up for everyone near.
+        let blocked: Vec<Uuid> = (relations.blocked.iter())
+            .filter_map(|&(a, b)| match (a == viewer, b == viewer) {
+                (true, _) => Some(b),
+                (_, true) => Some(a),
+                _ => None,
+            })
+            .collect();
         let keep = |p: &matcher::Profile| {
             let id = user_id(p.id);
-            id != viewer && filter.admits(p) && !relations.blocked.contains(&ordered(viewer, id))
+            id != viewer && filter.admits(p) && !blocked.contains(&id)
         };
-        // The `limit + 1` smallest keys after the cursor, kept in a bounded max-heap.
-        let mut best: std::collections::BinaryHeap<(u32, Uuid)> =
-            std::collections::BinaryHeap::with_capacity(limit + 2);
-        let mut offer = |key: (u32, Uuid)| {
-            if let Some((after_distance, after_id)) = after {
-                if key <= (after_distance.unwrap_or(0), after_id) {
-                    return;
-                }
-            }
-            if best.len() <= limit {
-                best.push(key);
-            } else if best.peek().is_some_and(|top| key < *top) {
-                best.pop();
-                best.push(key);
-            }
-        };
+        let mut page = DirectoryPage::new(after, limit);
         match near {
             Some(((lat, lon), km)) => {
                 let shown = |p: &matcher::Profile| {
@@ -605,18 +642,19 @@ impl Matching {
                 };
                 if km <= WIDE_RADIUS_KM {
                     // Candidates a little beyond the radius from the spatial grid; the shown
-                    // distance decides.
+                    // distance decides. Once the page is full, whoever is certainly shown
+                    // farther than its farthest is passed over without working it out.
                     let here = crate::privacy::snap(lat, lon);
                     let radius = km as f32 + 10.0;
-                    for found in index.within(here, radius, filter.profession, keep) {
-                        let Some(p) = index.get(found.id) else {
-                            continue;
-                        };
+                    index.visit_within(here, radius, filter.profession, |p, arc_km| {
+                        if page.beyond(arc_km) || !keep(p) {
+                            return;
+                        }
                         let distance = shown(p);
                         if distance <= km {
-                            offer((distance, user_id(found.id)));
+                            page.offer((distance, user_id(p.id)));
                         }
-                    }
+                    });
                 } else {
                     // A wide radius covers much of the population: one pass is cheaper than
                     // collecting and sorting every grid hit.
@@ -624,7 +662,7 @@ impl Matching {
                         if filter.profession.is_none_or(|f| f == p.profession) && keep(p) {
                             let distance = shown(p);
                             if distance <= km {
-                                offer((distance, user_id(p.id)));
+                                page.offer((distance, user_id(p.id)));
                             }
                         }
                     }
@@ -633,12 +671,12 @@ impl Matching {
             None => {
                 for p in index.profiles() {
                     if filter.profession.is_none_or(|f| f == p.profession) && keep(p) {
-                        offer((0, user_id(p.id)));
+                        page.offer((0, user_id(p.id)));
                     }
                 }
             }
         }
-        let mut page = best.into_sorted_vec();
+        let mut page = page.best.into_sorted_vec();
         let more = page.len() > limit;
         page.truncate(limit);
         let page = page

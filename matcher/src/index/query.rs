@@ -420,7 +420,7 @@ impl Index {
     }
 
     /// Everyone within `radius_km` of `center` (optionally of one profession) that `keep`
-    /// accepts, nearest first, ties by id. For the directory.
+    /// accepts, nearest first, ties by id.
     pub fn within(
         &self,
         center: LatLon,
@@ -428,13 +428,39 @@ impl Index {
         profession: Option<u16>,
         mut keep: impl FnMut(&Profile) -> bool,
     ) -> Vec<Nearby> {
+        let mut found = Vec::new();
+        self.visit_within(center, radius_km, profession, |p, distance_km| {
+            if keep(p) {
+                found.push(Nearby {
+                    id: p.id,
+                    distance_km,
+                });
+            }
+        });
+        found.sort_by(|a, b| {
+            a.distance_km
+                .total_cmp(&b.distance_km)
+                .then(a.id.cmp(&b.id))
+        });
+        found
+    }
+
+    /// Calls `visit` with everyone within `radius_km` of `center` (optionally of one
+    /// profession) and their distance, in no order. For the directory, which keeps the few
+    /// it shows: no list of everyone near, and no lookup of each by id.
+    pub fn visit_within(
+        &self,
+        center: LatLon,
+        radius_km: f32,
+        profession: Option<u16>,
+        mut visit: impl FnMut(&Profile, f32),
+    ) {
         let origin = center.unit();
         let limit2 = chord2_for_km(radius_km);
         let professions: Vec<u16> = match profession {
             Some(p) => vec![p],
             None => self.professions.clone(),
         };
-        let mut found = Vec::new();
         for cell in cells_near(center, radius_km) {
             for &prof in &professions {
                 for point in self.grid.cell(prof, cell) {
@@ -446,22 +472,11 @@ impl Index {
                         continue;
                     }
                     if let Some(p) = self.profile_at(point.slot) {
-                        if keep(p) {
-                            found.push(Nearby {
-                                id: p.id,
-                                distance_km,
-                            });
-                        }
+                        visit(p, distance_km);
                     }
                 }
             }
         }
-        found.sort_by(|a, b| {
-            a.distance_km
-                .total_cmp(&b.distance_km)
-                .then(a.id.cmp(&b.id))
-        });
-        found
     }
 
     /// Ids of verified, active practitioners who seek a mentor (the api removes those who

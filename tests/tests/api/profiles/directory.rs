@@ -41,6 +41,24 @@ async fn seed_directory(app: &TestApp) -> (Practitioner, Vec<String>) {
     (viewer, ids)
 }
 
+/// Every item listed for `viewer` with `query`, page after page, following the cursors.
+async fn every_page(app: &TestApp, viewer: &Practitioner, query: &str) -> Vec<serde_json::Value> {
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{query}&cursor={c}"),
+            None => query.to_owned(),
+        };
+        let page = app.directory(viewer, &url).await;
+        listed.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return listed,
+        }
+    }
+}
+
 /// The names listed for `viewer` with `query`, in the order listed.
 async fn names(app: &TestApp, viewer: &Practitioner, query: &str) -> Vec<String> {
     let page = app.directory(viewer, query).await;
@@ -125,25 +143,48 @@ async fn directory_within_km_is_nearest_first(app: &TestApp) {
 async fn directory_pages_have_no_duplicates_or_gaps(app: &TestApp) {
     let (viewer, ids) = seed_directory(app).await;
     for query in ["limit=2", "limit=3&within_km=2000"] {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let url = match &cursor {
-                Some(c) => format!("{query}&cursor={c}"),
-                None => query.to_owned(),
-            };
-            let page = app.directory(&viewer, &url).await;
-            for item in &page.items {
-                seen.push(item["user_id"].as_str().unwrap().to_owned());
-            }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
+        let seen: Vec<String> = (every_page(app, &viewer, query).await.iter())
+            .map(|item| item["user_id"].as_str().unwrap().to_owned())
+            .collect();
         let unique: HashSet<&String> = seen.iter().collect();
         assert_eq!(unique.len(), seen.len(), "duplicates with {query}");
         let expected: HashSet<&String> = ids.iter().collect();
         assert_eq!(unique, expected, "gaps with {query}");
+    }
+}
+
+/// Paged by one or two, a search within a radius lists the same people in the same order as
+/// one page of all of them: whoever a full page passes over comes on a later one. The
+/// farthest of the viewer's own grid cell joined first, so the nearest are found last.
+#[on_both_engines]
+async fn directory_pages_within_km_list_everyone_nearest_first(app: &TestApp) {
+    let viewer = app.practitioner("Viewer").located((-32.26, 148.60)).await;
+    for (name, at) in [
+        ("Far In Cell", (-32.45, 148.95)),
+        ("Mid In Cell", (-32.38, 148.80)),
+        ("Near In Cell", (-32.28, 148.63)),
+        ("Next Door", (-32.27, 148.61)),
+        ("Bathurst", (-33.42, 149.58)),
+    ] {
+        app.practitioner(name).located(at).await;
+    }
+    let all = names(app, &viewer, "within_km=200&limit=100").await;
+    // The two nearest share one shown distance: by id, that is in the order they joined.
+    assert_eq!(
+        all,
+        [
+            "Near In Cell",
+            "Next Door",
+            "Mid In Cell",
+            "Far In Cell",
+            "Bathurst"
+        ]
+    );
+    for limit in [1, 2] {
+        let query = format!("within_km=200&limit={limit}");
+        let listed: Vec<String> = (every_page(app, &viewer, &query).await.iter())
+            .map(|item| item["display_name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(listed, all, "pages of {limit}");
     }
 }
