@@ -40,8 +40,7 @@ pub fn user_id(person: PersonId) -> Uuid {
 /// What the hard rules need beyond the two profiles.
 #[derive(Default)]
 struct Relations {
-    /// Either direction is stored as (smaller, larger).
-    blocked: HashSet<(Uuid, Uuid)>,
+    blocked: Blocks,
     live: HashSet<(Uuid, Uuid)>,
     declined_at: HashMap<(Uuid, Uuid), DateTime<Utc>>,
     /// Mentees who already have a pending or accepted mentorship.
@@ -56,15 +55,49 @@ fn ordered(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
     }
 }
 
+/// Blocks, either way: for each person, everyone they blocked or were blocked by, so that
+/// one person's blocks are one lookup (the directory asks for the viewer's once).
+#[derive(Default)]
+struct Blocks(HashMap<Uuid, HashSet<Uuid>>);
+
+impl Blocks {
+    async fn read(db: &impl ConnectionTrait) -> Result<Self, sea_orm::DbErr> {
+        let mut blocks = Self::default();
+        for block in blocks::Entity::find().all(db).await? {
+            let (a, b) = (block.blocker_id, block.blocked_id);
+            blocks.0.entry(a).or_default().insert(b);
+            blocks.0.entry(b).or_default().insert(a);
+        }
+        Ok(blocks)
+    }
+
+    fn between(&self, a: Uuid, b: Uuid) -> bool {
+        self.0.get(&a).is_some_and(|theirs| theirs.contains(&b))
+    }
+
+    /// Everyone blocked either way with `id`.
+    fn of(&self, id: Uuid) -> Option<&HashSet<Uuid>> {
+        self.0.get(&id)
+    }
+
+    fn forget(&mut self, id: Uuid) {
+        for other in self.0.remove(&id).unwrap_or_default() {
+            if let Some(theirs) = self.0.get_mut(&other) {
+                theirs.remove(&id);
+            }
+        }
+    }
+}
+
 impl Relations {
     /// A block either way between the two: they never share a circle.
     fn blocked_pair(&self, a: PersonId, b: PersonId) -> bool {
-        self.blocked.contains(&ordered(user_id(a), user_id(b)))
+        self.blocked.between(user_id(a), user_id(b))
     }
 
     fn excludes(&self, a: Uuid, b: Uuid, now: DateTime<Utc>) -> bool {
         let pair = ordered(a, b);
-        self.blocked.contains(&pair)
+        self.blocked.between(a, b)
             || self.live.contains(&pair)
             || self
                 .declined_at
@@ -270,12 +303,10 @@ async fn load_pages(
 }
 
 async fn load_relations(db: &impl ConnectionTrait) -> Result<Relations, sea_orm::DbErr> {
-    let mut relations = Relations::default();
-    for block in blocks::Entity::find().all(db).await? {
-        relations
-            .blocked
-            .insert(ordered(block.blocker_id, block.blocked_id));
-    }
+    let mut relations = Relations {
+        blocked: Blocks::read(db).await?,
+        ..Relations::default()
+    };
     let since = Utc::now() - Duration::days(DECLINE_COOL_OFF_DAYS);
     let rows = connections::Entity::find()
         .filter(
@@ -297,7 +328,7 @@ async fn load_relations(db: &impl ConnectionTrait) -> Result<Relations, sea_orm:
 
 impl Relations {
     fn forget(&mut self, id: Uuid) {
-        self.blocked.retain(|(a, b)| *a != id && *b != id);
+        self.blocked.forget(id);
         self.live.retain(|(a, b)| *a != id && *b != id);
         self.declined_at.retain(|(a, b), _| *a != id && *b != id);
         self.mentored.remove(&id);
@@ -490,10 +521,7 @@ impl Matching {
     }
 
     pub async fn blocks_changed(&self, db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
-        let mut blocked = HashSet::new();
-        for block in blocks::Entity::find().all(db).await? {
-            blocked.insert(ordered(block.blocker_id, block.blocked_id));
-        }
+        let blocked = Blocks::read(db).await?;
         if let Ok(mut relations) = self.relations.write() {
             relations.blocked = blocked;
         }
@@ -621,18 +649,12 @@ impl Matching {
         let (Ok(index), Ok(relations)) = (self.index.read(), self.relations.read()) else {
             return (Vec::new(), false);
         };
-        // Those blocked either way with the viewer, found once (blocks are few) rather than
-        // looked up for everyone near.
-        let blocked: Vec<Uuid> = (relations.blocked.iter())
-            .filter_map(|&(a, b)| match (a == viewer, b == viewer) {
-                (true, _) => Some(b),
-                (_, true) => Some(a),
-                _ => None,
-            })
-            .collect();
+        // Those blocked either way with the viewer, found once rather than looked up for
+        // everyone near.
+        let blocked = relations.blocked.of(viewer);
         let keep = |p: &matcher::Profile| {
             let id = user_id(p.id);
-            id != viewer && filter.admits(p) && !blocked.contains(&id)
+            id != viewer && filter.admits(p) && !blocked.is_some_and(|b| b.contains(&id))
         };
         let mut page = DirectoryPage::new(after, limit);
         match near {
